@@ -1,0 +1,1 @@
+"""Subcommands of the ``planning`` command: one module each, with ``add_parser`` and ``run``."""

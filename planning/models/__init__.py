@@ -1,0 +1,1 @@
+"""Facility-location models on plain cost matrices (no geometry inside)."""

@@ -1,0 +1,1 @@
+"""Road graph with named impedances, snapping, and the travel-time engine."""

@@ -1,0 +1,1 @@
+"""County reports (HTML, DOCX), tables and charts; read results only, never compute."""

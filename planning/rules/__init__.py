@@ -1,0 +1,1 @@
+"""The rule catalog of RULES.md and its evaluation on a county."""
