@@ -1,0 +1,290 @@
+"""Interactive maps: layers, uncovered marking, basemaps, offline HTML opened in real headless chromium."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from planning._errors import InputError
+from planning.crs import wgs84_to_gcj02
+from planning.maps import external_urls, make_map, save_map
+
+_spec = importlib.util.spec_from_file_location("tiny_county", Path(__file__).parent / "reports" / "tiny.py")
+tiny = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tiny)
+
+EXPECTED_LAYERS_ZH = [
+    "县界", "乡镇边界", "主要道路",
+    "村卫生室服务范围 15 分钟", "村卫生室服务范围 10 分钟", "村卫生室服务范围 5 分钟",
+    "行政村—到最近村卫生室时间", "行政村达标情况",
+    "村卫生室（2）", "乡镇卫生院（1）", "规划建议（2）",
+]
+
+
+def _full_map(**options):
+    return make_map(tiny.county(), compliance=tiny.compliance(), nearest={"village_clinic": tiny.nearest()},
+                    service_areas=tiny.service_areas(), actions=tiny.actions(), **options)
+
+
+def _layers(m) -> dict:
+    import folium
+
+    return {child.layer_name: child for child in m._children.values() if isinstance(child, folium.GeoJson)}
+
+
+# ---------------------------------------------------------------------------------------------
+# chromium
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium; installed with apt when missing and running as root, else the test skips."""
+    exe = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if exe is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+                       check=False, env=env, capture_output=True)
+        exe = shutil.which("chromium")
+    if exe is None:
+        pytest.skip("headless chromium not found: install Debian's chromium (apt-get install chromium) "
+                    "or run the tests as root so the fixture installs it")
+    return exe
+
+
+def _run_chromium(exe: str, page: Path, tmp: Path, *, action: list[str]) -> tuple[str, list[dict]]:
+    """Open ``page`` headless; returns stdout and the URL requests of the net log."""
+    netlog = tmp / "netlog.json"
+    user_dir = tmp / "profile"
+    user_dir.mkdir(exist_ok=True)
+    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={user_dir}",
+           f"--log-net-log={netlog}", "--host-resolver-rules=MAP * ~NOTFOUND",  # never reach the network
+           "--virtual-time-budget=4000", "--window-size=1200,800", *action, page.as_uri()]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
+    log = json.loads(netlog.read_text())
+    names = {v: k for k, v in log["constants"]["logEventTypes"].items()}
+    requests = [e["params"] for e in log["events"]
+                if names.get(e["type"]) == "URL_REQUEST_START_JOB" and "url" in e.get("params", {})]
+    return out.stdout, requests
+
+
+def _page_requests(requests: list[dict]) -> list[str]:
+    """External (http, https, ws) requests made by the page.
+
+    Chromium itself talks to Google services in the background (component updates, accounts)
+    even with --disable-background-networking; those carry no file:// isolation key. A request
+    counts as the page's when its isolation key or site is the file:// page, or when it goes to
+    any host other than those browser services.
+    """
+    browser_own = re.compile(r"^https?://([a-z0-9-]+\.)*(google\.com|googleapis\.com|gvt1\.com)(/|$)")
+    found = []
+    for p in requests:
+        url = p["url"]
+        if not re.match(r"^(https?|wss?)://", url):
+            continue
+        from_page = "file://" in p.get("network_isolation_key", "") or "file://" in p.get("site_for_cookies", "")
+        if from_page or not browser_own.match(url):
+            found.append(url)
+    return found
+
+
+class _Dom(HTMLParser):
+    """Collects the overlay names of the Leaflet layer control and a few class counts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.classes: list[str] = []
+        self.overlay_names: list[str] = []
+        self._in_overlays = 0
+        self._grab = False
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        cls = dict(attrs).get("class") or ""
+        self.classes.extend(cls.split())
+        if "leaflet-control-layers-overlays" in cls:
+            self._in_overlays = 1
+        elif self._in_overlays and tag == "div":
+            self._in_overlays += 1
+        self._grab = bool(self._in_overlays) and tag == "span"
+
+    def handle_endtag(self, tag):
+        if self._in_overlays and tag == "div":
+            self._in_overlays -= 1
+        self._grab = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._grab and data.strip():
+            self.overlay_names.append(data.strip())
+
+
+def test_offline_map_opens_in_chromium_without_network(chromium, tmp_path):
+    path = save_map(_full_map(basemap="osm"), tmp_path / "map.html", offline=True)
+    page = path.read_text(encoding="utf-8")
+    # no external src/href in the file, no tile URL, leaflet inlined
+    assert external_urls(page) == []
+    assert "tile.openstreetmap.org" not in page
+    assert "<link" not in page and not re.search(r"<script[^>]+src=", page)
+    assert 'version="1.9.4"' in page
+
+    dom, requests = _run_chromium(chromium, path, tmp_path, action=["--dump-dom"])
+    parsed = _Dom()
+    parsed.feed(dom)
+    assert "leaflet-container" in parsed.classes  # L.map initialised
+    assert parsed.overlay_names == EXPECTED_LAYERS_ZH  # every layer was built by the page's script
+    assert parsed.classes.count("planning-icon") == 2  # the two proposed actions
+    assert "示范县 公共服务设施覆盖地图" in "".join(parsed.text)  # legend rendered
+    assert requests, "the net log recorded nothing: chromium did not load the page"
+    assert _page_requests(requests) == []
+
+    shot = tmp_path / "map.png"
+    _run_chromium(chromium, path, tmp_path, action=[f"--screenshot={shot}"])
+    image = np.asarray(Image.open(shot).convert("RGB"))
+    colours = {tuple(c) for c in image.reshape(-1, 3)[::7]}
+    assert len(colours) > 50, f"screenshot looks blank: {len(colours)} distinct colours"
+    # the 'new clinic' icon and the uncovered ring are drawn in their exact colours
+    flat = image.reshape(-1, 3)
+    assert ((flat == (0x1B, 0x78, 0x37)).all(axis=1)).sum() > 50
+    assert ((flat == (0xB2, 0x18, 0x2B)).all(axis=1)).sum() > 5
+
+
+def test_request_detector_catches_a_page_that_loads_external_files(chromium, tmp_path):
+    # positive control: the same browser run flags a page with an external image and script
+    page = tmp_path / "external.html"
+    page.write_text('<html><body><img src="https://tiles.example.invalid/1/2/3.png">'
+                    '<script src="http://cdn.example.invalid/x.js"></script></body></html>')
+    _, requests = _run_chromium(chromium, page, tmp_path, action=["--dump-dom"])
+    assert sorted(_page_requests(requests)) == ["http://cdn.example.invalid/x.js",
+                                                "https://tiles.example.invalid/1/2/3.png"]
+    assert len(external_urls(page.read_text())) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# content
+# ---------------------------------------------------------------------------------------------
+
+
+def test_villages_coloured_by_time_and_uncovered_marked():
+    near = tiny.nearest()
+    near = near[near["origin_id"] != "V3"]  # V3 missing from the table: no data, never covered
+    m = make_map(tiny.county(), nearest=near, cutoff_min=15)
+    layer = _layers(m)["行政村—到最近设施时间"]
+    feats = {f["properties"]["tooltip"].split(" · ")[0]: f["properties"] for f in layer.data["features"]}
+    ring = {name: p["style"]["color"] for name, p in feats.items()}
+    assert ring == {"东关村": "#333333", "西沟村": "#333333", "南庄村": "#333333",
+                    "柳树坪村": "#b2182b", "石窑村": "#b2182b"}
+    fill = {name: p["style"]["fillColor"] for name, p in feats.items()}
+    assert fill == {"东关村": "#1a9850", "西沟村": "#66bd63", "南庄村": "#9e9e9e",
+                    "柳树坪村": "#fdae61", "石窑村": "#67001f"}
+    assert feats["石窑村"]["tooltip"] == "石窑村 · 不可达"
+    assert "snap distance 2,300 m &gt; max 1,500 m" in feats["石窑村"]["popup"]
+    assert feats["南庄村"]["tooltip"] == "南庄村 · 无数据"
+    assert "22.4 分钟" in feats["柳树坪村"]["popup"] and "南庄村卫生室" in feats["柳树坪村"]["popup"]
+    # a stricter cutoff marks V2 (8.2 min) too
+    m5 = make_map(tiny.county(), nearest=near, cutoff_min=5)
+    uncovered = [f["properties"]["tooltip"] for f in _layers(m5)["行政村—到最近设施时间"].data["features"]
+                 if f["properties"]["style"]["weight"] == 3]
+    assert uncovered == ["西沟村 · 未覆盖", "柳树坪村 · 未覆盖", "石窑村 · 不可达"]
+
+
+def test_action_popups_say_what_why_population_and_rule():
+    layers = _layers(_full_map(basemap="none"))
+    props = [f["properties"] for f in layers["规划建议（2）"].data["features"]]
+    first = props[0]["popup"]
+    for text in ("新建村卫生室", "柳树坪村", "柳树坪村到最近卫生室 22.4 分钟，超过 15 分钟", "420", "HC-01", "30"):
+        assert text in first, text
+    assert ">升<" in props[1]["icon"] and "升级急救站" in props[1]["popup"]
+    # failing villages and townships carry their failing rules
+    status = {f["properties"]["tooltip"]: f["properties"]["popup"] for f in layers["行政村达标情况"].data["features"]}
+    assert "HC-01" in status["石窑村 · 未达标"] and "HC-01" not in status["东关村 · 达标"]
+    towns = {f["properties"]["tooltip"]: f["properties"]["popup"] for f in layers["乡镇边界"].data["features"]}
+    assert "HC-04" in towns["石门乡"] and "HC-04" not in towns["城关镇"]
+
+
+def test_popup_text_is_escaped():
+    county = tiny.county()
+    county.villages.loc[0, "name"] = "<script>alert(1)</script>村"
+    m = make_map(county)
+    popup = _layers(m)["行政村"].data["features"][0]["properties"]["popup"]
+    assert "<script>" not in popup and "&lt;script&gt;" in popup
+
+
+def test_english_labels():
+    m = _full_map(lang="en", basemap="none")
+    names = list(_layers(m))
+    assert names[:3] == ["County boundary", "Townships", "Main roads"]
+    assert "Villages: time to nearest village clinic" in names and "Proposed actions (2)" in names
+
+
+def test_online_map_has_osm_tiles_with_attribution(tmp_path):
+    page = save_map(_full_map(basemap="osm"), tmp_path / "online.html", offline=False).read_text()
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in page
+    attributions = [json.loads(a) for a in re.findall(r'"attribution": ("(?:[^"\\]|\\.)*")', page)]
+    assert '© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors' in attributions
+    offline = save_map(_full_map(basemap="osm"), tmp_path / "offline.html", offline=True).read_text()
+    assert "tile.openstreetmap.org" not in offline
+
+
+def test_amap_basemap_shifts_geometries_to_gcj02():
+    plain = _layers(_full_map(basemap="none"))["行政村—到最近村卫生室时间"].data["features"][0]
+    amap = _layers(_full_map(basemap="amap"))["行政村—到最近村卫生室时间"].data["features"][0]
+    lon, lat = plain["geometry"]["coordinates"]
+    expected = wgs84_to_gcj02(lon, lat)
+    assert amap["geometry"]["coordinates"] == pytest.approx(list(expected), abs=2e-6)
+    # the GCJ-02 offset here is a few hundred metres east
+    assert 300 < (expected[0] - lon) * 111_320 * np.cos(np.radians(lat)) < 800
+
+
+def test_tianditu_needs_a_key_and_bad_inputs_are_listed_at_once():
+    with pytest.raises(InputError, match="tianditu_key"):
+        make_map(tiny.county(), basemap="tianditu")
+    m = make_map(tiny.county(), basemap="tianditu", tianditu_key="abc123")
+    assert "tk=abc123" in m.get_root().render()
+    bad_comp = tiny.compliance().drop(columns=["status"])
+    bad_near = tiny.nearest().drop(columns=["travel_time_min"])
+    with pytest.raises(InputError) as info:
+        make_map(tiny.county(), compliance=bad_comp, nearest=bad_near, basemap="google", lang="zh")
+    text = str(info.value)
+    assert "3 problem(s)" in text
+    assert "basemap must be one of osm, none, amap, tianditu; got 'google'" in text
+    assert "compliance table: missing column(s) status" in text
+    assert "nearest table: missing column(s) travel_time_min" in text
+    with pytest.raises(InputError, match="lang must be one of zh, en"):
+        make_map(tiny.county(), lang="fr")
+
+
+def test_same_inputs_give_identical_files(tmp_path):
+    a = save_map(_full_map(), tmp_path / "a.html")
+    b = save_map(_full_map(), tmp_path / "b.html")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_failed_save_leaves_no_file(tmp_path):
+    from folium.plugins import MiniMap
+
+    m = _full_map(basemap="none")
+    MiniMap().add_to(m)  # a plugin that loads its JS from a CDN
+    target = tmp_path / "map.html"
+    with pytest.raises(InputError, match="loads an external file"):
+        save_map(m, target, offline=True)
+    assert list(tmp_path.iterdir()) == []
+    # an existing file is left as it was
+    target.write_text("old")
+    with pytest.raises(InputError):
+        save_map(m, target, offline=True)
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
+    with pytest.raises(InputError, match="does not exist"):
+        save_map(_full_map(basemap="none"), tmp_path / "missing" / "map.html")
