@@ -1,0 +1,431 @@
+"""Travel-time engine: nearest facility, origin–destination tables, service areas.
+
+Every trip is door to door:
+
+1. the **access leg**, a straight line from the origin to its snapped position on the road,
+   walked at ``walk_speed_kph`` (its length is ``snap_distance_m``);
+2. the part of the snapped road segment up to one of its end nodes (a fraction of the
+   segment's time);
+3. the shortest path on the graph of the mode;
+4. the part of the destination's segment and the **egress leg**, walked likewise.
+
+An origin and a destination on the same segment may also travel directly along it.
+``travel_time_min`` and ``distance_m`` include all four parts; ``distance_m`` counts the access
+and egress legs at their straight-line length.
+
+Modes
+-----
+``walk``
+    Walk network (every non-motorway road, both directions, Tobler's function with a DEM).
+``drive``
+    Drivable roads only (one-way respected), points snapped to drivable roads, access and
+    egress legs walked.
+``mixed``
+    Rural trips: walk from the origin to a road (on any walkable road or path), drive, then
+    walk from the road to the destination. Points snap to the walk network. Implemented as a
+    three-layer graph (walk → drive → walk, zero-cost switches at nodes on drivable roads; see
+    :meth:`planning.network.graph.RoadGraph.mode_graph`), so the route chooses where to switch;
+    a trip walked end to end is allowed too.
+
+Metrics: ``metric="time"`` minimises travel time (``distance_m`` is then the length of the
+fastest route); ``metric="distance"`` minimises road distance in metres (for the 10–20 km rules;
+``travel_time_min`` is then the time of the shortest route). A cutoff is in minutes for time and
+in metres for distance. Unreachable pairs are NaN; no sentinel value leaves the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planning._errors import InputError
+from planning.config import Settings, TravelSettings
+from planning.network import _kernels
+from planning.network.graph import METRICS, MODES, RoadGraph, _travel_settings
+from planning.network.snap import SnappedPoints, snap_points
+
+__all__ = ["TravelEngine", "NEAREST_COLUMNS", "OD_COLUMNS"]
+
+#: Columns of the nearest table.
+NEAREST_COLUMNS: tuple[str, ...] = ("origin_id", "destination_id", "travel_time_min", "distance_m",
+                                    "snap_distance_m", "reason")
+#: Columns of the OD table.
+OD_COLUMNS: tuple[str, ...] = ("origin_id", "destination_id", "travel_time_min", "distance_m")
+
+Points = gpd.GeoDataFrame | SnappedPoints
+
+
+def _check_mode_metric(mode: str, metric: str, cutoff: float | None) -> float:
+    problems = []
+    if mode not in MODES:
+        problems.append(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    if metric not in METRICS:
+        problems.append(f"metric must be one of {', '.join(METRICS)}; got {metric!r}")
+    limit = np.inf
+    if cutoff is not None:
+        try:
+            limit = float(cutoff)
+        except (TypeError, ValueError):
+            limit = np.nan
+        if not limit > 0:
+            problems.append(f"cutoff must be a positive number (minutes for metric='time', metres for "
+                            f"metric='distance') or None; got {cutoff!r}")
+    if problems:
+        raise InputError("travel query", problems)
+    return limit
+
+
+class TravelEngine:
+    """Nearest facility, OD tables and service areas on a :class:`RoadGraph`.
+
+    Parameters
+    ----------
+    graph : RoadGraph
+        The road graph (impedances are fixed when it is built).
+    settings : TravelSettings or Settings, optional
+        Access-leg walking speed and ``max_snap_m``; defaults to the graph's settings.
+
+    Examples
+    --------
+    A 2 km residential road, a village 100 m off it and a clinic at its far end:
+
+    >>> import geopandas as gpd
+    >>> import pandas as pd
+    >>> from shapely.geometry import LineString, Point
+    >>> from planning.county import RoadNetwork
+    >>> crs = "EPSG:32650"
+    >>> nodes = gpd.GeoDataFrame({"x": [0.0, 2000.0], "y": [0.0, 0.0]}, crs=crs,
+    ...     geometry=[Point(0, 0), Point(2000, 0)], index=pd.Index([1, 2], name="node_id"))
+    >>> edges = gpd.GeoDataFrame({"u": [1, 2], "v": [2, 1], "length_m": [2000.0, 2000.0],
+    ...     "highway": ["residential"] * 2}, crs=crs,
+    ...     geometry=[LineString([(0, 0), (2000, 0)]), LineString([(2000, 0), (0, 0)])])
+    >>> engine = TravelEngine(RoadGraph.from_network(RoadNetwork(nodes, edges)))
+    >>> village = gpd.GeoDataFrame({"id": ["v1"]}, geometry=[Point(0, 100)], crs=crs)
+    >>> clinic = gpd.GeoDataFrame({"id": ["c1"]}, geometry=[Point(2000, 0)], crs=crs)
+    >>> row = engine.nearest(village, clinic, mode="drive").iloc[0]
+    >>> round(float(row.travel_time_min), 3), float(row.distance_m)  # 100 m walked + 2 km at 25 km/h
+    (6.133, 2100.0)
+    """
+
+    def __init__(self, graph: RoadGraph, *, settings: TravelSettings | Settings | None = None) -> None:
+        if not isinstance(graph, RoadGraph):
+            raise InputError("travel engine", [f"expected a RoadGraph, got {type(graph).__name__}; "
+                                               "use TravelEngine.from_county(county) or RoadGraph.from_network(roads)"])
+        self.graph = graph
+        self.settings = graph.settings if settings is None else _travel_settings(settings)
+
+    @classmethod
+    def from_county(cls, county: Any, *, settings: TravelSettings | Settings | None = None) -> TravelEngine:
+        """Engine on a county's roads (and its DEM when ``settings.terrain``).
+
+        Parameters
+        ----------
+        county : planning.county.County
+            Loaded county.
+        settings : TravelSettings or Settings, optional
+            Speeds and snapping; defaults to ``TravelSettings()``.
+
+        Returns
+        -------
+        TravelEngine
+        """
+        graph = RoadGraph.from_network(county.roads, dem=county.dem, settings=settings)
+        return cls(graph, settings=settings)
+
+    @property
+    def crs(self) -> Any:
+        """CRS of the graph; every input layer must be in it."""
+        return self.graph.crs
+
+    # ------------------------------------------------------------------ snapping
+    def snap(self, points: gpd.GeoDataFrame, *, mode: str = "walk", id_col: str = "id",
+             what: str = "points") -> SnappedPoints:
+        """Snap points to the network of ``mode`` (reusable across queries).
+
+        Parameters
+        ----------
+        points : geopandas.GeoDataFrame
+            Points in the graph CRS with a unique id column.
+        mode : {"walk", "drive", "mixed"}
+            Mode whose roads the points snap to.
+        id_col : str
+            Id column.
+        what : str
+            Layer name in error messages.
+
+        Returns
+        -------
+        SnappedPoints
+        """
+        return snap_points(self.graph, points, mode=mode, id_col=id_col, max_snap_m=self.settings.max_snap_m,
+                           walk_speed_kph=self.settings.walk_speed_kph, what=what)
+
+    def _prepare(self, points: Points, mode: str, id_col: str, what: str) -> SnappedPoints:
+        if isinstance(points, SnappedPoints):
+            problems = []
+            if points.graph is not self.graph:
+                problems.append("points were snapped on another road graph; snap them with this engine")
+            if self.graph.segments(points.mode) is not self.graph.segments(mode):
+                problems.append(f"points were snapped for mode {points.mode!r}, the query is mode {mode!r}; "
+                                f"snap them with engine.snap(..., mode={mode!r})")
+            if problems:
+                raise InputError(what, problems)
+            return points
+        return self.snap(points, mode=mode, id_col=id_col, what=what)
+
+    def _legs(self, sp: SnappedPoints, metric: str, offset: int, *, leaving: bool
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Graph entry (``leaving=True``) or exit points of snapped points.
+
+        Returns ``(point, node, c1, c2)``: the cost between the point and ``node`` (access leg
+        plus the fraction of the segment), primary and secondary by ``metric``.
+        """
+        seg = self.graph.segments(sp.mode)
+        idx = np.flatnonzero(sp.ok)
+        s = sp.segment[idx]
+        f = sp.fraction[idx]
+        if metric == "time":
+            a1, a2 = sp.access_time_min[idx], sp.snap_distance_m[idx]
+            fw1, fw2, bw1, bw2 = seg.fwd_time_min[s], seg.fwd_length_m[s], seg.bwd_time_min[s], seg.bwd_length_m[s]
+        else:
+            a1, a2 = sp.snap_distance_m[idx], sp.access_time_min[idx]
+            fw1, fw2, bw1, bw2 = seg.fwd_length_m[s], seg.fwd_time_min[s], seg.bwd_length_m[s], seg.bwd_time_min[s]
+        if leaving:   # point -> v along the segment, point -> u against it
+            to_v = (_part(a1, 1.0 - f, fw1), _part(a2, 1.0 - f, fw2))
+            to_u = (_part(a1, f, bw1), _part(a2, f, bw2))
+        else:         # u -> point along the segment, v -> point against it
+            to_u = (_part(a1, f, fw1), _part(a2, f, fw2))
+            to_v = (_part(a1, 1.0 - f, bw1), _part(a2, 1.0 - f, bw2))
+        point = np.concatenate([idx, idx])
+        node = np.concatenate([seg.v[s], seg.u[s]]) + offset
+        c1 = np.concatenate([to_v[0], to_u[0]])
+        c2 = np.concatenate([to_v[1], to_u[1]])
+        keep = np.isfinite(c1)
+        return point[keep], node[keep], c1[keep], c2[keep]
+
+    def _same_segment(self, so: SnappedPoints, sd: SnappedPoints, metric: str
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Direct trips along a segment shared by an origin and a destination."""
+        oi = np.flatnonzero(so.ok)
+        di = np.flatnonzero(sd.ok)
+        if not oi.size or not di.size:
+            empty = np.empty(0, np.int64)
+            return empty, empty, np.empty(0), np.empty(0)
+        pairs = pd.DataFrame({"o": oi, "s": so.segment[oi]}).merge(pd.DataFrame({"d": di, "s": sd.segment[di]}), on="s")
+        o = pairs["o"].to_numpy(np.int64)
+        d = pairs["d"].to_numpy(np.int64)
+        s = pairs["s"].to_numpy(np.int64)
+        seg = self.graph.segments(so.mode)
+        delta = sd.fraction[d] - so.fraction[o]
+        if metric == "time":
+            fw = (seg.fwd_time_min[s], seg.fwd_length_m[s])
+            bw = (seg.bwd_time_min[s], seg.bwd_length_m[s])
+            acc = (so.access_time_min[o] + sd.access_time_min[d], so.snap_distance_m[o] + sd.snap_distance_m[d])
+        else:
+            fw = (seg.fwd_length_m[s], seg.fwd_time_min[s])
+            bw = (seg.bwd_length_m[s], seg.bwd_time_min[s])
+            acc = (so.snap_distance_m[o] + sd.snap_distance_m[d], so.access_time_min[o] + sd.access_time_min[d])
+        c1 = np.where(delta >= 0, _part(acc[0], delta, fw[0]), _part(acc[0], -delta, bw[0]))
+        c2 = np.where(delta >= 0, _part(acc[1], delta, fw[1]), _part(acc[1], -delta, bw[1]))
+        keep = np.isfinite(c1)
+        return o[keep], d[keep], c1[keep], c2[keep]
+
+    # ------------------------------------------------------------------ nearest
+    def nearest(self, origins: Points, destinations: Points, *, mode: str = "walk", metric: str = "time",
+                cutoff: float | None = None, id_col: str = "id") -> pd.DataFrame:
+        """Nearest destination of every origin, in one multi-source search.
+
+        Parameters
+        ----------
+        origins, destinations : geopandas.GeoDataFrame or SnappedPoints
+            Points in the graph CRS with a unique ``id_col`` (or points already snapped by
+            :meth:`snap` for the same mode).
+        mode : {"walk", "drive", "mixed"}
+            Travel mode (see the module docstring).
+        metric : {"time", "distance"}
+            Minimise travel time or road distance.
+        cutoff : float, optional
+            Largest travel time (min) or distance (m) searched; origins beyond it are
+            unreachable with that reason.
+        id_col : str
+            Id column of both layers.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per origin, in input order: ``origin_id, destination_id, travel_time_min,
+            distance_m, snap_distance_m, reason`` (reason empty when reachable; destination_id
+            None and times NaN when not).
+
+        Raises
+        ------
+        InputError
+            Unknown mode or metric, bad cutoff, bad id column or geometries.
+        CRSError
+            A layer not in the graph CRS.
+
+        Notes
+        -----
+        Implemented as one Dijkstra search on the reversed graph seeded at every destination's
+        entry nodes (with their egress costs), recording for each node the nearest destination;
+        each origin then takes the best of its two entry nodes (and of any destination on its
+        own segment). Cost O((V + E) log V) for all origins together.
+        """
+        limit = _check_mode_metric(mode, metric, cutoff)
+        so = self._prepare(origins, mode, id_col, "origins")
+        sd = self._prepare(destinations, mode, id_col, "destinations")
+        n_o = len(so)
+        g = self.graph.mode_graph(mode)
+        start, end = self.graph.layer_offsets(mode)
+        rev = g.reversed
+        w1, w2 = rev.weights(metric)
+        dp, dn, d1, d2 = self._legs(sd, metric, end, leaving=False)
+        c1, c2, lab = _kernels.multi_source(rev.indptr, rev.indices, w1, w2, dn, d1, d2, dp, limit)
+        op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
+        cand_o = [op]
+        cand_d = [lab[on]]
+        cand_1 = [c1[on] + o1]
+        cand_2 = [c2[on] + o2]
+        so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)
+        cand_o.append(so_o)
+        cand_d.append(so_d)
+        cand_1.append(so_1)
+        cand_2.append(so_2)
+        co, cd, k1, k2 = (np.concatenate(a) for a in (cand_o, cand_d, cand_1, cand_2))
+        ok = (cd >= 0) & (k1 <= limit)
+        co, cd, k1, k2 = co[ok], cd[ok], k1[ok], k2[ok]
+        order = np.lexsort((k1, co))
+        co, cd, k1, k2 = co[order], cd[order], k1[order], k2[order]
+        first = np.ones(co.size, bool)
+        first[1:] = co[1:] != co[:-1]
+        best_d = np.full(n_o, -1, np.int64)
+        best_1 = np.full(n_o, np.nan)
+        best_2 = np.full(n_o, np.nan)
+        best_d[co[first]] = cd[first]
+        best_1[co[first]] = k1[first]
+        best_2[co[first]] = k2[first]
+        reached = best_d >= 0
+        reason = so.reason.copy()
+        unreached = so.ok & ~reached
+        if unreached.any():
+            reason[unreached] = self._why_unreached(sd, mode, metric, cutoff)
+        dest_id = np.full(n_o, None, dtype=object)
+        dest_id[reached] = sd.ids[best_d[reached]]
+        time, dist = (best_1, best_2) if metric == "time" else (best_2, best_1)
+        return pd.DataFrame({"origin_id": so.ids, "destination_id": dest_id, "travel_time_min": time,
+                             "distance_m": dist, "snap_distance_m": so.snap_distance_m, "reason": reason},
+                            columns=list(NEAREST_COLUMNS))
+
+    @staticmethod
+    def _why_unreached(sd: SnappedPoints, mode: str, metric: str, cutoff: float | None) -> str:
+        if len(sd) == 0:
+            return "no destinations given"
+        if not sd.ok.any():
+            return f"no destination lies within the maximum snap distance of the {mode} network"
+        if cutoff is not None:
+            unit = "min" if metric == "time" else "m"
+            return f"no destination within cutoff {cutoff:,g} {unit} on the {mode} network"
+        return f"no destination reachable on the {mode} network (separate road component or one-way dead end)"
+
+    # ------------------------------------------------------------------ od
+    def od(self, origins: Points, destinations: Points, *, mode: str = "walk", metric: str = "time",
+           cutoff: float | None = None, id_col: str = "id") -> pd.DataFrame:
+        """Origin–destination table (long), one search per origin.
+
+        Parameters
+        ----------
+        origins, destinations : geopandas.GeoDataFrame or SnappedPoints
+            Points in the graph CRS with a unique ``id_col``.
+        mode : {"walk", "drive", "mixed"}
+            Travel mode.
+        metric : {"time", "distance"}
+            Minimise travel time or road distance.
+        cutoff : float, optional
+            Largest travel time (min) or distance (m); pairs beyond it (and unreachable pairs)
+            are omitted. Without a cutoff every pair is present, NaN when unreachable.
+        id_col : str
+            Id column of both layers.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``origin_id, destination_id, travel_time_min, distance_m``, sorted by origin then
+            destination (input order).
+
+        Notes
+        -----
+        Each origin's search stops at the cutoff or as soon as every node next to a
+        destination is settled; only reached pairs are stored, so memory grows with the
+        reached pairs, not with origins × nodes.
+        """
+        limit = _check_mode_metric(mode, metric, cutoff)
+        so = self._prepare(origins, mode, id_col, "origins")
+        sd = self._prepare(destinations, mode, id_col, "destinations")
+        n_o, n_d = len(so), len(sd)
+        g = self.graph.mode_graph(mode)
+        start, end = self.graph.layer_offsets(mode)
+        w1, w2 = g.weights(metric)
+        op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
+        order = np.argsort(op, kind="stable")
+        src_ptr = np.zeros(n_o + 1, np.int64)
+        np.cumsum(np.bincount(op, minlength=n_o), out=src_ptr[1:])
+        dp, dn, d1, d2 = self._legs(sd, metric, end, leaving=False)
+        t_order = np.argsort(dn, kind="stable")
+        tgt_ptr = np.zeros(g.n_nodes + 1, np.int64)
+        np.cumsum(np.bincount(dn, minlength=g.n_nodes), out=tgt_ptr[1:])
+        ro, rd, r1, r2 = _kernels.one_to_many(
+            g.indptr, g.indices, w1, w2, src_ptr, on[order], o1[order], o2[order],
+            tgt_ptr, dp[t_order], d1[t_order], d2[t_order], n_d, limit)
+        so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)
+        if so_o.size:
+            ro, rd, r1, r2 = _merge_direct(n_d, (ro, rd, r1, r2), (so_o, so_d, so_1, so_2), limit)
+        if cutoff is None:
+            full1 = np.full(n_o * n_d, np.nan)
+            full2 = np.full(n_o * n_d, np.nan)
+            key = ro * n_d + rd
+            full1[key] = r1
+            full2[key] = r2
+            ro = np.repeat(np.arange(n_o, dtype=np.int64), n_d)
+            rd = np.tile(np.arange(n_d, dtype=np.int64), n_o)
+            r1, r2 = full1, full2
+        time, dist = (r1, r2) if metric == "time" else (r2, r1)
+        return pd.DataFrame({"origin_id": so.ids[ro], "destination_id": sd.ids[rd], "travel_time_min": time,
+                             "distance_m": dist}, columns=list(OD_COLUMNS))
+
+
+def _part(base: np.ndarray, fraction: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``base + fraction · weight``; a zero fraction costs nothing even on a closed direction
+    (a point exactly at a node is at that node)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(fraction == 0, base, base + fraction * weight)
+
+
+def _merge_direct(n_d: int, found: tuple[np.ndarray, ...], direct: tuple[np.ndarray, ...], limit: float
+                  ) -> tuple[np.ndarray, ...]:
+    """Combine network pairs with direct same-segment trips (keep the cheaper; stay sorted)."""
+    ro, rd, r1, r2 = found
+    do, dd, d1, d2 = direct
+    keep = d1 <= limit
+    do, dd, d1, d2 = do[keep], dd[keep], d1[keep], d2[keep]
+    key = ro * n_d + rd
+    dkey = do * n_d + dd
+    pos = np.searchsorted(key, dkey)
+    hit = (pos < key.size) & (key[np.minimum(pos, max(key.size - 1, 0))] == dkey) if key.size else np.zeros(dkey.size, bool)
+    r1 = r1.copy()
+    r2 = r2.copy()
+    hp = pos[hit]
+    better = d1[hit] < r1[hp]
+    r1[hp[better]] = d1[hit][better]
+    r2[hp[better]] = d2[hit][better]
+    new = ~hit
+    if not new.any():
+        return ro, rd, r1, r2
+    o = np.concatenate([ro, do[new]])
+    d = np.concatenate([rd, dd[new]])
+    a = np.concatenate([r1, d1[new]])
+    b = np.concatenate([r2, d2[new]])
+    order = np.lexsort((d, o))
+    return o[order], d[order], a[order], b[order]

@@ -1,0 +1,613 @@
+"""Road graph with named impedances: walking and driving time (min) and length (m) per arc.
+
+:class:`RoadGraph` turns a :class:`planning.county.RoadNetwork` (osmnx convention) into compact
+integer nodes ``0..n-1`` and, per mode, a directed graph in CSR form:
+
+``walk``
+    Every edge except motorways (:data:`planning.schema.NO_WALK_HIGHWAYS`), usable in both
+    directions whatever its ``oneway`` tag. Flat walking speed ``walk_speed_kph``; with a DEM,
+    Tobler's hiking function on each sampled segment (uphill and downhill differ).
+``drive``
+    Edges whose ``highway`` class has a driving speed in ``settings.drive_speed_kph`` (classes
+    of :data:`planning.schema.WALK_ONLY_HIGHWAYS` and classes without a speed are not
+    drivable), only in the directions present in the edge table (one-way roads appear once).
+    ``maxspeed_kph`` overrides the class speed. With a DEM, speed is reduced on steep grades
+    (see :func:`grade_speed_factor`).
+
+Parallel arcs between the same two nodes are collapsed per mode: the fastest one is kept for
+``metric="time"`` (with its length) and the shortest one for ``metric="distance"`` (with its
+time), so both metrics are exact shortest paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from planning._errors import CRSError, InputError
+from planning.config import Settings, TravelSettings
+from planning.county import Raster, RoadNetwork
+from planning.schema import NO_WALK_HIGHWAYS, ROAD_CLASS_ZH, WALK_ONLY_HIGHWAYS
+
+__all__ = [
+    "RoadGraph",
+    "ModeGraph",
+    "SegmentTable",
+    "MODES",
+    "METRICS",
+    "tobler_speed_kph",
+    "grade_speed_factor",
+    "TERRAIN_SAMPLE_M",
+]
+
+#: Travel modes of the engine.
+MODES: tuple[str, ...] = ("walk", "drive", "mixed")
+#: Network metrics: minimise travel time (minutes) or road distance (metres).
+METRICS: tuple[str, ...] = ("time", "distance")
+#: Longest horizontal step (m) between elevation samples along an edge.
+TERRAIN_SAMPLE_M: float = 40.0
+
+_MIN_PER_KPH_M = 0.06  # minutes to cover 1 m at 1 km/h: 60 / 1000
+
+
+def tobler_speed_kph(slope: np.ndarray | float, *, flat_speed_kph: float | None = None) -> np.ndarray:
+    """Walking speed from Tobler's hiking function.
+
+    ``v = 6 · exp(−3.5 · |s + 0.05|)`` km/h, with ``s = dh/dx`` the slope in the direction of
+    travel (rise over horizontal run). The peak, 6 km/h, is at ``s = −0.05`` (gentle downhill);
+    flat ground gives ``6 · exp(−0.175) ≈ 5.04`` km/h.
+
+    Parameters
+    ----------
+    slope : float or numpy.ndarray
+        Slope ``dh/dx`` along the direction of travel (0.10 = 10 % uphill).
+    flat_speed_kph : float, optional
+        When given, the function is scaled so that flat ground gives exactly this speed
+        (``v = flat_speed_kph · exp(−3.5 · (|s + 0.05| − 0.05))``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Speed in km/h.
+
+    Examples
+    --------
+    >>> float(tobler_speed_kph(-0.05))
+    6.0
+    >>> round(float(tobler_speed_kph(0.0, flat_speed_kph=4.5)), 12)
+    4.5
+    """
+    s = np.asarray(slope, dtype=float)
+    if flat_speed_kph is None:
+        return 6.0 * np.exp(-3.5 * np.abs(s + 0.05))
+    return flat_speed_kph * np.exp(-3.5 * (np.abs(s + 0.05) - 0.05))
+
+
+def grade_speed_factor(grade: np.ndarray | float, *, steep_grade: float, steep_factor: float) -> np.ndarray:
+    """Multiplier on driving speed for a road grade.
+
+    ``f = 1`` for ``|g| ≤ steep_grade``; falls linearly to ``steep_factor`` at
+    ``|g| = 2 · steep_grade``; ``f = steep_factor`` beyond. Uphill and downhill are treated
+    alike (vehicles brake downhill).
+
+    Parameters
+    ----------
+    grade : float or numpy.ndarray
+        Road grade (rise over run).
+    steep_grade : float
+        Grade above which speed is reduced (``TravelSettings.steep_grade``).
+    steep_factor : float
+        Multiplier at twice ``steep_grade`` and beyond (``TravelSettings.steep_grade_speed_factor``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Speed multiplier in ``[steep_factor, 1]``.
+
+    Examples
+    --------
+    >>> float(grade_speed_factor(0.09, steep_grade=0.06, steep_factor=0.6))
+    0.8
+    """
+    g = np.abs(np.asarray(grade, dtype=float))
+    frac = np.clip((g - steep_grade) / steep_grade, 0.0, 1.0)
+    return 1.0 - (1.0 - steep_factor) * frac
+
+
+def _travel_settings(settings: TravelSettings | Settings | None) -> TravelSettings:
+    if settings is None:
+        return TravelSettings()
+    if isinstance(settings, Settings):
+        return settings.travel
+    if isinstance(settings, TravelSettings):
+        return settings
+    raise InputError("settings", [f"expected TravelSettings or Settings, got {type(settings).__name__}"])
+
+
+@dataclass(frozen=True)
+class ModeGraph:
+    """Directed graph of one mode in CSR form, with both metrics.
+
+    Attributes
+    ----------
+    indptr, indices : numpy.ndarray
+        CSR structure (int64): arcs of node ``i`` go to ``indices[indptr[i]:indptr[i+1]]``.
+    time_min, time_length_m : numpy.ndarray
+        Time of the fastest arc between each node pair and that arc's length.
+    length_m, length_time_min : numpy.ndarray
+        Length of the shortest arc between each node pair and that arc's time.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    time_min: np.ndarray
+    time_length_m: np.ndarray
+    length_m: np.ndarray
+    length_time_min: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.indptr.size - 1)
+
+    @property
+    def n_arcs(self) -> int:
+        """Number of arcs (after collapsing parallel arcs)."""
+        return int(self.indices.size)
+
+    def weights(self, metric: str) -> tuple[np.ndarray, np.ndarray]:
+        """(primary, secondary) arc weights for ``metric`` ("time" or "distance")."""
+        if metric == "time":
+            return self.time_min, self.time_length_m
+        return self.length_m, self.length_time_min
+
+    @cached_property
+    def reversed(self) -> ModeGraph:
+        """The same graph with every arc reversed (for searches towards destinations)."""
+        ip, ix, a, b, c, d = _transpose(self)
+        return ModeGraph(ip, ix, a, b, c, d)
+
+    def to_scipy(self, metric: str = "time") -> Any:
+        """The primary weights as a ``scipy.sparse.csr_array`` (zero-weight arcs get 1e-12,
+        since scipy.sparse.csgraph reads explicit zeros as missing arcs)."""
+        from scipy.sparse import csr_array
+
+        w = self.weights(metric)[0]
+        w = np.where(w > 0, w, 1e-12)
+        return csr_array((w, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
+
+
+def _transpose(g: ModeGraph) -> tuple[np.ndarray, ...]:
+    from planning.network._kernels import transpose_csr
+
+    return transpose_csr(g.indptr, g.indices, g.time_min, g.time_length_m, g.length_m, g.length_time_min)
+
+
+def _build_mode_graph(n: int, tail: np.ndarray, head: np.ndarray, t_min: np.ndarray,
+                      l_m: np.ndarray) -> ModeGraph:
+    """CSR graph from arcs; parallel arcs collapsed (fastest for time, shortest for distance)."""
+    keep = tail != head  # self-loops never lie on a shortest path
+    tail, head, t_min, l_m = tail[keep], head[keep], t_min[keep], l_m[keep]
+    by_time = np.lexsort((l_m, t_min, head, tail))
+    by_len = np.lexsort((t_min, l_m, head, tail))
+    key_t = tail[by_time] * n + head[by_time]
+    first = np.ones(key_t.size, bool)
+    first[1:] = key_t[1:] != key_t[:-1]
+    sel_t = by_time[first]
+    key_l = tail[by_len] * n + head[by_len]
+    first_l = np.ones(key_l.size, bool)
+    first_l[1:] = key_l[1:] != key_l[:-1]
+    sel_l = by_len[first_l]
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(tail[sel_t], minlength=n), out=indptr[1:])
+    return ModeGraph(
+        indptr=indptr,
+        indices=head[sel_t].astype(np.int64),
+        time_min=t_min[sel_t].astype(float),
+        time_length_m=l_m[sel_t].astype(float),
+        length_m=l_m[sel_l].astype(float),
+        length_time_min=t_min[sel_l].astype(float),
+    )
+
+
+@dataclass(frozen=True)
+class SegmentTable:
+    """Road segments that points can snap to, for one mode.
+
+    Each two-way road appears once (its twin row in the other direction is folded in); one-way
+    roads appear in their direction of travel. For a point at fraction ``f`` of a segment from
+    ``u`` to ``v``, reaching ``v`` costs ``(1 − f) · fwd`` and reaching ``u`` costs ``f · bwd``
+    (NaN where that direction is closed to the mode).
+
+    Attributes
+    ----------
+    geometry : numpy.ndarray of shapely.LineString
+    u, v : numpy.ndarray
+        Compact node indices of the segment's ends.
+    fwd_time_min, fwd_length_m, bwd_time_min, bwd_length_m : numpy.ndarray
+        Travel time and length from u to v and from v to u (NaN when closed).
+    """
+
+    geometry: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    fwd_time_min: np.ndarray
+    fwd_length_m: np.ndarray
+    bwd_time_min: np.ndarray
+    bwd_length_m: np.ndarray
+
+    @cached_property
+    def tree(self) -> shapely.STRtree:
+        """Spatial index of the segment geometries."""
+        return shapely.STRtree(self.geometry)
+
+    def __len__(self) -> int:
+        return int(self.u.size)
+
+
+@dataclass(frozen=True, eq=False)
+class RoadGraph:
+    """Road network as compact integer graphs with walking and driving impedances.
+
+    Build with :meth:`from_network`. Node ``i`` is ``node_ids[i]`` of the source network at
+    ``(x[i], y[i])`` in ``crs``.
+
+    Attributes
+    ----------
+    node_ids : numpy.ndarray
+        Source node ids (int64), position = compact index.
+    x, y : numpy.ndarray
+        Node coordinates (CRS units, metres).
+    crs : pyproj.CRS
+        Projected CRS of the network.
+    walk, drive : ModeGraph
+        Directed graphs of each mode.
+    segments_walk, segments_drive : SegmentTable
+        Snapping targets of each mode.
+    drivable_node : numpy.ndarray of bool
+        Nodes touched by at least one drivable arc (where a walker can switch to a vehicle).
+    settings : TravelSettings
+        Settings the impedances were computed with.
+    terrain : bool
+        Whether a DEM was used.
+    """
+
+    node_ids: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    crs: CRS
+    walk: ModeGraph
+    drive: ModeGraph
+    segments_walk: SegmentTable
+    segments_drive: SegmentTable
+    drivable_node: np.ndarray
+    settings: TravelSettings
+    terrain: bool = False
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.node_ids.size)
+
+    def mode_graph(self, mode: str) -> ModeGraph:
+        """Graph of ``mode``; ``"mixed"`` is the three-layer walk → drive → walk graph.
+
+        Mixed mode has ``3 · n`` nodes: layer 0 (nodes ``0..n-1``) walks, layer 1 (``n..2n-1``)
+        drives, layer 2 (``2n..3n-1``) walks again. Zero-cost transfers go from layer 0 to
+        layer 1 and from layer 1 to layer 2 at every node touched by a drivable road, and from
+        layer 0 straight to layer 2 at every node (a trip may be walked end to end). A route
+        therefore walks from the origin to a road, drives, and walks on to the destination.
+        """
+        if mode == "walk":
+            return self.walk
+        if mode == "drive":
+            return self.drive
+        if mode == "mixed":
+            if "mixed" not in self._cache:
+                self._cache["mixed"] = self._mixed_graph()
+            return self._cache["mixed"]
+        raise InputError("travel mode", [f"mode must be one of {', '.join(MODES)}; got {mode!r}"])
+
+    def segments(self, mode: str) -> SegmentTable:
+        """Snapping targets of ``mode`` (mixed snaps to the walk network)."""
+        if mode == "drive":
+            return self.segments_drive
+        if mode in ("walk", "mixed"):
+            return self.segments_walk
+        raise InputError("travel mode", [f"mode must be one of {', '.join(MODES)}; got {mode!r}"])
+
+    def _mixed_graph(self) -> ModeGraph:
+        n = self.n_nodes
+        parts = []
+        for offset, g in ((0, self.walk), (n, self.drive), (2 * n, self.walk)):
+            tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(g.indptr)) + offset
+            parts.append((tails, g.indices + offset, g.time_min, g.time_length_m, g.length_m, g.length_time_min))
+        car = np.flatnonzero(self.drivable_node).astype(np.int64)
+        every = np.arange(n, dtype=np.int64)
+        for tails, heads in ((car, car + n), (car + n, car + 2 * n), (every, every + 2 * n)):
+            z = np.zeros(tails.size)
+            parts.append((tails, heads, z, z, z, z))
+        cols = [np.concatenate([p[i] for p in parts]) for i in range(6)]
+        order = np.lexsort((cols[1], cols[0]))
+        cols = [c[order] for c in cols]
+        indptr = np.zeros(3 * n + 1, np.int64)
+        np.cumsum(np.bincount(cols[0], minlength=3 * n), out=indptr[1:])
+        return ModeGraph(indptr, cols[1], cols[2], cols[3], cols[4], cols[5])
+
+    def layer_offsets(self, mode: str) -> tuple[int, int]:
+        """Node offsets where trips of ``mode`` start and end (mixed: layer 0 and layer 2)."""
+        if mode == "mixed":
+            return 0, 2 * self.n_nodes
+        return 0, 0
+
+    @classmethod
+    def from_network(cls, roads: RoadNetwork, *, dem: Raster | None = None,
+                     settings: TravelSettings | Settings | None = None) -> RoadGraph:
+        """Build the walk and drive graphs of a road network.
+
+        Parameters
+        ----------
+        roads : planning.county.RoadNetwork
+            Directed network (osmnx convention) in a projected metric CRS.
+        dem : planning.county.Raster, optional
+            Elevation (m) in the same CRS; used when ``settings.terrain`` is true. Elevation is
+            sampled (bilinear) at every vertex of each edge and at most every
+            :data:`TERRAIN_SAMPLE_M` metres between them.
+        settings : TravelSettings or Settings, optional
+            Speeds, terrain switch, grade reduction. Defaults to ``TravelSettings()``.
+
+        Returns
+        -------
+        RoadGraph
+
+        Raises
+        ------
+        InputError
+            Missing columns, edges whose ends are not nodes, negative or missing lengths, no
+            edges at all (every problem is listed).
+        CRSError
+            Network not in a projected CRS, or the DEM in another CRS.
+
+        Examples
+        --------
+        >>> import geopandas as gpd
+        >>> from shapely.geometry import LineString, Point
+        >>> from planning.county import RoadNetwork
+        >>> nodes = gpd.GeoDataFrame({"x": [0.0, 1000.0], "y": [0.0, 0.0]},
+        ...     geometry=[Point(0, 0), Point(1000, 0)], index=pd.Index([10, 11], name="node_id"),
+        ...     crs="EPSG:32650")
+        >>> edges = gpd.GeoDataFrame({"u": [10, 11], "v": [11, 10], "length_m": [1000.0] * 2,
+        ...     "highway": ["residential"] * 2, "oneway": [False] * 2},
+        ...     geometry=[LineString([(0, 0), (1000, 0)]), LineString([(1000, 0), (0, 0)])],
+        ...     crs="EPSG:32650")
+        >>> g = RoadGraph.from_network(RoadNetwork(nodes, edges))
+        >>> float(g.drive.time_min[0])  # 1 km at 25 km/h
+        2.4
+        """
+        ts = _travel_settings(settings)
+        nodes, edges = roads.nodes, roads.edges
+        problems: list[str] = []
+        crs = None
+        if nodes.crs is None:
+            raise CRSError("road network", ["nodes have no CRS; load the roads with planning.io, "
+                                            "which projects them to the county's metric CRS"])
+        crs = CRS.from_user_input(nodes.crs)
+        if not crs.is_projected:
+            raise CRSError("road network", [f"nodes CRS {crs.to_string()} is not projected (metric); "
+                                            "project the network first (planning.io.project_network)"])
+        if edges.crs is not None and not CRS.from_user_input(edges.crs).equals(crs):
+            raise CRSError("road network", [f"edges CRS {edges.crs} differs from nodes CRS {crs.to_string()}"])
+        for col in ("u", "v", "length_m", "highway"):
+            if col not in edges.columns:
+                problems.append(f"edges: required column {col!r} missing (have {list(edges.columns)})")
+        for col in ("x", "y"):
+            if col not in nodes.columns:
+                problems.append(f"nodes: required column {col!r} missing (have {list(nodes.columns)})")
+        if len(edges) == 0:
+            problems.append("edges: the network has no edges; check the road file and its highway filter")
+        if problems:
+            raise InputError("road network", problems)
+        node_ids = np.asarray(nodes.index.to_numpy(), dtype=np.int64)
+        if pd.Index(node_ids).has_duplicates:
+            dup = pd.Index(node_ids)[pd.Index(node_ids).duplicated()].unique()[:10]
+            problems.append(f"nodes: duplicate node ids {list(map(int, dup))}; node ids must be unique")
+        order = np.argsort(node_ids, kind="stable")
+        sorted_ids = node_ids[order]
+        u_raw = np.asarray(edges["u"].to_numpy(), dtype=np.int64)
+        v_raw = np.asarray(edges["v"].to_numpy(), dtype=np.int64)
+
+        def lookup(ids: np.ndarray, name: str) -> np.ndarray:
+            pos = np.searchsorted(sorted_ids, ids)
+            pos = np.clip(pos, 0, max(sorted_ids.size - 1, 0))
+            found = sorted_ids[pos] == ids if sorted_ids.size else np.zeros(ids.size, bool)
+            if not found.all():
+                bad = np.flatnonzero(~found)
+                problems.append(f"edges: {bad.size} edge(s) have {name} not among the nodes, e.g. rows "
+                                f"{(bad[:10] + 1).tolist()} ({name} = {ids[bad[:10]].tolist()}); "
+                                "every edge end must be a node id")
+            return order[pos]
+
+        u = lookup(u_raw, "u")
+        v = lookup(v_raw, "v")
+        length = np.asarray(pd.to_numeric(edges["length_m"], errors="coerce"), dtype=float)
+        bad_len = np.flatnonzero(~(length >= 0))
+        if bad_len.size:
+            problems.append(f"edges: {bad_len.size} edge(s) with missing or negative length_m, rows "
+                            f"{(bad_len[:10] + 1).tolist()}; lengths must be ≥ 0 metres")
+        if dem is not None and ts.terrain and not CRS.from_user_input(dem.crs).equals(crs):
+            raise CRSError("DEM", [f"DEM CRS {dem.crs} differs from the road network CRS {crs.to_string()}; "
+                                   "read it with planning.io.read_raster(..., dst_crs=...)"])
+        if problems:
+            raise InputError("road network", problems)
+
+        x = np.asarray(nodes["x"].to_numpy(), dtype=float)
+        y = np.asarray(nodes["y"].to_numpy(), dtype=float)
+        geoms = _edge_geometries(edges, x, y, u, v)
+        highway = np.array([_first(h) for h in edges["highway"].to_numpy()], dtype=object)
+        highway = np.array([ROAD_CLASS_ZH.get(h, h) for h in highway], dtype=object)
+        speeds = ts.drive_speed_kph
+        class_speed = np.array([speeds.get(h, np.nan) for h in highway], dtype=float)
+        if "maxspeed_kph" in edges.columns:
+            maxspeed = np.asarray(pd.to_numeric(edges["maxspeed_kph"], errors="coerce"), dtype=float)
+            class_speed = np.where(np.isfinite(maxspeed) & (maxspeed > 0) & np.isfinite(class_speed),
+                                   maxspeed, class_speed)
+        drivable = np.isfinite(class_speed) & ~np.isin(highway, list(WALK_ONLY_HIGHWAYS))
+        walkable = ~np.isin(highway, list(NO_WALK_HIGHWAYS))
+
+        use_terrain = dem is not None and ts.terrain
+        if use_terrain:
+            walk_f, walk_b, drive_t = _terrain_times(geoms, length, class_speed, dem, ts)
+        else:
+            walk_f = length * _MIN_PER_KPH_M / ts.walk_speed_kph
+            walk_b = walk_f
+            with np.errstate(invalid="ignore", divide="ignore"):
+                drive_t = length * _MIN_PER_KPH_M / class_speed
+        n = node_ids.size
+        # walk: both directions of every walkable edge
+        w = np.flatnonzero(walkable)
+        walk = _build_mode_graph(n, np.concatenate([u[w], v[w]]), np.concatenate([v[w], u[w]]),
+                                 np.concatenate([walk_f[w], walk_b[w]]), np.concatenate([length[w], length[w]]))
+        d = np.flatnonzero(drivable)
+        drive = _build_mode_graph(n, u[d], v[d], drive_t[d], length[d])
+        drivable_node = np.zeros(n, bool)
+        drivable_node[u[d]] = True
+        drivable_node[v[d]] = True
+
+        twin = _twins(u, v, length, geoms)
+        seg_walk = _segment_table(walkable, twin, geoms, u, v, length, walk_f, walk_b, backward_from_twin=False)
+        seg_drive = _segment_table(drivable, twin, geoms, u, v, length, drive_t, drive_t, backward_from_twin=True)
+        return cls(node_ids=node_ids, x=x, y=y, crs=crs, walk=walk, drive=drive,
+                   segments_walk=seg_walk, segments_drive=seg_drive, drivable_node=drivable_node,
+                   settings=ts, terrain=use_terrain)
+
+
+def _first(value: Any) -> str:
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return str(value[0]) if len(value) else ""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _edge_geometries(edges: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray, u: np.ndarray,
+                     v: np.ndarray) -> np.ndarray:
+    """Edge geometries; straight lines between the end nodes where an edge has none."""
+    straight = shapely.linestrings(np.stack([np.stack([x[u], y[u]], 1), np.stack([x[v], y[v]], 1)], 1))
+    if "geometry" not in edges.columns:
+        return straight
+    geoms = np.asarray(edges.geometry.values, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    return np.where(missing, straight, geoms)
+
+
+def _bilinear(dem: Raster, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Bilinear elevation at CRS coordinates (NaN outside the raster or next to nodata)."""
+    col, row = ~dem.transform * (xs, ys)
+    c = np.asarray(col, float) - 0.5
+    r = np.asarray(row, float) - 0.5
+    a = dem.array
+    h, w = a.shape
+    c = np.clip(c, 0.0, w - 1.0)
+    r = np.clip(r, 0.0, h - 1.0)
+    c0 = np.minimum(np.floor(c).astype(np.int64), max(w - 2, 0))
+    r0 = np.minimum(np.floor(r).astype(np.int64), max(h - 2, 0))
+    c1 = np.minimum(c0 + 1, w - 1)
+    r1 = np.minimum(r0 + 1, h - 1)
+    fc = c - c0
+    fr = r - r0
+    z = (a[r0, c0] * (1 - fc) * (1 - fr) + a[r0, c1] * fc * (1 - fr)
+         + a[r1, c0] * (1 - fc) * fr + a[r1, c1] * fc * fr)
+    inside = dem.sample(xs, ys)
+    return np.where(np.isfinite(inside), z, np.nan)
+
+
+def _terrain_times(geoms: np.ndarray, length: np.ndarray, class_speed: np.ndarray, dem: Raster,
+                   ts: TravelSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walking time forward/backward and driving time (min) of each edge over the DEM.
+
+    Each edge is cut into pieces of at most :data:`TERRAIN_SAMPLE_M` m; a piece's slope is
+    ``Δh / horizontal length`` (0 where elevation is missing). Piece times are summed and scaled
+    so that the edge's horizontal length equals ``length_m``.
+    """
+    dense = shapely.segmentize(geoms, TERRAIN_SAMPLE_M)
+    coords, idx = shapely.get_coordinates(dense, return_index=True)
+    z = _bilinear(dem, coords[:, 0], coords[:, 1])
+    same = idx[1:] == idx[:-1]
+    dx = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))[same]
+    dh = np.diff(z)[same]
+    edge = idx[:-1][same]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where((dx > 0) & np.isfinite(dh), dh / dx, 0.0)
+    n = geoms.size
+    geom_len = np.bincount(edge, weights=dx, minlength=n)
+    t_f = np.bincount(edge, weights=dx * _MIN_PER_KPH_M / tobler_speed_kph(slope, flat_speed_kph=ts.walk_speed_kph),
+                      minlength=n)
+    t_b = np.bincount(edge, weights=dx * _MIN_PER_KPH_M / tobler_speed_kph(-slope, flat_speed_kph=ts.walk_speed_kph),
+                      minlength=n)
+    factor = grade_speed_factor(slope, steep_grade=ts.steep_grade, steep_factor=ts.steep_grade_speed_factor)
+    spd = class_speed[edge]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_d = np.bincount(edge, weights=dx * _MIN_PER_KPH_M / np.where(np.isfinite(spd), spd * factor, 1.0),
+                          minlength=n)
+        scale = np.where(geom_len > 0, length / geom_len, 0.0)
+        flat_walk = length * _MIN_PER_KPH_M / ts.walk_speed_kph
+        flat_drive = length * _MIN_PER_KPH_M / class_speed
+    walk_f = np.where(geom_len > 0, t_f * scale, flat_walk)
+    walk_b = np.where(geom_len > 0, t_b * scale, flat_walk)
+    drive = np.where(np.isfinite(class_speed), np.where(geom_len > 0, t_d * scale, flat_drive), np.nan)
+    return walk_f, walk_b, drive
+
+
+def _twins(u: np.ndarray, v: np.ndarray, length: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+    """For each edge row, the row of the same road in the opposite direction (-1 if none)."""
+    m = u.size
+    twin = np.full(m, -1, np.int64)
+    rlen = np.round(length, 3)
+    fwd = pd.DataFrame({"a": u, "b": v, "L": rlen, "row": np.arange(m)})
+    rev = pd.DataFrame({"a": v, "b": u, "L": rlen, "row2": np.arange(m)})
+    pairs = fwd.merge(rev, on=["a", "b", "L"])
+    pairs = pairs[pairs["row"] != pairs["row2"]]
+    if len(pairs):
+        r1 = pairs["row"].to_numpy()
+        r2 = pairs["row2"].to_numpy()
+        same = shapely.equals_exact(geoms[r1], shapely.reverse(geoms[r2]), tolerance=1e-6)
+        pairs = pairs[same].drop_duplicates("row")
+        twin[pairs["row"].to_numpy()] = pairs["row2"].to_numpy()
+    return twin
+
+
+def _segment_table(usable: np.ndarray, twin: np.ndarray, geoms: np.ndarray, u: np.ndarray,
+                   v: np.ndarray, length: np.ndarray, t_fwd: np.ndarray, t_bwd: np.ndarray,
+                   *, backward_from_twin: bool) -> SegmentTable:
+    """Snapping segments: each road once; twins folded into the backward direction.
+
+    For walking the backward time is the row's own reverse time (every walkable road is
+    two-way); for driving it is the twin row's time, and NaN when the road is one-way.
+    """
+    m = u.size
+    has_twin = twin >= 0
+    # drop the second row of each usable twin pair (keep the lower row number)
+    twin_usable = has_twin & usable[np.where(has_twin, twin, 0)]
+    drop = twin_usable & (twin < np.arange(m))
+    keep = np.flatnonzero(usable & ~drop)
+    fwd_t = t_fwd[keep]
+    fwd_l = length[keep]
+    if backward_from_twin:
+        tw = twin[keep]
+        ok = (tw >= 0) & usable[np.where(tw >= 0, tw, 0)]
+        bwd_t = np.where(ok, t_fwd[np.where(ok, tw, 0)], np.nan)
+        bwd_l = np.where(ok, length[np.where(ok, tw, 0)], np.nan)
+    else:
+        bwd_t = t_bwd[keep]
+        bwd_l = length[keep]
+    return SegmentTable(geometry=geoms[keep], u=u[keep].astype(np.int64), v=v[keep].astype(np.int64),
+                        fwd_time_min=np.asarray(fwd_t, float), fwd_length_m=np.asarray(fwd_l, float),
+                        bwd_time_min=np.asarray(bwd_t, float), bwd_length_m=np.asarray(bwd_l, float))
