@@ -21,6 +21,7 @@ and interrupted runs never see half an entry.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -33,7 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planning._errors import InputError
+
 __all__ = ["TravelCache", "CachedEngine", "digest", "network_digest", "default_cache_dir"]
+
+
+class _Uncacheable(Exception):
+    """An argument whose content cannot be hashed reliably; the call is computed, not cached."""
 
 _FORMAT = 1
 
@@ -88,17 +95,44 @@ def _update(h: Any, value: Any) -> None:
     elif hasattr(value, "to_wkt") and hasattr(value, "to_epsg"):  # pyproj.CRS
         h.update(b"CR" + value.to_wkt().encode())
     elif hasattr(value, "model_dump_json"):  # pydantic settings
-        h.update(b"PY" + value.model_dump_json().encode())
-    else:
+        h.update(b"PY" + type(value).__name__.encode() + value.model_dump_json().encode())
+    elif value is None or isinstance(value, (str, bytes, bool, int, float, np.generic)):
         h.update(b"SC" + type(value).__name__.encode() + repr(value).encode())
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        h.update(b"DC" + type(value).__qualname__.encode())
+        for f in dataclasses.fields(value):
+            _update(h, f.name)
+            _update(h, getattr(value, f.name))
+    else:
+        # an object whose content cannot be read reliably (its repr may elide data): no key
+        raise _Uncacheable(f"cannot key a {type(value).__name__}")
 
 
-def digest(*values: Any) -> str:
-    """sha256 (hex) of the content of ``values`` (frames, arrays, geometries, scalars, dicts)."""
+def _digest(*values: Any) -> str:
     h = hashlib.sha256()
     for value in values:
         _update(h, value)
     return h.hexdigest()
+
+
+def digest(*values: Any) -> str:
+    """sha256 (hex) of the content of ``values``.
+
+    Parameters
+    ----------
+    *values
+        DataFrames, GeoDataFrames, Series, arrays, geometries, CRSs, pydantic models, dataclasses,
+        dicts, lists and scalars.
+
+    Raises
+    ------
+    InputError
+        A value of another type (its content cannot be read reliably).
+    """
+    try:
+        return _digest(*values)
+    except _Uncacheable as exc:
+        raise InputError("content digest", [f"{exc}; pass frames, arrays, geometries or scalars"]) from None
 
 
 def network_digest(county: Any, settings: Any) -> str:
@@ -116,7 +150,7 @@ def network_digest(county: Any, settings: Any) -> str:
     travel = getattr(settings, "travel", settings)
     dem = county.dem
     dem_part = None if dem is None else (dem.array, tuple(dem.transform), dem.crs)
-    return digest(__version__, _FORMAT, county.roads.nodes, county.roads.edges, dem_part, travel)
+    return _digest(__version__, _FORMAT, county.roads.nodes, county.roads.edges, dem_part, travel)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,7 +366,11 @@ class CachedEngine:
         return self._engine
 
     def _call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        key = digest(self.key, method, list(args), kwargs)
+        try:
+            key = _digest(self.key, method, list(args), kwargs)
+        except _Uncacheable:
+            self.misses += 1
+            return getattr(self.engine, method)(*args, **kwargs)
         found = self.cache.get(key)
         if found is not None:
             self.hits += 1

@@ -109,3 +109,13 @@ def county():
     edges = gpd.GeoDataFrame({"u": [0], "v": [1], "length_m": [5.0], "highway": ["tertiary"], "oneway": [True],
                               "maxspeed_kph": [np.nan], "name": [""]}, geometry=[LineString([(0, 0), (5, 0)])], crs=crs)
     return County(b, t, v, f, RoadNetwork(nodes, edges))
+
+
+def test_digest_refuses_opaque_objects():
+    from planning import InputError
+
+    class Opaque:
+        pass
+
+    with pytest.raises(InputError, match="cannot key a Opaque"):
+        digest(Opaque())
