@@ -9,7 +9,8 @@ Every trip is door to door:
 3. the shortest path on the graph of the mode;
 4. the part of the destination's segment and the **egress leg**, walked likewise.
 
-An origin and a destination on the same segment may also travel directly along it.
+An origin and a destination on the same segment may also travel directly along it; an origin
+and a destination at the very same coordinates are 0 min and 0 m apart.
 ``travel_time_min`` and ``distance_m`` include all four parts; ``distance_m`` counts the access
 and egress legs at their straight-line length.
 
@@ -230,6 +231,9 @@ class TravelEngine:
             acc = (so.snap_distance_m[o] + sd.snap_distance_m[d], so.access_time_min[o] + sd.access_time_min[d])
         c1 = np.where(delta >= 0, _part(acc[0], delta, fw[0]), _part(acc[0], -delta, bw[0]))
         c2 = np.where(delta >= 0, _part(acc[1], delta, fw[1]), _part(acc[1], -delta, bw[1]))
+        same_place = (so.x[o] == sd.x[d]) & (so.y[o] == sd.y[d])
+        c1 = np.where(same_place, 0.0, c1)
+        c2 = np.where(same_place, 0.0, c2)
         keep = np.isfinite(c1)
         return o[keep], d[keep], c1[keep], c2[keep]
 

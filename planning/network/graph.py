@@ -509,12 +509,16 @@ def _edge_geometries(edges: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray, u: n
 
 
 def _bilinear(dem: Raster, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Bilinear elevation at CRS coordinates (NaN outside the raster or next to nodata)."""
-    col, row = ~dem.transform * (xs, ys)
-    c = np.asarray(col, float) - 0.5
-    r = np.asarray(row, float) - 0.5
+    """Bilinear elevation at CRS coordinates between cell centres (NaN outside the raster or
+    next to nodata; clamped to the outermost cell centres at the raster's edge)."""
+    inv = ~dem.transform
+    col = inv.a * xs + inv.b * ys + inv.c
+    row = inv.d * xs + inv.e * ys + inv.f
     a = dem.array
     h, w = a.shape
+    inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    c = col - 0.5
+    r = row - 0.5
     c = np.clip(c, 0.0, w - 1.0)
     r = np.clip(r, 0.0, h - 1.0)
     c0 = np.minimum(np.floor(c).astype(np.int64), max(w - 2, 0))
@@ -525,8 +529,7 @@ def _bilinear(dem: Raster, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     fr = r - r0
     z = (a[r0, c0] * (1 - fc) * (1 - fr) + a[r0, c1] * fc * (1 - fr)
          + a[r1, c0] * (1 - fc) * fr + a[r1, c1] * fc * fr)
-    inside = dem.sample(xs, ys)
-    return np.where(np.isfinite(inside), z, np.nan)
+    return np.where(inside, z, np.nan)
 
 
 def _terrain_times(geoms: np.ndarray, length: np.ndarray, class_speed: np.ndarray, dem: Raster,

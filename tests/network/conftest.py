@@ -30,7 +30,11 @@ def network_from_rows(node_xy: dict[int, tuple[float, float]], rows: list[dict])
         records.append({"u": r["u"], "v": r["v"], "length_m": float(r["length_m"]), "highway": r["highway"],
                         "oneway": bool(r.get("oneway", False)), "maxspeed_kph": r.get("maxspeed_kph", np.nan),
                         "name": r.get("name", ""), "geometry": geom})
-    edges = gpd.GeoDataFrame(records, geometry="geometry", crs=CRS)
+    if not records:
+        edges = gpd.GeoDataFrame({c: [] for c in ("u", "v", "length_m", "highway", "oneway", "maxspeed_kph", "name")},
+                                 geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
+    else:
+        edges = gpd.GeoDataFrame(records, geometry="geometry", crs=CRS)
     return RoadNetwork(nodes, edges)
 
 
