@@ -247,8 +247,9 @@ class Scenario(_Strict):
     ----------
     name : str
         Scenario name (defaults to the file name).
-    county : str or dict
-        Absolute path of a ``county.yaml`` (or a directory holding one), or an inline manifest.
+    county : str or dict or None
+        Absolute path of a ``county.yaml`` (or a directory holding one), or an inline manifest;
+        None only in province scenarios, where the counties are given apart.
     travel : TravelSettings
         Travel settings.
     rules : RulesSpec
@@ -261,7 +262,7 @@ class Scenario(_Strict):
 
     name: str = ""
     description: str = ""
-    county: str | dict[str, Any]
+    county: str | dict[str, Any] | None = None
     travel: TravelSettings = Field(default_factory=TravelSettings)
     rules: RulesSpec = Field(default_factory=RulesSpec)
     recipes: dict[str, RecipeSpec | None] = Field(default_factory=dict)
@@ -441,7 +442,7 @@ def _check_rules(rules: dict[str, Any], marks: Marks, problems: list[str]) -> No
                     problems.append(marks.problem(("rules", "params", rid, key), f"{text}{hint}"))
 
 
-def load_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario) -> Scenario:
+def load_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario, *, require_county: bool = True) -> Scenario:
     """Read and validate a scenario.
 
     Parameters
@@ -449,6 +450,8 @@ def load_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario) -> Scenar
     path_or_obj : str, Path, dict or Scenario
         A scenario YAML file, an already-parsed mapping (paths relative to the current
         directory) or a :class:`Scenario` (returned unchanged).
+    require_county : bool
+        Whether ``county:`` must be given (False for province runs, which give the counties).
 
     Returns
     -------
@@ -470,6 +473,8 @@ def load_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario) -> Scenar
     'zh'
     """
     if isinstance(path_or_obj, Scenario):
+        if require_county and path_or_obj.county is None:
+            raise ScenarioError("scenario", ["county: missing; give the path of a county.yaml"])
         return path_or_obj
     if isinstance(path_or_obj, dict):
         from planning.scenarios.loader import _resolve_paths
@@ -486,7 +491,7 @@ def load_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario) -> Scenar
         data.setdefault("name", source_path.stem)
         what = f"scenario file {source_path}"
     problems: list[str] = []
-    if "county" not in data:
+    if require_county and data.get("county") is None:
         problems.append(marks.problem((), "missing required key `county:` (path of a county.yaml, or an "
                                       "inline manifest)"))
     scenario = None

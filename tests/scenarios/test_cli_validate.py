@@ -1,0 +1,22 @@
+"""`planning validate`: exit 0 valid, 2 invalid with the error list."""
+
+from __future__ import annotations
+
+from planning.cli import main
+
+
+def test_validate_exit_codes(tmp_path, capsys):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "county.yaml").write_text("county_id: x\n", encoding="utf-8")
+    good = tmp_path / "good.yaml"
+    good.write_text("county: c\nrecipes: {odd_job_markets: {}}\nedits: {close_facilities: [F1]}\n", encoding="utf-8")
+    assert main(["validate", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "valid" in out and "recipes: odd_job_markets" in out and "1 edit(s)" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("county: c\ntravel:\n  walk_speed_kph: 0\n  terain: false\n", encoding="utf-8")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: scenario file {bad}: 2 problem(s)")
+    assert f"{bad}:3: travel.walk_speed_kph: Input should be greater than 0; got 0" in err
+    assert f"{bad}:4: travel.terain: unknown key 'terain' in travel" in err
