@@ -41,6 +41,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from planning._errors import InputError
 from planning.config import Settings, TravelSettings
@@ -398,6 +399,106 @@ class TravelEngine:
         time, dist = (r1, r2) if metric == "time" else (r2, r1)
         return pd.DataFrame({"origin_id": so.ids[ro], "destination_id": sd.ids[rd], "travel_time_min": time,
                              "distance_m": dist}, columns=list(OD_COLUMNS))
+
+    # ------------------------------------------------------------------ service areas
+    def service_areas(self, facilities: Points, *, mode: str = "walk", breaks: tuple[float, ...] = (5, 10, 15),
+                      metric: str = "time", dissolve_by: str | None = None, id_col: str = "id",
+                      tolerance_m: float = 25.0) -> gpd.GeoDataFrame:
+        """Service-area polygons (isochrones) from the reached road network.
+
+        Parameters
+        ----------
+        facilities : geopandas.GeoDataFrame or SnappedPoints
+            Facility points in the graph CRS with a unique ``id_col`` (a GeoDataFrame when
+            ``dissolve_by`` is given).
+        mode : {"walk", "drive", "mixed"}
+            Travel mode; areas are measured TOWARDS the facility (the trip a resident makes).
+        breaks : sequence of float
+            Budgets, minutes for ``metric="time"`` (e.g. 5/10/15) or metres for
+            ``metric="distance"`` (e.g. 10000/15000/20000).
+        metric : {"time", "distance"}
+            Budget unit.
+        dissolve_by : str, optional
+            Facility column (e.g. ``"kind"``): one area per value from all its facilities
+            together, instead of one per facility.
+        id_col : str
+            Id column.
+        tolerance_m : float
+            Buffer around the reached roads: the polygon contains every road point reachable
+            within the budget and nothing farther than ``tolerance_m`` from one.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            ``facility_id`` (or the ``dissolve_by`` column), ``break``, ``metric``, geometry
+            (Polygon or MultiPolygon in the graph CRS; empty when the facility is beyond the
+            maximum snap distance). Ordered by facility (or key) then break.
+
+        Notes
+        -----
+        See :mod:`planning.network.isochrones`: each road segment is cut at the exact fraction
+        where the budget runs out; the polygon is not a convex or concave hull of nodes.
+        """
+        from planning.network.isochrones import budget_polygon, reached_pieces
+
+        _check_mode_metric(mode, metric, None)
+        problems = []
+        try:
+            budgets = sorted({float(b) for b in breaks})
+        except (TypeError, ValueError):
+            budgets = []
+        if not budgets or not all(b > 0 for b in budgets):
+            problems.append(f"breaks must be positive numbers (minutes or metres); got {breaks!r}")
+        if not tolerance_m > 0:
+            problems.append(f"tolerance_m must be > 0; got {tolerance_m!r}")
+        if dissolve_by is not None and (not isinstance(facilities, gpd.GeoDataFrame)
+                                        or dissolve_by not in facilities.columns):
+            cols = list(facilities.columns) if isinstance(facilities, gpd.GeoDataFrame) else []
+            problems.append(f"dissolve_by column {dissolve_by!r} not found among the facility columns {cols}")
+        if problems:
+            raise InputError("service areas", problems)
+        sf = self._prepare(facilities, mode, id_col, "facilities")
+        if dissolve_by is None:
+            key_col = "facility_id"
+            keys = list(sf.ids)
+            members = [np.array([i]) for i in range(len(sf))]
+        else:
+            key_col = dissolve_by
+            values = facilities[dissolve_by].to_numpy()
+            keys = sorted(pd.unique(values), key=str)
+            members = [np.flatnonzero(values == k) for k in keys]
+        graph = self.graph
+        n = graph.n_nodes
+        start, end = graph.layer_offsets(mode)
+        rev = graph.mode_graph(mode).reversed
+        w1, w2 = rev.weights(metric)
+        seg = graph.segments(mode)
+        dp, dn, d1, d2 = self._legs(sf, metric, end, leaving=False)
+        egress = sf.access_time_min if metric == "time" else sf.snap_distance_m
+        snap_xy = np.full((len(sf), 2), np.nan)
+        ok = np.flatnonzero(sf.ok)
+        if ok.size:
+            snap_pts = shapely.line_interpolate_point(seg.geometry[sf.segment[ok]], sf.fraction[ok], normalized=True)
+            snap_xy[ok] = shapely.get_coordinates(snap_pts)
+        rows, geoms = [], []
+        for key, mem in zip(keys, members):
+            mem = mem[sf.ok[mem]]
+            sel = np.isin(dp, mem)
+            c1, _, _ = _kernels.multi_source(rev.indptr, rev.indices, w1, w2, dn[sel], d1[sel], d2[sel], dp[sel],
+                                             budgets[-1])
+            c_node = c1[start:start + n]
+            on_seg = (sf.segment[mem], sf.fraction[mem], egress[mem])
+            for budget in budgets:
+                pieces = reached_pieces(seg, c_node, budget, metric=metric, on_segment=on_seg)
+                reached = np.flatnonzero(c_node <= budget)
+                points = [shapely.multipoints(np.stack([graph.x[reached], graph.y[reached]], 1))] if reached.size else []
+                for i in mem:
+                    if egress[i] <= budget:
+                        points.append(shapely.linestrings([[sf.x[i], sf.y[i]], snap_xy[i]]))
+                rows.append({key_col: key, "break": budget, "metric": metric})
+                geoms.append(budget_polygon(pieces, points, tolerance_m=tolerance_m))
+        out = gpd.GeoDataFrame(rows, columns=[key_col, "break", "metric"], geometry=geoms, crs=graph.crs)
+        return out
 
 
 def _part(base: np.ndarray, fraction: np.ndarray, weight: np.ndarray) -> np.ndarray:
