@@ -1,0 +1,529 @@
+"""Coverage analysis on any nearest or OD table.
+
+Given demand points (villages, residential communities, or population-raster cells) and the
+travel time or road distance from each to its nearest facility (a *nearest table* from any engine,
+see :mod:`planning.network.engine`), this module answers: how many people are within each
+threshold, which places are not, and how that adds up by township and county. Every result says
+which metric it used:
+
+===================  ==================================================  =========
+metric               meaning                                             unit
+===================  ==================================================  =========
+``walk_time``        walking time on the road network                    min
+``drive_time``       driving time (walk to the road, then drive)         min
+``mixed_time``       explicit mixed mode of the engine                   min
+``road_distance``    shortest road distance                              m
+``euclidean``        straight-line distance (only when asked for)        m
+===================  ==================================================  =========
+
+Unreachable places (``NaN`` time or distance: off the network beyond the snap limit, or no
+facility reachable) are never covered, and their reason is kept.
+
+Examples
+--------
+>>> import geopandas as gpd, pandas as pd
+>>> from shapely.geometry import Point
+>>> demand = gpd.GeoDataFrame({"id": ["a", "b"], "name": ["甲", "乙"], "township_id": ["t1", "t1"],
+...     "population": [100, 300]}, geometry=[Point(0, 0), Point(1000, 0)], crs="EPSG:32650")
+>>> nearest = pd.DataFrame({"origin_id": ["a", "b"], "destination_id": ["f", "f"],
+...     "travel_time_min": [5.0, 20.0], "distance_m": [400.0, 1600.0],
+...     "snap_distance_m": [0.0, 0.0], "reason": ["", ""]})
+>>> table = coverage_table(demand, nearest, thresholds=[15], metric="walk_time")
+>>> table["covered_15min"].tolist()
+[True, False]
+>>> row = coverage_by_area(table, thresholds=[15]).iloc[-1]
+>>> print(row.level, row.population, row.covered_pop_15min, row.share_15min)
+county 400 100 0.25
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from planning._errors import InputError
+from planning.schema import FacilityKind
+
+__all__ = [
+    "METRICS",
+    "NEAREST_COLUMNS",
+    "TravelEngineLike",
+    "metric_label",
+    "threshold_label",
+    "demand_points",
+    "raster_demand",
+    "facilities_of",
+    "euclidean_nearest",
+    "nearest_facilities",
+    "nearest_from_od",
+    "unreachable_table",
+    "within",
+    "coverage_table",
+    "coverage_by_area",
+]
+
+#: Metric label → (value column of the nearest table, unit).
+METRICS: dict[str, tuple[str, str]] = {
+    "walk_time": ("travel_time_min", "min"),
+    "drive_time": ("travel_time_min", "min"),
+    "mixed_time": ("travel_time_min", "min"),
+    "road_distance": ("distance_m", "m"),
+    "euclidean": ("distance_m", "m"),
+}
+
+#: Columns of a nearest table (COMMON.md).
+NEAREST_COLUMNS: tuple[str, ...] = ("origin_id", "destination_id", "travel_time_min", "distance_m",
+                                    "snap_distance_m", "reason")
+
+#: Relative tolerance when comparing a value with a threshold: 15.000000000000002 min is 15 min.
+_TOL = 1e-9
+
+
+class TravelEngineLike(Protocol):
+    """What coverage and rule evaluation need from a travel engine (any engine will do)."""
+
+    def nearest(self, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, *, mode: str = ...,
+                metric: str = ..., cutoff: float | None = ..., id_col: str = ...) -> pd.DataFrame:
+        """Nearest table: one row per origin (COMMON.md)."""
+        ...
+
+
+def metric_label(mode: str, metric: str) -> str:
+    """The metric label of an engine query.
+
+    Parameters
+    ----------
+    mode : {"walk", "drive", "mixed"}
+        Travel mode of the engine.
+    metric : {"time", "distance", "euclidean"}
+        What is minimised.
+
+    Returns
+    -------
+    str
+        ``walk_time``, ``drive_time``, ``mixed_time``, ``road_distance`` or ``euclidean``.
+
+    Examples
+    --------
+    >>> metric_label("drive", "distance")
+    'road_distance'
+    """
+    if metric == "euclidean":
+        return "euclidean"
+    if metric == "distance":
+        return "road_distance"
+    if metric == "time" and mode in ("walk", "drive", "mixed"):
+        return f"{mode}_time"
+    raise InputError(f"unknown travel query mode={mode!r}, metric={metric!r}: mode is walk, drive or mixed; "
+                     "metric is time, distance or euclidean")
+
+
+def threshold_label(threshold: float, metric: str) -> str:
+    """Column suffix of a threshold: ``15min``, ``10km``, ``800m``.
+
+    Examples
+    --------
+    >>> threshold_label(15, "walk_time"), threshold_label(10000, "road_distance"), threshold_label(800, "euclidean")
+    ('15min', '10km', '800m')
+    """
+    unit = _metric_unit(metric)
+    if unit == "min":
+        return f"{threshold:g}min"
+    if threshold >= 1000 and float(threshold) % 1000 == 0:
+        return f"{threshold / 1000:g}km"
+    return f"{threshold:g}m"
+
+
+def _metric_unit(metric: str) -> str:
+    if metric not in METRICS:
+        raise InputError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
+    return METRICS[metric][1]
+
+
+def within(values: Any, threshold: float) -> np.ndarray:
+    """``values <= threshold`` with a relative tolerance of 1e-9 (NaN is never within)."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(v) & (v <= threshold * (1 + _TOL) + _TOL)
+
+
+def demand_points(county: Any, layer: str = "villages", *, population_col: str = "population") -> gpd.GeoDataFrame:
+    """Demand points of a county layer: ``id, name, township_id, population, geometry``.
+
+    Parameters
+    ----------
+    county : County
+        The county bundle.
+    layer : {"villages", "communities", "population"}
+        Villages, residential communities, or the population raster's cells (see
+        :func:`raster_demand`).
+    population_col : str
+        Population column of the layer.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+
+    Raises
+    ------
+    InputError
+        When the layer or its population column is missing.
+    """
+    if layer == "population":
+        if county.population is None:
+            raise InputError("population raster demand", ["the county has no population raster; add "
+                                                          "layers.population to county.yaml"])
+        return raster_demand(county.population, county.townships)
+    if layer not in ("villages", "communities"):
+        raise InputError(f"unknown demand layer {layer!r}; use villages, communities or population")
+    gdf = getattr(county, layer)
+    if gdf is None:
+        raise InputError(f"{layer} demand", [f"the county has no {layer} layer; add it to county.yaml"])
+    missing = [c for c in ("id", "name", "township_id", population_col) if c not in gdf.columns]
+    if missing:
+        raise InputError(f"{layer} demand", [f"column {c!r} missing from the {layer} layer" for c in missing])
+    out = gdf[["id", "name", "township_id", population_col, "geometry"]].copy()
+    out = out.rename(columns={population_col: "population"})
+    out["id"] = out["id"].astype(str)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=gdf.crs).reset_index(drop=True)
+
+
+def raster_demand(raster: Any, townships: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Population-raster cells as demand points (cell centres, ``Raster.cell_centres()``).
+
+    Parameters
+    ----------
+    raster : Raster
+        Population raster (people per cell).
+    townships : GeoDataFrame, optional
+        Township polygons; each cell gets the ``township_id`` of the polygon containing its centre
+        (empty string outside every township).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id`` (``"cell_<row>_<col>"``), ``name`` (same), ``township_id``, ``population``, geometry.
+    """
+    x, y, value = raster.cell_centres()
+    col, row = ~raster.transform * (x, y)
+    ids = [f"cell_{int(r)}_{int(c)}" for r, c in zip(np.floor(row), np.floor(col), strict=True)]
+    gdf = gpd.GeoDataFrame({"id": ids, "name": ids, "township_id": "", "population": value},
+                           geometry=gpd.points_from_xy(x, y), crs=raster.crs)
+    if townships is not None and len(gdf):
+        joined = gpd.sjoin(gdf, townships[["id", "geometry"]].rename(columns={"id": "_tid"}),
+                           how="left", predicate="within")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        gdf["township_id"] = joined["_tid"].fillna("").astype(str).to_numpy()
+    return gdf
+
+
+def facilities_of(facilities: gpd.GeoDataFrame, kinds: Iterable[FacilityKind | str]) -> gpd.GeoDataFrame:
+    """Facilities whose ``kind`` is one of ``kinds`` (ids as strings)."""
+    wanted = {str(k) for k in kinds}
+    out = facilities[facilities["kind"].astype(str).isin(wanted)].copy()
+    out["id"] = out["id"].astype(str)
+    return out
+
+
+def euclidean_nearest(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, *,
+                      id_col: str = "id") -> pd.DataFrame:
+    """Nearest destination by straight-line distance (only when asked for: ``metric="euclidean"``).
+
+    Parameters
+    ----------
+    origins, destinations : GeoDataFrame
+        Points in the same metric CRS, with an id column.
+    id_col : str
+        Id column of both.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A nearest table: ``travel_time_min`` is NaN (no travel is implied), ``distance_m`` is the
+        straight-line distance, ``snap_distance_m`` 0; without destinations every origin is
+        unreachable with reason ``"no facility of this kind"``.
+    """
+    _check_same_crs(origins, destinations)
+    oid = origins[id_col].astype(str).to_numpy()
+    n = len(origins)
+    out = pd.DataFrame({"origin_id": oid, "destination_id": pd.Series([None] * n, dtype=object),
+                        "travel_time_min": np.full(n, np.nan), "distance_m": np.full(n, np.nan),
+                        "snap_distance_m": np.zeros(n), "reason": [""] * n})
+    if len(destinations) == 0:
+        out["reason"] = "no facility of this kind"
+        return out
+    if n == 0:
+        return out
+    d_xy = np.column_stack([destinations.geometry.x.to_numpy(), destinations.geometry.y.to_numpy()])
+    o_xy = np.column_stack([origins.geometry.x.to_numpy(), origins.geometry.y.to_numpy()])
+    dist, idx = cKDTree(d_xy).query(o_xy, k=1)
+    out["destination_id"] = destinations[id_col].astype(str).to_numpy()[idx]
+    out["distance_m"] = dist
+    return out
+
+
+def unreachable_table(origin_ids: Iterable[str], reason: str) -> pd.DataFrame:
+    """A nearest table in which every origin is unreachable for ``reason``."""
+    ids = [str(i) for i in origin_ids]
+    n = len(ids)
+    return pd.DataFrame({"origin_id": ids, "destination_id": pd.Series([None] * n, dtype=object),
+                         "travel_time_min": np.full(n, np.nan), "distance_m": np.full(n, np.nan),
+                         "snap_distance_m": np.full(n, np.nan), "reason": [reason] * n})
+
+
+def _check_same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
+    from pyproj import CRS
+
+    if a.crs is None or b.crs is None or not CRS.from_user_input(a.crs).equals(CRS.from_user_input(b.crs)):
+        raise InputError("straight-line distance", [f"origins CRS {a.crs} and destinations CRS {b.crs} differ "
+                                                    "or are missing; reproject both to the county CRS"])
+
+
+def nearest_facilities(engine: TravelEngineLike | None, demand: gpd.GeoDataFrame,
+                       facilities: gpd.GeoDataFrame, *, kinds: Iterable[FacilityKind | str],
+                       mode: str = "drive", metric: str = "time", cutoff: float | None = None,
+                       id_col: str = "id") -> pd.DataFrame:
+    """Nearest facility of the given kinds for every demand point.
+
+    Parameters
+    ----------
+    engine : TravelEngine or None
+        Any object with ``nearest(origins, destinations, *, mode, metric, cutoff, id_col)``; may be
+        None only for ``metric="euclidean"``.
+    demand : GeoDataFrame
+        Demand points with ``id_col``.
+    facilities : GeoDataFrame
+        Facilities with ``kind`` and ``id_col``.
+    kinds : iterable of FacilityKind
+        Kinds that count (e.g. all medical kinds).
+    mode : {"walk", "drive", "mixed"}
+        Travel mode.
+    metric : {"time", "distance", "euclidean"}
+        Minimise travel time, road distance, or straight-line distance.
+    cutoff : float, optional
+        Search limit (minutes, or metres for distance); beyond it a place is unreachable.
+    id_col : str
+        Id column of both layers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Nearest table (``origin_id, destination_id, travel_time_min, distance_m,
+        snap_distance_m, reason``) plus ``metric`` (label) — one row per demand point, in demand
+        order. When no facility of the kinds exists every row is unreachable with that reason.
+    """
+    label = metric_label(mode, metric)
+    dest = facilities_of(facilities, kinds)
+    if label == "euclidean":
+        table = euclidean_nearest(demand, dest, id_col=id_col)
+    elif len(dest) == 0 or len(demand) == 0:
+        kinds_text = ", ".join(sorted({str(k) for k in kinds}))
+        table = unreachable_table(demand[id_col].astype(str), f"no facility of kind {kinds_text}")
+    else:
+        if engine is None:
+            raise InputError("nearest facilities", [f"metric {label!r} needs a travel engine; pass engine="
+                                                    "TravelEngine.from_county(county)"])
+        table = engine.nearest(demand, dest, mode=mode, metric=metric, cutoff=cutoff, id_col=id_col)
+        table = _order_like(table, demand[id_col].astype(str))
+    table["metric"] = label
+    return table.reset_index(drop=True)
+
+
+def _order_like(table: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    missing = [c for c in NEAREST_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError("nearest table", [f"column {c!r} missing; a nearest table has columns "
+                                           f"{', '.join(NEAREST_COLUMNS)}" for c in missing])
+    t = table.copy()
+    t["origin_id"] = t["origin_id"].astype(str)
+    t = t.drop_duplicates("origin_id", keep="first").set_index("origin_id")
+    absent = [i for i in ids if i not in t.index]
+    if absent:
+        raise InputError("nearest table", [f"no row for demand point(s) {', '.join(absent[:20])}"
+                                           f"{' …' if len(absent) > 20 else ''}; every origin needs a row "
+                                           "(NaN time when unreachable)"])
+    return t.loc[list(ids)].reset_index()
+
+
+def nearest_from_od(od: pd.DataFrame, origin_ids: Sequence[str], *, metric: str = "drive_time") -> pd.DataFrame:
+    """Turn a long OD table (any engine's) into a nearest table.
+
+    Parameters
+    ----------
+    od : DataFrame
+        ``origin_id, destination_id, travel_time_min, distance_m`` (NaN = unreachable; pairs beyond
+        a cutoff may be absent).
+    origin_ids : sequence of str
+        Every origin to report (absent origins are unreachable).
+    metric : str
+        Metric label; time metrics minimise ``travel_time_min``, distance metrics ``distance_m``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Nearest table with ``metric``; ties broken by the smaller destination id.
+
+    Examples
+    --------
+    >>> od = pd.DataFrame({"origin_id": ["a", "a", "b"], "destination_id": ["f", "g", "f"],
+    ...     "travel_time_min": [9.0, 4.0, float("nan")], "distance_m": [900.0, 500.0, float("nan")]})
+    >>> nearest_from_od(od, ["a", "b"])[["origin_id", "destination_id", "travel_time_min"]].values.tolist()
+    [['a', 'g', 4.0], ['b', None, nan]]
+    """
+    col = METRICS[metric][0] if metric in METRICS else None
+    if col is None:
+        raise InputError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
+    missing = [c for c in ("origin_id", "destination_id", "travel_time_min", "distance_m") if c not in od.columns]
+    if missing:
+        raise InputError("OD table", [f"column {c!r} missing" for c in missing])
+    t = od.copy()
+    t["origin_id"] = t["origin_id"].astype(str)
+    t["destination_id"] = t["destination_id"].astype(str)
+    t = t[np.isfinite(t[col].to_numpy(dtype=float))]
+    t = t.sort_values([col, "destination_id"], kind="mergesort").drop_duplicates("origin_id", keep="first")
+    t = t.set_index("origin_id")
+    ids = [str(i) for i in origin_ids]
+    out = pd.DataFrame({"origin_id": ids})
+    out["destination_id"] = pd.Series([t["destination_id"].get(i) for i in ids], dtype=object)
+    out["travel_time_min"] = [float(t["travel_time_min"].get(i, np.nan)) for i in ids]
+    out["distance_m"] = [float(t["distance_m"].get(i, np.nan)) for i in ids]
+    out["snap_distance_m"] = np.nan
+    out["reason"] = ["" if i in t.index else "no facility reachable in the OD table" for i in ids]
+    out["metric"] = metric
+    return out
+
+
+def coverage_table(demand: gpd.GeoDataFrame | pd.DataFrame, nearest: pd.DataFrame, *,
+                   thresholds: Sequence[float], metric: str | None = None,
+                   population_col: str = "population", id_col: str = "id") -> pd.DataFrame:
+    """Per demand point: nearest facility, its time and distance, covered or not at each threshold.
+
+    Parameters
+    ----------
+    demand : DataFrame
+        Demand points: ``id_col``, ``population_col``; ``name`` and ``township_id`` when present.
+    nearest : DataFrame
+        Nearest table of any engine, one row per demand point (extra rows are ignored).
+    thresholds : sequence of float
+        In the metric's unit: minutes for time metrics, metres for distances.
+    metric : str, optional
+        Metric label (``walk_time``, ``drive_time``, ``mixed_time``, ``road_distance``,
+        ``euclidean``); taken from the table's ``metric`` column when omitted.
+    population_col : str
+        Population column of ``demand``.
+    id_col : str
+        Id column of ``demand``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, name, township_id, population, destination_id, travel_time_min, distance_m,
+        snap_distance_m, reason, metric, unit, value`` and ``covered_<threshold>`` (bool) per
+        threshold, e.g. ``covered_15min``, ``covered_10km``.
+
+    Raises
+    ------
+    InputError
+        Unknown metric, missing columns, a demand point without a row in the nearest table, or
+        negative/missing population (every problem listed).
+    """
+    if metric is None:
+        if "metric" not in nearest.columns or nearest["metric"].nunique() != 1:
+            raise InputError("coverage table", ["say which metric the nearest table holds: metric='walk_time', "
+                                                "'drive_time', 'mixed_time', 'road_distance' or 'euclidean'"])
+        metric = str(nearest["metric"].iloc[0])
+    unit = _metric_unit(metric)
+    problems = [f"demand column {c!r} missing" for c in (id_col, population_col) if c not in demand.columns]
+    if not thresholds:
+        problems.append("give at least one threshold")
+    if problems:
+        raise InputError("coverage table", problems)
+    pop = pd.to_numeric(demand[population_col], errors="coerce")
+    bad = demand[id_col][~(pop >= 0)].astype(str).tolist()
+    if bad:
+        raise InputError("coverage table", [f"population missing or negative for demand point(s) "
+                                            f"{', '.join(bad[:20])}; fix the {population_col!r} column"])
+    ids = demand[id_col].astype(str)
+    near = _order_like(nearest, ids)
+    out = pd.DataFrame({
+        "id": ids.to_numpy(),
+        "name": demand["name"].astype(str).to_numpy() if "name" in demand.columns else ids.to_numpy(),
+        "township_id": demand["township_id"].astype(str).to_numpy() if "township_id" in demand.columns else "",
+        "population": pop.to_numpy(),
+    })
+    for c in ("destination_id", "travel_time_min", "distance_m", "snap_distance_m", "reason"):
+        out[c] = near[c].to_numpy()
+    out["metric"] = metric
+    out["unit"] = unit
+    out["value"] = out[METRICS[metric][0]].astype(float)
+    for t in thresholds:
+        out[f"covered_{threshold_label(t, metric)}"] = within(out["value"], float(t))
+    return out
+
+
+def coverage_by_area(table: pd.DataFrame, *, thresholds: Sequence[float],
+                     townships: pd.DataFrame | None = None, county_id: str = "county",
+                     county_name: str = "county") -> pd.DataFrame:
+    """Covered population by township and for the county.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`coverage_table` (with its ``covered_*`` columns).
+    thresholds : sequence of float
+        Thresholds to report (must be among the table's).
+    townships : DataFrame, optional
+        ``id``, ``name`` of townships; every township appears (with zero population when it has no
+        demand point) and gets its name.
+    county_id, county_name : str
+        Id and name of the county row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per township then one county row: ``level`` (township/county), ``township_id``,
+        ``township_name`` (the county's id and name on the county row), ``metric``, ``unit``,
+        ``population``, ``covered_pop_<t>`` and ``share_<t>`` per threshold, and
+        ``uncovered_places`` ("id:name; …" not covered at the largest threshold). Sums of
+        township populations equal the county population.
+    """
+    metric = str(table["metric"].iloc[0]) if len(table) else "drive_time"
+    labels = [threshold_label(t, metric) for t in thresholds]
+    missing = [f"covered_{lab}" for lab in labels if f"covered_{lab}" not in table.columns]
+    if missing:
+        raise InputError("coverage by area", [f"column {c!r} missing: build the table with these thresholds"
+                                              for c in missing])
+    names: dict[str, str] = {}
+    order: list[str] = []
+    if townships is not None:
+        order = townships["id"].astype(str).tolist()
+        names = dict(zip(order, townships["name"].astype(str), strict=True))
+    extra = sorted(set(table["township_id"].astype(str)) - set(order))
+    order += extra
+    widest = f"covered_{labels[int(np.argmax(thresholds))]}"
+    rows = []
+
+    def _row(level: str, tid: str, tname: str, part: pd.DataFrame) -> dict[str, Any]:
+        row: dict[str, Any] = {"level": level, "township_id": tid, "township_name": tname, "metric": metric,
+                               "unit": METRICS[metric][1], "population": part["population"].sum()}
+        for lab in labels:
+            covered = part.loc[part[f"covered_{lab}"], "population"].sum()
+            row[f"covered_pop_{lab}"] = covered
+            row[f"share_{lab}"] = float(covered / row["population"]) if row["population"] > 0 else np.nan
+        fail = part[~part[widest]]
+        row["uncovered_places"] = "; ".join(f"{i}:{n}" for i, n in zip(fail["id"], fail["name"], strict=True))
+        return row
+
+    for tid in order:
+        rows.append(_row("township", tid, names.get(tid, tid), table[table["township_id"].astype(str) == tid]))
+    rows.append(_row("county", county_id, county_name, table))
+    out = pd.DataFrame(rows)
+    if pd.api.types.is_float_dtype(table["population"]) is False:
+        for c in ["population"] + [f"covered_pop_{lab}" for lab in labels]:
+            out[c] = out[c].astype("int64")
+    return out
