@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -118,14 +118,15 @@ def evaluate_employment(ctx: Context, ids: set[str]) -> list[dict[str, Any]]:
     return out
 
 
-def province_summary(results: Mapping[str, pd.DataFrame] | pd.DataFrame, *, rule_id: str = "EM-01",
+def province_summary(results: Mapping[str, pd.DataFrame] | Sequence[pd.DataFrame] | pd.DataFrame, *, rule_id: str = "EM-01",
                      province_id: str = "province", province_name: str = "province") -> pd.DataFrame:
     """Province view of a county-level rule (EM-01 by default): one row per county plus a province row.
 
     Parameters
     ----------
-    results : dict or DataFrame
-        Compliance tables of several counties (``{county_id: table}``), or one concatenated table.
+    results : dict, list or DataFrame
+        Compliance tables of several counties (``{county_id: table}`` or a list), or one
+        concatenated table.
     rule_id : str
         The county-level rule to summarise.
     province_id, province_name : str
@@ -143,7 +144,12 @@ def province_summary(results: Mapping[str, pd.DataFrame] | pd.DataFrame, *, rule
     InputError
         When a table has no county row for the rule.
     """
-    tables = list(results.values()) if isinstance(results, Mapping) else [results]
+    if isinstance(results, pd.DataFrame):
+        tables = [results]
+    elif isinstance(results, Mapping):
+        tables = list(results.values())
+    else:
+        tables = list(results)
     if not tables:
         raise InputError("province summary", ["no county results given"])
     allrows = pd.concat(tables, ignore_index=True)

@@ -120,14 +120,18 @@ def summarize(compliance: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns :data:`SUMMARY_COLUMNS`; ``failing_population`` and ``failing_places`` are those
-        of the county row (the rule's total), ``n_<status>`` count the rows below the county.
+        of the county row (the rule's total); ``n_<status>`` count the places checked (village,
+        community and facility rows; township rows for township rules; the county row for
+        county rules).
     """
     catalog = load_catalog()
     out = []
     for rid in [r for r in catalog.ids if r in set(compliance["rule_id"])]:
         sub = compliance[compliance["rule_id"] == rid]
         county = sub[sub["level"] == "county"]
-        places = sub[sub["level"] != "county"]
+        places = sub[~sub["level"].isin(["township", "county"])]
+        if not len(places):
+            places = sub[sub["level"] == "township"]
         base = places if len(places) else county
         rule = catalog[rid]
         rec: dict[str, Any] = {"rule_id": rid, "title_zh": rule.title_zh, "title_en": rule.title_en,

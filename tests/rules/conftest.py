@@ -228,3 +228,15 @@ def county() -> County:
 def engine_for(name: str, county: County):
     """The named engine on a county's roads."""
     return NxEngine(county.roads) if name == "networkx" else _planning_engine(county)
+
+
+@pytest.fixture
+def make():
+    """Factory of fresh hand-built counties (``make()``)."""
+    return make_county
+
+
+@pytest.fixture
+def engine_of():
+    """``engine_of(name, county)``: the named engine on a county's roads."""
+    return engine_for
