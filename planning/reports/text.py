@@ -27,6 +27,9 @@ __all__ = [
     "fmt_share",
     "FACILITY_KIND_EN",
     "ACTION_MARK",
+    "unit_name",
+    "metric_name",
+    "fmt_value",
 ]
 
 #: Supported output languages.
@@ -218,7 +221,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "cmp_population_gained": "新增覆盖人口",
         "cmp_rules_pass": "达标规则数",
         "cmp_rules_fail": "未达标规则数",
-        "cmp_failing_population": "涉及未达标人口",
+        "cmp_failing_population": "各规则涉及人口合计",
         "total": "全县",
         "rule_levels": "核查层级",
         "note_failing_population": "“涉及人口”按该规则最细核查层级（行政村、社区、乡镇或县）未达标单元的常住人口合计。",
@@ -354,13 +357,63 @@ _LABELS: dict[str, dict[str, str]] = {
         "cmp_population_gained": "Population gained",
         "cmp_rules_pass": "Rules passing",
         "cmp_rules_fail": "Rules failing",
-        "cmp_failing_population": "Population affected",
+        "cmp_failing_population": "Population affected (sum over rules)",
         "total": "County",
         "rule_levels": "Levels",
         "note_failing_population": "“Population affected” sums the residents of the failing areas at the "
                                    "rule's finest level (village, community, township or county).",
     },
 }
+
+
+_UNIT_ZH = {
+    "min": "分钟", "km": "公里", "m": "米", "clinics": "所", "hospitals": "所", "centres": "个",
+    "facilities": "个", "doctors": "名", "staff": "名", "count": "个", "markets": "个",
+    "m2 per 100 households": "平方米/百户", "people per doctor": "人/名医生", "people": "人", "score": "分",
+    "grade": "级",
+}
+
+_METRIC = {
+    "zh": {"walk_time": "步行时间", "drive_time": "驾车时间", "mixed_time": "步行+驾车时间",
+           "road_distance": "路网距离", "euclidean": "直线距离", "count": "计数", "attribute": "属性"},
+    "en": {"walk_time": "walking time", "drive_time": "driving time", "mixed_time": "walk and drive time",
+           "road_distance": "road distance", "euclidean": "straight-line distance", "count": "count",
+           "attribute": "attribute"},
+}
+
+
+def unit_name(unit: Any, lang: str) -> str:
+    """A unit as the planner reads it (``min`` → 分钟 in Chinese); unknown units unchanged."""
+    text = "" if _missing(unit) else str(unit)
+    return _UNIT_ZH.get(text, text) if check_lang(lang) == "zh" else text
+
+
+def metric_name(metric: Any, lang: str) -> str:
+    """A metric as the planner reads it (``drive_time`` → 驾车时间)."""
+    text = "" if _missing(metric) else str(metric)
+    return _METRIC[check_lang(lang)].get(text, text)
+
+
+def fmt_value(value: Any, unit: Any, lang: str) -> str:
+    """A measured value or threshold with its unit; shares as percentages; ``—`` when missing.
+
+    Examples
+    --------
+    >>> fmt_value(0.8123, "share", "zh"), fmt_value(15, "min", "zh"), fmt_value(None, "min", "en")
+    ('81.2%', '15 分钟', '—')
+    """
+    if _missing(value) or (isinstance(value, str) and not value):
+        return "—"
+    if str(unit) == "share":
+        try:
+            return fmt_share(float(value))
+        except (TypeError, ValueError):
+            return str(value)
+    try:
+        text = fmt_num(float(value), 2)
+    except (TypeError, ValueError):
+        text = str(value)
+    return f"{text} {unit_name(unit, lang)}".strip()
 
 
 def check_lang(lang: str) -> str:

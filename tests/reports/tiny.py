@@ -129,10 +129,14 @@ def service_areas() -> gpd.GeoDataFrame:
 
 
 def coverage_by_township() -> pd.DataFrame:
-    """Population within 10 and 15 minutes of a clinic, by township."""
+    """Population within 10 and 15 minutes of a clinic, by township and for the county
+    (the columns of ``planning.coverage.coverage_by_area``)."""
     return pd.DataFrame({
-        "township_id": ["T1", "T2"], "township_name": ["城关镇", "石门乡"], "population": [2150, 515],
-        "covered_pop_10min": [2150, 0], "covered_pop_15min": [2150, 0], "share_15min": [1.0, 0.0],
+        "level": ["township", "township", "county"], "township_id": ["T1", "T2", "149999"],
+        "township_name": ["城关镇", "石门乡", "示范县"], "metric": ["drive_time"] * 3, "unit": ["min"] * 3,
+        "population": [2150, 515, 2665], "covered_pop_10min": [2150, 0, 2150],
+        "share_10min": [1.0, 0.0, 2150 / 2665], "covered_pop_15min": [2150, 0, 2150],
+        "share_15min": [1.0, 0.0, 2150 / 2665], "uncovered_places": ["", "V4:柳树坪村; V5:石窑村", "V4:柳树坪村; V5:石窑村"],
     })
 
 
