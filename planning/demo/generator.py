@@ -1,0 +1,221 @@
+"""Write the demo county to a folder in the real formats the loaders read.
+
+Files (see ``data/README.md`` for every layer and column):
+
+==================  =====================================================================
+``county.yaml``     the manifest read by :func:`planning.io.load_county`
+``county.gpkg``     layers boundary, townships, villages, communities (EPSG:4326)
+``facilities.csv``  existing facilities, Chinese headers, GCJ-02 lon/lat (like Amap POIs)
+``roads.osm``       the road network as OSM XML
+``population.tif``  people per 100 m cell (EPSG:4546, float32, NaN outside the county)
+``dem.tif``         elevation, m, 90 m cells (EPSG:4546, int16)
+``gaps.csv``        the deliberate gaps in the facilities (rule id, place, note)
+==================  =====================================================================
+
+Every file is byte-identical for the same seed: the only randomness is
+``numpy.random.default_rng(seed)`` (split into independent streams per stage), GeoPackages are
+written with a fixed ``OGR_CURRENT_DATE``, GeoTIFFs carry no date tag and the OSM XML has no
+timestamps. Each file is written to a temporary name and renamed into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import rasterio
+from pyproj import Transformer
+
+from planning.crs import wgs84_to_gcj02
+from planning.demo.facilities import make_facilities
+from planning.demo.osmxml import write_osm_xml
+from planning.demo.roads import make_roads
+from planning.demo.settlements import COUNTY_ID, make_settlements, population_raster
+from planning.demo.terrain import DEM_CELL_M, METRIC_EPSG, make_terrain
+
+__all__ = ["generate", "DEFAULT_SEED", "COUNTY_NAME", "COUNTY_NAME_EN", "FILES", "FACILITY_HEADERS"]
+
+DEFAULT_SEED = 20_201_101  # census day 2020-11-01
+COUNTY_NAME = "示范县"
+COUNTY_NAME_EN = "Demo County"
+CENTRE_LON, CENTRE_LAT = 111.0, 37.95
+#: Files written by :func:`generate`, in order.
+FILES = ("county.gpkg", "facilities.csv", "roads.osm", "population.tif", "dem.tif", "gaps.csv",
+         "county.yaml")
+#: Chinese headers of facilities.csv → canonical column names.
+FACILITY_HEADERS = {
+    "编号": "id", "名称": "name", "类型": "kind", "乡镇代码": "township_id", "经度": "lon", "纬度": "lat",
+    "乡村医生": "village_doctors", "中医药服务医生": "tcm_doctors",
+    "专职公共卫生医师": "public_health_physicians", "床位": "beds", "建筑面积": "floor_area_m2",
+    "等级": "grade", "急救车": "has_ambulance", "门诊": "has_outpatient",
+    "急诊急救中心": "emergency_centres", "医疗应急队伍": "emergency_team",
+    "公办中心园": "public_central", "火化": "cremation",
+}
+#: Headers of facilities.csv that are not among planning.schema.COLUMN_ALIASES; the manifest
+#: maps them with its ``columns`` option.
+_MANIFEST_RENAMES = ("中医药服务医生", "专职公共卫生医师", "急救车", "门诊", "急诊急救中心",
+                     "医疗应急队伍", "公办中心园", "火化")
+_FIXED_DATE = "2020-11-01T00:00:00Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _transformer(src: int, dst: int) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+@contextlib.contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it to ``path`` on success."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
+    try:
+        with _atomic(path) as tmp:
+            for k, (name, gdf) in enumerate(layers.items()):
+                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=k > 0,
+                                        layer_options={"SPATIAL_INDEX": "NO"})
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
+def _write_tif(array: np.ndarray, transform, path: Path, *, dtype: str, nodata: float | None,
+               predictor: int) -> None:
+    profile = dict(driver="GTiff", width=array.shape[1], height=array.shape[0], count=1, dtype=dtype,
+                   crs=f"EPSG:{METRIC_EPSG}", transform=transform, compress="deflate",
+                   predictor=predictor, tiled=True, blockxsize=256, blockysize=256)
+    if nodata is not None:
+        profile["nodata"] = nodata
+    with _atomic(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(array.astype(dtype), 1)
+
+
+def _manifest(seat_lon: float, seat_lat: float) -> str:
+    renames = ", ".join(f"{h}: {FACILITY_HEADERS[h]}" for h in _MANIFEST_RENAMES)
+    return (
+        f"# {COUNTY_NAME} ({COUNTY_NAME_EN}): the embedded demo county, generated by planning.demo\n"
+        "# (a synthetic Lüliang loess-hill county modelled on 临县; not a real place).\n"
+        f'county_id: "{COUNTY_ID}"\n'
+        f"name: {COUNTY_NAME}\n"
+        "crs: auto\n"
+        f'seat: {{x: {seat_lon:.6f}, y: {seat_lat:.6f}, crs: "EPSG:4326"}}\n'
+        "agricultural: true\n"
+        "layers:\n"
+        "  boundary:    {path: county.gpkg, layer: boundary}\n"
+        "  townships:   {path: county.gpkg, layer: townships}\n"
+        "  villages:    {path: county.gpkg, layer: villages}\n"
+        "  communities: {path: county.gpkg, layer: communities}\n"
+        f"  facilities:  {{path: facilities.csv, coords: gcj02, lon_col: 经度, lat_col: 纬度, columns: {{{renames}}}}}\n"
+        "roads: {path: roads.osm}\n"
+        "population: {path: population.tif}\n"
+        "dem: {path: dem.tif}\n"
+    )
+
+
+def _fmt_bool(values: pd.Series) -> pd.Series:
+    return values.map(lambda b: "" if pd.isna(b) else ("是" if bool(b) else "否"))
+
+
+def _facility_csv(fac: gpd.GeoDataFrame) -> pd.DataFrame:
+    lon, lat = _transformer(METRIC_EPSG, 4326).transform(
+        fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    from planning.schema import FACILITY_KIND_ZH, FacilityKind
+
+    out = pd.DataFrame({"编号": fac["id"], "名称": fac["name"],
+                        "类型": [FACILITY_KIND_ZH[FacilityKind(k)] for k in fac["kind"]],
+                        "经度": np.round(glon, 6), "纬度": np.round(glat, 6), "乡镇代码": fac["township_id"]})
+    inverse = {v: k for k, v in FACILITY_HEADERS.items()}
+    for col in ("village_doctors", "tcm_doctors", "public_health_physicians", "beds", "grade"):
+        out[inverse[col]] = fac[col].astype("Int64")
+    out[inverse["floor_area_m2"]] = fac["floor_area_m2"]
+    for col in ("has_ambulance", "has_outpatient", "emergency_team", "public_central", "cremation"):
+        out[inverse[col]] = _fmt_bool(fac[col])
+    out[inverse["emergency_centres"]] = fac["emergency_centres"].fillna("")
+    order = list(FACILITY_HEADERS)
+    order.remove("经度")
+    order.remove("纬度")
+    order[3:3] = ["经度", "纬度"]
+    return out[[c for c in order if c in out]]
+
+
+def generate(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict[str, Path]:
+    """Generate the demo county into ``out_dir`` (created if needed).
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Destination folder; existing files of the same names are replaced.
+    seed : int, keyword-only
+        Seed of ``numpy.random.default_rng``; the same seed gives byte-identical files.
+
+    Returns
+    -------
+    dict
+        File name → path of every file written (see :data:`FILES`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from planning.demo import generate
+    >>> paths = generate(tempfile.mkdtemp(), seed=1)  # doctest: +SKIP
+    >>> sorted(paths)  # doctest: +SKIP
+    ['county.gpkg', 'county.yaml', 'dem.tif', 'facilities.csv', 'gaps.csv', 'population.tif', 'roads.osm']
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    cx, cy = _transformer(4326, METRIC_EPSG).transform(CENTRE_LON, CENTRE_LAT)
+    terrain = make_terrain(streams[0], cx=round(cx, 1), cy=round(cy, 1))
+    settle = make_settlements(streams[1], terrain)
+    ways, remote = make_roads(streams[2], terrain, settle)
+    facilities, gaps = make_facilities(streams[3], settle, COUNTY_NAME)
+    v = settle.villages
+    remote_rows = v[v["id"].isin(remote)]
+    gaps = pd.concat([gaps, pd.DataFrame({
+        "rule_id": "HC-11", "area_id": remote_rows["id"], "place": remote_rows["name"],
+        "note": "remote village with no road: more than 1,500 m from the road network"})], ignore_index=True)
+
+    paths = {name: out / name for name in FILES}
+    boundary = gpd.GeoDataFrame({"county_id": [COUNTY_ID], "name": [COUNTY_NAME],
+                                 "name_en": [COUNTY_NAME_EN], "agricultural": [True]},
+                                geometry=[terrain.boundary], crs=METRIC_EPSG)
+    villages = v.drop(columns=["township_seat", "cell"])
+    layers = {"boundary": boundary, "townships": settle.townships.drop(columns=["seat_x", "seat_y"]),
+              "villages": villages, "communities": settle.communities}
+    _write_gpkg({k: g.to_crs(4326) for k, g in layers.items()}, paths["county.gpkg"])
+    with _atomic(paths["facilities.csv"]) as tmp:
+        _facility_csv(facilities).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
+    with _atomic(paths["roads.osm"]) as tmp:
+        write_osm_xml([(w.coords, w.tags) for w in ways], tmp, crs=f"EPSG:{METRIC_EPSG}")
+    pop, pop_transform = population_raster(settle, terrain.boundary)
+    _write_tif(np.where(np.isnan(pop), -99999.0, pop), pop_transform, paths["population.tif"],
+               dtype="float32", nodata=-99999.0, predictor=3)
+    dem_transform = rasterio.Affine(DEM_CELL_M, 0, terrain.x0, 0, -DEM_CELL_M, terrain.y0)
+    _write_tif(terrain.dem_m, dem_transform, paths["dem.tif"], dtype="int16", nodata=None, predictor=2)
+    with _atomic(paths["gaps.csv"]) as tmp:
+        gaps.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    seat_lon, seat_lat = _transformer(METRIC_EPSG, 4326).transform(
+        settle.seat.x, settle.seat.y)
+    with _atomic(paths["county.yaml"]) as tmp:
+        tmp.write_text(_manifest(seat_lon, seat_lat), encoding="utf-8")
+    return paths
