@@ -194,7 +194,7 @@ def demand_points(county: Any, layer: str = "villages", *, population_col: str =
 
 
 def raster_demand(raster: Any, townships: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
-    """Population-raster cells as demand points (cell centres, ``Raster.cell_centres()``).
+    """Population-raster cells as demand points (the valid, non-zero cells' centres).
 
     Parameters
     ----------
@@ -209,9 +209,14 @@ def raster_demand(raster: Any, townships: gpd.GeoDataFrame | None = None) -> gpd
     geopandas.GeoDataFrame
         ``id`` (``"cell_<row>_<col>"``), ``name`` (same), ``township_id``, ``population``, geometry.
     """
-    x, y, value = raster.cell_centres()
-    col, row = ~raster.transform * (x, y)
-    ids = [f"cell_{int(r)}_{int(c)}" for r, c in zip(np.floor(row), np.floor(col), strict=True)]
+    # the cells of Raster.cell_centres(), computed with the affine coefficients directly
+    arr = raster.array
+    row, col = np.nonzero(np.isfinite(arr) & (arr != 0))
+    tr = raster.transform
+    x = tr.a * (col + 0.5) + tr.b * (row + 0.5) + tr.c
+    y = tr.d * (col + 0.5) + tr.e * (row + 0.5) + tr.f
+    value = arr[row, col].astype(float)
+    ids = [f"cell_{r}_{c}" for r, c in zip(row.tolist(), col.tolist(), strict=True)]
     gdf = gpd.GeoDataFrame({"id": ids, "name": ids, "township_id": "", "population": value},
                            geometry=gpd.points_from_xy(x, y), crs=raster.crs)
     if townships is not None and len(gdf):
@@ -347,7 +352,10 @@ def _order_like(table: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
         raise InputError("nearest table", [f"no row for demand point(s) {', '.join(absent[:20])}"
                                            f"{' …' if len(absent) > 20 else ''}; every origin needs a row "
                                            "(NaN time when unreachable)"])
-    return t.loc[list(ids)].reset_index()
+    out = t.loc[list(ids)].reset_index()
+    out["destination_id"] = pd.Series([d if isinstance(d, str) else None for d in out["destination_id"]],
+                                      index=out.index, dtype=object)
+    return out
 
 
 def nearest_from_od(od: pd.DataFrame, origin_ids: Sequence[str], *, metric: str = "drive_time") -> pd.DataFrame:
