@@ -219,10 +219,19 @@ class Edits(_Strict):
 
 
 class MapSpec(_Strict):
-    """Map options: basemap and whether the HTML is self-contained (no internet needed)."""
+    """Map options: basemap, whether the HTML is self-contained (``offline: true``: Leaflet
+    inlined, no tiles, no request leaves the machine), and the Tianditu key (``tk``) needed by
+    ``basemap: tianditu`` (used when ``offline: false``)."""
 
-    basemap: Literal["osm", "none", "amap", "tianditu"] = "none"
+    basemap: Literal["osm", "none", "amap", "tianditu"] = "osm"
     offline: bool = True
+    tianditu_key: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MapSpec:
+        if self.basemap == "tianditu" and not self.tianditu_key:
+            raise ValueError("basemap tianditu needs `tianditu_key:` (your Tianditu API key)")
+        return self
 
 
 class OutputsSpec(_Strict):

@@ -77,3 +77,80 @@ def lonlat():
 def origin() -> tuple[float, float]:
     """Lower-left corner (x, y) of the tiny county, EPSG:4546."""
     return X0, Y0
+
+
+def write_tiny_county(directory, *, county_id: str = "149999", name: str = "小县", odd_job_market: bool = False,
+                      shift_x: float = 0.0):
+    """Write the tiny county in the real input formats (GeoPackage, OSM XML, CSV) with its county.yaml.
+
+    Parameters
+    ----------
+    directory : Path
+        Created when missing.
+    county_id, name : str
+        Boundary attributes.
+    odd_job_market : bool
+        Add an odd-job market (so EM-01 passes) next to 东镇卫生院.
+    shift_x : float
+        Move everything east by this many metres (distinct counties).
+
+    Returns
+    -------
+    Path
+        The county.yaml.
+    """
+    from pathlib import Path
+
+    import yaml
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    c = tiny_county()
+
+    def wgs(gdf):
+        out = gdf.copy()
+        out.geometry = out.geometry.translate(xoff=shift_x)
+        return out.to_crs("EPSG:4326")
+
+    boundary = wgs(c.boundary)
+    boundary["county_id"] = county_id
+    boundary["name"] = name
+    gpkg = d / "county.gpkg"
+    for layer, frame in (("boundary", boundary), ("townships", wgs(c.townships)), ("villages", wgs(c.villages))):
+        frame.to_file(gpkg, layer=layer, driver="GPKG")
+    fac = wgs(c.facilities)
+    rows = [{"id": r.id, "name": r.name, "kind": r.kind, "lon": round(r.geometry.x, 8), "lat": round(r.geometry.y, 8),
+             "village_doctors": r.village_doctors} for r in fac.itertuples()]
+    if odd_job_market:
+        lon, lat = to_lonlat(X0 + shift_x + 3000, Y0 + 1100)
+        rows.append({"id": "M1", "name": "东镇零工市场", "kind": "odd_job_market", "lon": round(lon, 8),
+                     "lat": round(lat, 8), "village_doctors": 0})
+    import pandas as pd
+
+    pd.DataFrame(rows).to_csv(d / "facilities.csv", index=False, encoding="utf-8")
+    nodes = wgs(c.roads.nodes)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    for i, g in enumerate(nodes.geometry, start=1):
+        lines.append(f'  <node id="{i}" version="1" lat="{g.y:.8f}" lon="{g.x:.8f}"/>')
+    lines.append('  <way id="100" version="1">')
+    lines += [f'    <nd ref="{i}"/>' for i in range(1, len(nodes) + 1)]
+    lines += ['    <tag k="highway" v="tertiary"/>', '    <tag k="name" v="乡道"/>', "  </way>", "</osm>"]
+    (d / "roads.osm").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    seat_lon, seat_lat = to_lonlat(X0 + shift_x + 3000, Y0 + 1000)
+    manifest = {
+        "county_id": county_id, "name": name, "crs": "auto", "agricultural": True,
+        "seat": {"x": round(seat_lon, 8), "y": round(seat_lat, 8), "crs": "EPSG:4326"},
+        "layers": {"boundary": {"path": "county.gpkg", "layer": "boundary"},
+                   "townships": {"path": "county.gpkg", "layer": "townships"},
+                   "villages": {"path": "county.gpkg", "layer": "villages"},
+                   "facilities": {"path": "facilities.csv"}},
+        "roads": {"path": "roads.osm"},
+    }
+    (d / "county.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return d / "county.yaml"
+
+
+@pytest.fixture
+def tiny_county_dir(tmp_path):
+    """The tiny county written to disk; returns its county.yaml."""
+    return write_tiny_county(tmp_path / "tiny")

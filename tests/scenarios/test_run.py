@@ -1,0 +1,71 @@
+"""run_scenario on the tiny county: outputs, atomicity (a failed run leaves no partial output), compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from planning.cli import main
+from planning.scenarios.run import run_scenario
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file()}
+
+
+def test_failed_run_leaves_previous_outputs_and_no_partial_files(tiny_county_dir, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    first = run_scenario({"county": str(tiny_county_dir), "name": "tiny",
+                          "outputs": {"files": ["compliance.csv", "coverage_by_township.csv"], "lang": "en"}},
+                         out_dir=out, progress=False)
+    assert sorted(first.files) == ["compliance.csv", "coverage_by_township.csv", "run.json"]
+    before = _files(out)
+    assert sorted(before) == ["compliance.csv", "coverage_by_township.csv", "run.json"]
+    record = json.loads(before["run.json"])
+    assert record["scenario"]["name"] == "tiny" and record["outputs"]["lang"] == "en"
+    assert set(record["outputs"]["files"]) == {"compliance.csv", "coverage_by_township.csv"}
+    assert "county.yaml" in "".join(record["inputs"]) and "roads.osm" in "".join(record["inputs"])
+
+    import planning.reports
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt("interrupted while writing the report")
+
+    monkeypatch.setattr(planning.reports, "build_report", broken)
+    with pytest.raises(KeyboardInterrupt):
+        run_scenario({"county": str(tiny_county_dir), "name": "tiny again", "edits": {"close_facilities": ["F1"]}},
+                     out_dir=out, progress=False)
+    # compliance.csv, results.gpkg and map.html of the failed run were complete in the staging
+    # directory, but nothing was moved into place, and the staging directory is gone
+    assert _files(out) == before
+    assert [p.name for p in out.iterdir() if p.name.startswith(".tmp")] == []
+    fresh = tmp_path / "fresh"
+    with pytest.raises(KeyboardInterrupt):
+        run_scenario({"county": str(tiny_county_dir)}, out_dir=fresh, progress=False, use_cache=False)
+    assert list(fresh.iterdir()) == []
+
+
+def test_compare_two_tiny_scenarios(tiny_county_dir, tmp_path, capsys):
+    a = tmp_path / "a.yaml"
+    a.write_text(f"name: 现状\ncounty: {tiny_county_dir}\noutputs: {{files: [compliance.csv]}}\n", encoding="utf-8")
+    b = tmp_path / "b.yaml"
+    b.write_text("extends: a.yaml\nname: 关闭卫生院\nedits: {close_facilities: [F3]}\n", encoding="utf-8")
+    code = main(["compare", str(a), str(b), "--out", str(tmp_path / "cmp"), "--lang", "en", "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Comparison: 现状  vs  关闭卫生院")
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv", encoding="utf-8-sig")
+    assert len(table) == 25 and set(table["changed"]) <= {True, False}
+    # closing 东镇卫生院 leaves 东镇 (T2) without a township hospital: HC-04 passes in A, fails in B
+    hc04 = table.set_index("rule_id").loc["HC-04"]
+    assert (hc04["final_status_a"], hc04["final_status_b"], bool(hc04["changed"])) == ("pass", "fail", True)
+    assert "  HC-04: pass → fail" in printed
+    for name in ("comparison.html", "comparison.docx"):
+        assert (tmp_path / "cmp" / name).stat().st_size > 1000
+    assert (tmp_path / "cmp" / "现状" / "compliance.csv").is_file()
+    assert (tmp_path / "cmp" / "关闭卫生院" / "compliance.csv").is_file()
+    html = (tmp_path / "cmp" / "comparison.html").read_text(encoding="utf-8")
+    assert "现状" in html and "关闭卫生院" in html
