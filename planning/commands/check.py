@@ -44,10 +44,11 @@ def summary_text(summary, *, lang: str = "zh") -> str:  # type: ignore[no-untype
 def run(args: argparse.Namespace) -> int:
     """Load the county, evaluate, write, print."""
     from planning.io import load_county
-    from planning.rules import check_county, parse_param_assignments
+    from planning.rules import check_county, load_catalog, parse_param_assignments
 
     params = parse_param_assignments(args.param)
     override = {rule_id: True for rule_id in args.override}
+    load_catalog().resolve_params(params, override=override)  # refuse bad values before loading
     county = load_county(args.county)
     compliance, summary = check_county(county, out_dir=args.out, params=params, override=override, lang=args.lang)
     print(summary_text(summary, lang=args.lang))

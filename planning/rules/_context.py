@@ -291,10 +291,11 @@ def aggregate(ctx: Context, rule: Rule, parts: list[dict[str, Any]], population:
         else:
             status = PASS
         fail_pop = sum(population.get(r["area_id"], 0.0) for r in fails)
-        zh = (f"{len(sub)}处中达标{sum(r['status'] == PASS for r in sub)}处、未达标{len(fails)}处、"
-              f"无数据{len(nodata)}处；{what_zh} {fmt(share * 100 if share == share else np.nan)}%")
-        en = (f"{sum(r['status'] == PASS for r in sub)} of {len(sub)} pass, {len(fails)} fail, "
-              f"{len(nodata)} no data; {what_en} {fmt(share * 100 if share == share else np.nan)}%")
+        n_pass = sum(r["status"] == PASS for r in sub)
+        n_na = len(sub) - n_pass - len(fails) - len(nodata)
+        pct = fmt(share * 100 if share == share else np.nan)
+        zh = f"达标{n_pass}处、未达标{len(fails)}处、无数据{len(nodata)}处、不适用{n_na}处；{what_zh} {pct}%"
+        en = f"{n_pass} pass, {len(fails)} fail, {len(nodata)} no data, {n_na} not applicable; {what_en} {pct}%"
         if nodata:
             zh += "；无数据：" + "；".join(sorted({r["detail_zh"] for r in nodata}))[:300]
             en += "; no data: " + "; ".join(sorted({r["detail_en"] for r in nodata}))[:300]

@@ -146,21 +146,6 @@ def summarize(compliance: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
 
 
-def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    try:
-        from planning.io import write_table
-    except ImportError:  # the data layer without a table writer: temporary file, then rename
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        return
-    write_table(df, path)
-
-
 def check_county(county: Any, *, out_dir: str | os.PathLike[str] | None = None,
                  params: Mapping[str, Mapping[str, float]] | None = None,
                  override: Mapping[str, bool] | None = None, engine: Any = None, settings: Any = None,
@@ -172,7 +157,8 @@ def check_county(county: Any, *, out_dir: str | os.PathLike[str] | None = None,
     county : County
         The county bundle.
     out_dir : path, optional
-        Directory to write to (created when absent); each file is written atomically.
+        Directory to write to (created when absent); each file is written atomically
+        (:func:`planning.io.write_table`: UTF-8 with BOM so that Excel shows Chinese).
     params, override, engine, settings, assignment, lang
         As :func:`evaluate`.
 
@@ -184,8 +170,10 @@ def check_county(county: Any, *, out_dir: str | os.PathLike[str] | None = None,
                           assignment=assignment, lang=lang)
     summary = summarize(compliance)
     if out_dir is not None:
+        from planning.io import write_table
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        _write_csv(compliance, out / "compliance.csv")
-        _write_csv(summary, out / "compliance_summary.csv")
+        write_table(compliance, out / "compliance.csv")
+        write_table(summary, out / "compliance_summary.csv")
     return compliance, summary

@@ -111,7 +111,7 @@ def _lc03(ctx: Context) -> list[dict[str, Any]]:
     walk = ctx.p("LC-03", "walk_minutes")
     new_std, old_std = ctx.p("LC-03", "new_m2_per_100_households"), ctx.p("LC-03", "old_m2_per_100_households")
     area = pd.Series(0.0, index=c["id"])
-    unknown_area = pd.Series(False, index=c["id"])
+    unknown_area: dict[str, list[str]] = {}
     if len(fac):
         near = ctx.nearest(fac, "elderly_care_facilities", ["_community"], mode="walk", destinations=c)
         for fid, m2 in zip(fac["id"], pd.to_numeric(fac["floor_area_m2"], errors="coerce"), strict=True):
@@ -120,7 +120,7 @@ def _lc03(ctx: Context) -> list[dict[str, Any]]:
                 if m2 == m2:
                     area[dest] += float(m2)
                 else:
-                    unknown_area[dest] = True
+                    unknown_area.setdefault(dest, []).append(fid)
     new_build = ctx.bool_col(c, "new_build")
     rows = []
     for (cid, cname, hh), nb in zip(zip(c["id"], c["name"], pd.to_numeric(c["households"], errors="coerce"), strict=True),
@@ -138,14 +138,18 @@ def _lc03(ctx: Context) -> list[dict[str, Any]]:
         label_zh = ("新建小区" if nb else "老旧小区") if known else "新旧未知，按新建标准"
         label_en = ("new area" if nb else "old area") if known else "new_build unknown: new-area standard used"
         per100 = area[cid] / hh * 100.0
-        status = PASS if per100 >= std * (1 - 1e-9) else (NO_DATA if unknown_area[cid] else FAIL)
+        unknown = unknown_area.get(cid, [])
+        status = PASS if per100 >= std * (1 - 1e-9) else (NO_DATA if unknown else FAIL)
+        zh = (f"{label_zh}：养老服务用房{fmt(area[cid])}平方米/{fmt(hh)}户 = 每百户{fmt(per100, 2)}平方米"
+              f"（要求 ≥ {fmt(std)}）")
+        en = (f"{label_en}: {fmt(area[cid])} m2 elderly-care space / {fmt(hh)} households = "
+              f"{fmt(per100, 2)} m2 per 100 households (required ≥ {fmt(std)})")
+        if unknown:
+            zh += f"；缺少输入：设施 {'、'.join(unknown)} 的 floor_area_m2"
+            en += f"; missing input: floor_area_m2 of facility {', '.join(unknown)}"
         rows.append(row(ctx, rule, "community", cid, cname, status, value=per100, threshold=f"≥ {fmt(std)}",
                         unit="m2 per 100 households", failing_population=float(hh), failing_places=f"{cid}:{cname}",
-                        metric="walk_time",
-                        zh=f"{label_zh}：养老服务用房{fmt(area[cid])}平方米/{fmt(hh)}户 = 每百户{fmt(per100, 2)}平方米"
-                           f"（要求 ≥ {fmt(std)}）",
-                        en=f"{label_en}: {fmt(area[cid])} m2 elderly-care space / {fmt(hh)} households = "
-                           f"{fmt(per100, 2)} m2 per 100 households (required ≥ {fmt(std)})"))
+                        metric="walk_time", zh=zh, en=en))
     w, wzh, wen = _weights(ctx)
     for r in rows:
         r["failing_population"] = w[r["area_id"]] if r["status"] == FAIL else 0.0

@@ -1,0 +1,47 @@
+"""`planning check` on the demo county (data/demo, loaded through planning.io like a real county)."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from planning.cli import main
+from planning.rules import COMPLIANCE_COLUMNS, SUMMARY_COLUMNS
+
+
+def test_check_demo_county_every_rule(repo_dir, shared_dir, tmp_path, capsys):
+    out = tmp_path / "check"
+    code = main(["check", str(repo_dir / "data" / "demo"), "--out", str(out), "--lang", "en",
+                 "--param", "HC-06.radius_km=25", "--override", "HC-06", "--param", "LC-01.walk_minutes=10"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "25 rules" in printed and "compliance.csv" in printed
+    compliance = pd.read_csv(out / "compliance.csv", keep_default_na=False, dtype={"area_id": str})
+    summary = pd.read_csv(out / "compliance_summary.csv", keep_default_na=False)
+    assert list(compliance.columns) == list(COMPLIANCE_COLUMNS)
+    assert list(summary.columns) == list(SUMMARY_COLUMNS)
+    ids = sorted(set(re.findall(r"^\| ((?:HC|EM|LC|ED|SA)-\d{2}) \|",
+                                (shared_dir / "RULES.md").read_text(encoding="utf-8"), flags=re.M)))
+    assert sorted(set(compliance["rule_id"])) == ids == sorted(summary["rule_id"])
+    # every rule has exactly one county row with a status of the vocabulary
+    county = compliance[compliance["level"] == "county"]
+    assert sorted(county["rule_id"]) == ids
+    assert set(compliance["status"]) <= {"pass", "fail", "not_applicable", "no_data"}
+    # the overridden rule is marked modified (25 km is outside 10–20 km); LC-01's 10 min lies inside
+    modified = summary.set_index("rule_id")["modified"]
+    assert bool(modified["HC-06"]) and not bool(modified["LC-01"]) and int(modified.sum()) == 1
+    # documented gaps of the demo county are found: no odd-job market, no central township hospital
+    s = summary.set_index("rule_id")
+    assert s.at["EM-01", "county_status"] == "fail" and s.at["HC-05", "county_status"] == "fail"
+    # failing places are "id:name" pairs of real villages
+    hc11 = compliance[(compliance.rule_id == "HC-11") & (compliance.status == "fail") & (compliance.level == "village")]
+    assert (hc11["failing_places"] == hc11["area_id"] + ":" + hc11["area_name"]).all()
+
+
+def test_check_refuses_out_of_range_before_loading(tmp_path, capsys):
+    code = main(["check", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--param", "HC-06.radius_km=25"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "HC-06.radius_km = 25 km is outside the allowed range [10, 20] km" in err
+    assert not (tmp_path / "o").exists()
