@@ -52,7 +52,7 @@ FILES = ("county.gpkg", "facilities.csv", "roads.osm", "population.tif", "dem.ti
          "county.yaml")
 #: Chinese headers of facilities.csv → canonical column names.
 FACILITY_HEADERS = {
-    "编号": "id", "名称": "name", "类型": "kind", "乡镇代码": "township_id", "经度": "lon", "纬度": "lat",
+    "编号": "id", "名称": "name", "类型": "kind", "经度": "lon", "纬度": "lat", "乡镇代码": "township_id",
     "乡村医生": "village_doctors", "中医药服务医生": "tcm_doctors",
     "专职公共卫生医师": "public_health_physicians", "床位": "beds", "建筑面积": "floor_area_m2",
     "等级": "grade", "急救车": "has_ambulance", "门诊": "has_outpatient",
@@ -151,11 +151,7 @@ def _facility_csv(fac: gpd.GeoDataFrame) -> pd.DataFrame:
     for col in ("has_ambulance", "has_outpatient", "emergency_team", "public_central", "cremation"):
         out[inverse[col]] = _fmt_bool(fac[col])
     out[inverse["emergency_centres"]] = fac["emergency_centres"].fillna("")
-    order = list(FACILITY_HEADERS)
-    order.remove("经度")
-    order.remove("纬度")
-    order[3:3] = ["经度", "纬度"]
-    return out[[c for c in order if c in out]]
+    return out[list(FACILITY_HEADERS)]
 
 
 def generate(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict[str, Path]:
