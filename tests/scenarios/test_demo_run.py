@@ -1,0 +1,105 @@
+"""End to end: `planning run scenarios/demo.yaml` twice (fresh, then from the travel cache).
+
+One session-scoped pair of runs is shared by every test here (the demo run is the slow part).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from planning.cli import main
+from planning.rules import load_catalog
+from planning.scenarios.model import OUTPUT_FILES
+
+
+@pytest.fixture(scope="session")
+def demo_runs(tmp_path_factory, repo_dir) -> tuple[Path, Path, str]:
+    """Run the demo scenario into a/ (fresh cache) and b/ (same cache) through the CLI."""
+    base = tmp_path_factory.mktemp("demo_run")
+    scenario = str(repo_dir / "scenarios" / "demo.yaml")
+    cache = str(base / "cache")
+    assert main(["run", scenario, "--out", str(base / "a"), "--no-progress", "--cache-dir", cache]) == 0
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["run", scenario, "--out", str(base / "b"), "--no-progress", "--cache-dir", cache]) == 0
+    return base / "a", base / "b", buffer.getvalue()
+
+
+def test_every_output_written(demo_runs):
+    a, _, printed = demo_runs
+    for name in OUTPUT_FILES:
+        assert (a / name).is_file() and (a / name).stat().st_size > 0, name
+    assert [p.name for p in a.iterdir() if p.name.startswith(".tmp")] == []
+    # one-screen summary: rules, actions, where the map and report are
+    assert printed.startswith("情景: 示范县现状评估与规划\n规则 25 条:")
+    assert f"地图: {demo_runs[1] / 'map.html'}" in printed
+    assert f"报告 (Word): {demo_runs[1] / 'report.docx'}" in printed
+    assert len(printed.splitlines()) < 60
+
+
+def test_compliance_has_every_rule(demo_runs):
+    a, _, _ = demo_runs
+    table = pd.read_csv(a / "compliance.csv", encoding="utf-8-sig", dtype={"area_id": str})
+    assert list(dict.fromkeys(table["rule_id"])) == list(load_catalog().ids)
+    assert set(table["status"]) <= {"pass", "fail", "not_applicable", "no_data"}
+    summary = pd.read_csv(a / "compliance_summary.csv", encoding="utf-8-sig")
+    assert len(summary) == 25
+    # deliberate gaps of the demo county (data/README.md) are found
+    status = summary.set_index("rule_id")["county_status"]
+    assert status["EM-01"] == "fail" and status["HC-04"] == "fail" and status["HC-05"] == "fail"
+
+
+def test_compliance_has_every_rule_of_rules_md(demo_runs, shared_dir):
+    text = (shared_dir / "RULES.md").read_text(encoding="utf-8")
+    ids = sorted(set(re.findall(r"^\| ((?:HC|EM|LC|ED|SA)-\d\d) \|", text, flags=re.M)))
+    assert len(ids) == 25
+    table = pd.read_csv(demo_runs[0] / "compliance.csv", encoding="utf-8-sig")
+    assert sorted(set(table["rule_id"])) == ids
+
+
+def test_geopackage_layers_open_with_pyogrio(demo_runs):
+    path = demo_runs[0] / "results.gpkg"
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert {"villages", "facilities", "townships", "service_areas"} <= layers
+    villages = pyogrio.read_dataframe(path, layer="villages")
+    assert len(villages) == 496 and villages.crs.to_epsg() == 4546
+    assert {"village_clinic_time_min", "emergency_distance_m", "status", "status_HC-01"} <= set(villages.columns)
+    assert villages["village_clinic_time_min"].notna().mean() > 0.9
+    assert set(villages["status"]) <= {"pass", "fail", "not_applicable", "no_data"}
+    areas = pyogrio.read_dataframe(path, layer="service_areas")
+    assert set(areas["break"]) == {5.0, 10.0, 15.0} and areas.geometry.area.min() > 0
+    towns = pyogrio.read_dataframe(path, layer="townships")
+    assert len(towns) == 23 and "rules_failed" in towns.columns
+
+
+def test_docx_opens_and_has_rule_table(demo_runs):
+    import docx
+
+    document = docx.Document(str(demo_runs[0] / "report.docx"))
+    ids = set(load_catalog().ids)
+    found = [t for t in document.tables if ids <= {c.text.strip() for row in t.rows for c in row.cells}]
+    assert found, "no table of the report lists every rule id"
+
+
+def test_two_runs_identical_and_second_from_cache(demo_runs):
+    a, b, _ = demo_runs
+    for name in ("compliance.csv", "compliance_summary.csv", "actions.csv", "coverage_by_township.csv",
+                 "results.gpkg"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    ra = json.loads((a / "run.json").read_text(encoding="utf-8"))
+    rb = json.loads((b / "run.json").read_text(encoding="utf-8"))
+    va, vb = ra.pop("volatile"), rb.pop("volatile")
+    assert ra == rb  # everything but the volatile part is identical
+    assert va["cache_misses"] > 0 and vb["cache_misses"] == 0 and vb["cache_hits"] == va["cache_misses"]
+    assert "county.yaml" in " ".join(ra["inputs"]) and len(ra["travel_cache_key"]) == 64
+    assert ra["outputs"]["files"]["compliance.csv"] == __import__("hashlib").sha256(
+        (a / "compliance.csv").read_bytes()).hexdigest()
