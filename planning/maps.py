@@ -366,7 +366,8 @@ _FACILITY_FIELDS = ("village_doctors", "tcm_doctors", "public_health_physicians"
                     "floor_area_m2", "has_ambulance", "grade", "emergency_centres", "township_id")
 
 
-def _facility_layers(county: County, *, lang: str, gcj02: bool, townships: dict[str, str]) -> list[folium.GeoJson]:
+def _facility_layers(county: County, *, lang: str, gcj02: bool, townships: dict[str, str],
+                     shown: set[str] | None) -> list[folium.GeoJson]:
     fac = county.facilities
     if fac is None or fac.empty:
         return []
@@ -385,18 +386,26 @@ def _facility_layers(county: County, *, lang: str, gcj02: bool, townships: dict[
                     key = label("township", lang) if col == "township_id" else col
                     rows.append((key, fmt_num(value, 2) if isinstance(value, (int, float, np.number))
                                  and not isinstance(value, bool) else str(value)))
-            style = {"radius": 6, "color": "#ffffff", "weight": 1.5, "fillColor": KIND_COLOUR.get(kind, "#000000"),
+            style = {"radius": 5, "color": "#ffffff", "weight": 1.5, "fillColor": KIND_COLOUR.get(kind, "#000000"),
                      "fillOpacity": 0.95, "opacity": 1}
             features.append(_feature(geom, {"style": style,
                                             "tooltip": html.escape(f"{row['name']} · {kind_name(kind, lang)}"),
                                             "popup": _popup(str(row["name"]), rows)}))
-        layers.append(_geojson_layer(features, f"{kind_name(kind, lang)}（{len(features)}）" if lang == "zh"
-                                     else f"{kind_name(kind, lang)} ({len(features)})"))
+        swatch = f"<span style='color:{KIND_COLOUR.get(kind, '#000000')}'>●</span> "
+        name = (f"{kind_name(kind, lang)}（{len(features)}）" if lang == "zh"
+                else f"{kind_name(kind, lang)} ({len(features)})")
+        layers.append(_geojson_layer(features, swatch + html.escape(name), show=shown is None or kind in shown))
     return layers
 
 
-def _service_area_layers(service_areas: gpd.GeoDataFrame, *, lang: str, gcj02: bool) -> list[folium.GeoJson]:
+def _service_area_layers(service_areas: gpd.GeoDataFrame, county: County, *, lang: str,
+                         gcj02: bool) -> list[folium.GeoJson]:
     sa = service_areas
+    if "kind" not in sa.columns and "facility_id" in sa.columns:
+        kinds = dict(zip(_str_ids(county.facilities["id"]), county.facilities["kind"].astype(str)))
+        sa = sa.assign(kind=[kinds.get(str(f)) for f in sa["facility_id"]])
+        if sa["kind"].isna().any():
+            sa = sa.drop(columns="kind")
     sa = sa[~sa.geometry.is_empty & sa.geometry.notna()]
     if sa.empty:
         return []
@@ -484,8 +493,7 @@ def _roads_layer(county: County, *, lang: str, gcj02: bool) -> folium.GeoJson | 
     return _geojson_layer(features, label("roads", lang), attribution=attribution)
 
 
-def _legend(lang: str, *, cutoff_min: float, kinds: list[str], actions: list[str], title: str,
-            travel: bool, status: bool) -> str:
+def _legend(lang: str, *, cutoff_min: float, actions: list[str], title: str, travel: bool, status: bool) -> str:
     parts = [f"<div style='font-weight:bold;font-size:14px;margin-bottom:4px'>{html.escape(title)}</div>"]
 
     def swatch(colour: str, text: str, *, ring: str | None = None, square: bool = False) -> str:
@@ -508,10 +516,6 @@ def _legend(lang: str, *, cutoff_min: float, kinds: list[str], actions: list[str
         parts.append(f"<div style='margin-top:4px;font-weight:bold'>{html.escape(label('legend_status', lang))}</div>")
         for st in ("pass", "fail", "no_data"):
             parts.append(swatch(_STATUS_COLOUR[st], status_name(st, lang)))
-    if kinds:
-        parts.append(f"<div style='margin-top:4px;font-weight:bold'>{html.escape(label('legend_facilities', lang))}</div>")
-        for kind in kinds:
-            parts.append(swatch(KIND_COLOUR.get(kind, "#000000"), kind_name(kind, lang)))
     if actions:
         parts.append(f"<div style='margin-top:4px;font-weight:bold'>{html.escape(label('legend_actions', lang))}</div>")
         for act in actions:
@@ -524,7 +528,7 @@ def _legend_element(legend_html: str) -> Any:
     from branca.element import MacroElement, Template
 
     class Legend(MacroElement):
-        """The map legend: a Leaflet control (bottom right) holding static HTML."""
+        """The map legend: a Leaflet control (bottom left) holding static HTML."""
 
         _template = Template("""
         {% macro header(this, kwargs) %}
@@ -538,7 +542,7 @@ def _legend_element(legend_html: str) -> Any:
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control({position: 'bottomright'});
+        var {{ this.get_name() }} = L.control({position: 'bottomleft'});
         {{ this.get_name() }}.onAdd = function () {
             var div = L.DomUtil.create('div', 'planning-legend');
             div.innerHTML = {{ this.legend_html|tojson }};
@@ -599,7 +603,9 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
     ``cutoff_min`` or unreachable) ringed in red and villages missing from the table grey ("no
     data", never covered); villages by compliance status; one layer per facility kind present;
     service areas at each break; proposed actions (popup: what, site, why, population gained,
-    rule, cost). A legend (bottom right) explains the colours.
+    rule, cost). Facility layers are switched on for the kinds of the nearest tables and actions
+    (all kinds when neither is given); each layer name carries its colour. A legend (bottom
+    left) explains the other colours.
 
     Parameters
     ----------
@@ -652,7 +658,7 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
 
     bounds = county.boundary.to_crs(4326).total_bounds
     m = folium.Map(location=[float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)],
-                   zoom_start=10, tiles=None, control_scale=True, prefer_canvas=True)
+                   zoom_start=10, tiles=None, control_scale=True, prefer_canvas=True, zoom_snap=0.25)
     m.default_js = []
     m.default_css = []
     from branca.element import Element
@@ -693,34 +699,47 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
         roads.add_to(m)
 
     if service_areas is not None:
-        for layer in _service_area_layers(service_areas.to_crs(county.crs), lang=lang, gcj02=gcj02):
+        for layer in _service_area_layers(service_areas.to_crs(county.crs), county, lang=lang, gcj02=gcj02):
             layer.add_to(m)
+
+    relevant = {str(k) for k in tables if k is not None}
+    if actions is not None and len(actions):
+        relevant |= set(actions["kind"].astype(str))
+    for layer in _facility_layers(county, lang=lang, gcj02=gcj02, townships=townships, shown=relevant or None):
+        layer.add_to(m)
 
     demand = _demand_points(county)
     dgeoms = _display(demand, gcj02=gcj02)
+    is_village = (demand["_level"] == "village").to_numpy()
     failing_v = _failing_by_area(compliance, ("village", "community"))
     facility_names = dict(zip(_str_ids(county.facilities["id"]), county.facilities["name"].astype(str)))
+
+    def points(ids: set[str]) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries]:
+        """Villages, plus the communities that the table at hand is about."""
+        keep = is_village | demand["id"].isin(ids).to_numpy()
+        return demand[keep], dgeoms[keep]
+
     for i, (kind, table) in enumerate(tables.items()):
-        layer, _ = _travel_layer(demand, dgeoms, table, kind, lang=lang, cutoff_min=float(cutoff_min),
+        sel, geoms = points(set(_str_ids(table["origin_id"])))
+        layer, _ = _travel_layer(sel, geoms, table, kind, lang=lang, cutoff_min=float(cutoff_min),
                                  townships=townships, facility_names=facility_names, failing=failing_v, show=i == 0)
         layer.add_to(m)
     status = _status_by_area(compliance, ("village", "community"))
     if status:
-        _status_layer(demand, dgeoms, lang=lang, townships=townships, status=status, failing=failing_v,
+        sel, geoms = points(set(status))
+        _status_layer(sel, geoms, lang=lang, townships=townships, status=status, failing=failing_v,
                       show=not tables).add_to(m)
     if not tables and not status:
-        _plain_village_layer(demand, dgeoms, lang=lang, townships=townships).add_to(m)
+        sel, geoms = points(set())
+        _plain_village_layer(sel, geoms, lang=lang, townships=townships).add_to(m)
 
-    for layer in _facility_layers(county, lang=lang, gcj02=gcj02, townships=townships):
-        layer.add_to(m)
 
     action_kinds: list[str] = []
     if actions is not None and len(actions):
         _action_layer(actions, county, lang=lang, gcj02=gcj02, townships=townships).add_to(m)
         action_kinds = [a for a in _ACTION_COLOUR if a in set(actions["action"].astype(str))]
 
-    kinds_present = [k.value for k in FacilityKind if k.value in set(county.facilities["kind"].astype(str))]
-    _legend_element(_legend(lang, cutoff_min=float(cutoff_min), kinds=kinds_present, actions=action_kinds,
+    _legend_element(_legend(lang, cutoff_min=float(cutoff_min), actions=action_kinds,
                             title=label("map_title", lang, county=county.name), travel=bool(tables),
                             status=bool(status) and not tables)).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)

@@ -26,8 +26,8 @@ _spec.loader.exec_module(tiny)
 EXPECTED_LAYERS_ZH = [
     "县界", "乡镇边界", "主要道路",
     "村卫生室服务范围 15 分钟", "村卫生室服务范围 10 分钟", "村卫生室服务范围 5 分钟",
-    "行政村—到最近村卫生室时间", "行政村达标情况",
-    "村卫生室（2）", "乡镇卫生院（1）", "规划建议（2）",
+    "● 村卫生室（2）", "● 乡镇卫生院（1）",
+    "行政村—到最近村卫生室时间", "行政村达标情况", "规划建议（2）",
 ]
 
 
@@ -101,34 +101,37 @@ def _page_requests(requests: list[dict]) -> list[str]:
 
 
 class _Dom(HTMLParser):
-    """Collects the overlay names of the Leaflet layer control and a few class counts."""
+    """Collects the overlay names of the Leaflet layer control (label texts) and the classes used."""
 
     def __init__(self) -> None:
         super().__init__()
         self.classes: list[str] = []
         self.overlay_names: list[str] = []
-        self._in_overlays = 0
-        self._grab = False
         self.text: list[str] = []
+        self._depth = 0  # div depth inside the overlays list
+        self._label: list[str] | None = None
 
     def handle_starttag(self, tag, attrs):
         cls = dict(attrs).get("class") or ""
         self.classes.extend(cls.split())
         if "leaflet-control-layers-overlays" in cls:
-            self._in_overlays = 1
-        elif self._in_overlays and tag == "div":
-            self._in_overlays += 1
-        self._grab = bool(self._in_overlays) and tag == "span"
+            self._depth = 1
+        elif self._depth and tag == "div":
+            self._depth += 1
+        if self._depth and tag == "label":
+            self._label = []
 
     def handle_endtag(self, tag):
-        if self._in_overlays and tag == "div":
-            self._in_overlays -= 1
-        self._grab = False
+        if self._depth and tag == "div":
+            self._depth -= 1
+        if tag == "label" and self._label is not None:
+            self.overlay_names.append(" ".join("".join(self._label).split()))
+            self._label = None
 
     def handle_data(self, data):
         self.text.append(data)
-        if self._grab and data.strip():
-            self.overlay_names.append(data.strip())
+        if self._label is not None:
+            self._label.append(data)
 
 
 def test_offline_map_opens_in_chromium_without_network(chromium, tmp_path):
@@ -227,6 +230,7 @@ def test_english_labels():
     names = list(_layers(m))
     assert names[:3] == ["County boundary", "Townships", "Main roads"]
     assert "Villages: time to nearest village clinic" in names and "Proposed actions (2)" in names
+    assert "<span style='color:#1f77b4'>●</span> village clinic (2)" in names
 
 
 def test_online_map_has_osm_tiles_with_attribution(tmp_path):
@@ -288,3 +292,35 @@ def test_failed_save_leaves_no_file(tmp_path):
     assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
     with pytest.raises(InputError, match="does not exist"):
         save_map(_full_map(basemap="none"), tmp_path / "missing" / "map.html")
+
+
+def test_facility_layers_shown_for_the_kinds_in_question_and_service_area_kinds_from_ids():
+    sa = tiny.service_areas().drop(columns=["kind"])  # the engine's output: facility_id, break, metric
+    m = make_map(tiny.county(), nearest={"village_clinic": tiny.nearest()}, service_areas=sa, basemap="none")
+    layers = _layers(m)
+    shown = {re.sub(r"<[^>]+>", "", name).strip(): layer.show for name, layer in layers.items()}
+    assert shown["● 村卫生室（2）"] is True and shown["● 乡镇卫生院（1）"] is False
+    assert shown["村卫生室服务范围 15 分钟"] is True
+    everything = {re.sub(r"<[^>]+>", "", n).strip(): la.show for n, la in _layers(make_map(tiny.county())).items()}
+    assert everything["● 乡镇卫生院（1）"] is True  # no question asked: every kind shown
+
+
+def test_communities_drawn_only_where_the_table_is_about_them():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    county = tiny.county()
+    county.communities = gpd.GeoDataFrame(
+        {"id": ["C1", "C2"], "name": ["城东社区", "城西社区"], "township_id": ["T1", "T1"], "households": [900, 700],
+         "population": [2500, 2000]},
+        geometry=[Point(tiny.X0 - 1000, tiny.Y0 - 800), Point(tiny.X0 - 1800, tiny.Y0 - 800)], crs=tiny.CRS_METRIC)
+    near = tiny.nearest()
+    import pandas as pd
+
+    with_c1 = pd.concat([near, pd.DataFrame([{"origin_id": "C1", "destination_id": "F1", "travel_time_min": 4.0,
+                                              "distance_m": 900.0, "snap_distance_m": 20.0, "reason": ""}])],
+                        ignore_index=True)
+    names = lambda m: [f["properties"]["tooltip"] for f in _layers(m)["行政村—到最近设施时间"].data["features"]]  # noqa: E731
+    assert names(make_map(county, nearest=with_c1))[-1] == "城东社区 · 已覆盖"
+    assert "城西社区" not in " ".join(names(make_map(county, nearest=with_c1)))
+    assert not any("社区" in n for n in names(make_map(county, nearest=near)))
