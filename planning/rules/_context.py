@@ -15,9 +15,14 @@ import numpy as np
 import pandas as pd
 
 from planning._errors import InputError
-from planning.coverage import METRICS, metric_label, nearest_facilities, unreachable_table, within
+from planning.coverage import metric_label, nearest_facilities, unreachable_table, within
 from planning.rules.catalog import Catalog, ResolvedParams, Rule
-from planning.schema import FACILITY_KIND_ALIASES, FacilityKind
+from planning.schema import FACILITY_KIND_ALIASES, FACILITY_KIND_ZH, FacilityKind
+
+__all__ = [
+    "PASS", "FAIL", "NA", "NO_DATA", "STATUSES", "COMPLIANCE_COLUMNS", "Context", "row", "combine",
+    "aggregate", "count_rows", "kind_zh", "not_street", "to_bool", "fmt", "places_text", "within",
+]
 
 PASS, FAIL, NA, NO_DATA = "pass", "fail", "not_applicable", "no_data"
 STATUSES: tuple[str, ...] = (PASS, FAIL, NA, NO_DATA)
@@ -96,20 +101,19 @@ class Context:
         problems = [f"{layer}: column {c!r} missing" for c in ("id", "name", "township_id") if c not in gdf.columns]
         if layer == "villages" and "population" not in gdf.columns:
             problems.append("villages: column 'population' missing (resident population, 常住人口)")
-        if problems:
-            raise InputError(f"{layer} layer", problems)
         out = gdf.copy()
-        out["id"] = out["id"].astype(str)
-        out["name"] = out["name"].astype(str)
-        out["township_id"] = out["township_id"].astype(str)
+        ids = out["id"].astype(str) if "id" in out.columns else pd.Series([f"row {i + 1}" for i in range(len(out))])
         if "population" in out.columns:
             pop = pd.to_numeric(out["population"], errors="coerce")
-            if layer == "villages":
-                bad = out.loc[~(pop >= 0), "id"].tolist()
-                if bad:
-                    raise InputError(f"{layer} layer", [f"population missing or negative for village(s) "
-                                                        f"{', '.join(bad[:20])}; fix the population column"])
+            bad = ids[~(pop >= 0).to_numpy()].tolist() if layer == "villages" else []
+            if bad:
+                problems.append(f"villages: population missing or negative for {', '.join(bad[:20])}"
+                                f"{' …' if len(bad) > 20 else ''}; give the resident population (≥ 0)")
             out["population"] = pop
+        if problems:
+            raise InputError(f"{layer} layer", problems)
+        for c in ("id", "name", "township_id"):
+            out[c] = out[c].astype(str)
         return out.reset_index(drop=True)
 
     @staticmethod
@@ -332,7 +336,7 @@ def count_rows(ctx: Context, rule: Rule, kinds: Iterable[FacilityKind | str], *,
         Only a county row.
     """
     fac = ctx.of_kind(kinds)
-    kind_zh = "、".join(sorted({_kind_zh(k) for k in kinds}))
+    kinds_zh = "、".join(sorted({kind_zh(k) for k in kinds}))
     kind_en = ", ".join(sorted({str(k) for k in kinds}))
     ok = pd.Series(True, index=fac.index)
     unknown = pd.Series(False, index=fac.index)
@@ -351,9 +355,9 @@ def count_rows(ctx: Context, rule: Rule, kinds: Iterable[FacilityKind | str], *,
 
     def _texts(status: str, n: int, n_all: int) -> tuple[str, str]:
         if qualifies is None:
-            return (f"{kind_zh} {n} 处（要求 ≥ 1）", f"{n} {kind_en} (required ≥ 1)")
+            return (f"{kinds_zh} {n} 处（要求 ≥ 1）", f"{n} {kind_en} (required ≥ 1)")
         col, qzh, qen = qualifies
-        zh = f"{qzh}的{kind_zh} {n} 处（共{n_all}处{kind_zh}，要求 ≥ 1）"
+        zh = f"{qzh}的{kinds_zh} {n} 处（共{n_all}处{kinds_zh}，要求 ≥ 1）"
         en = f"{n} {kind_en} that are {qen} (of {n_all}; required ≥ 1)"
         if status == NO_DATA:
             zh += f"；缺少输入：设施列 {col}"
@@ -396,29 +400,11 @@ def count_rows(ctx: Context, rule: Rule, kinds: Iterable[FacilityKind | str], *,
     return out
 
 
-def _kind_zh(kind: FacilityKind | str) -> str:
-    from planning.schema import FACILITY_KIND_ZH
-
-    return FACILITY_KIND_ZH.get(FacilityKind(str(kind)), str(kind))
-
-
 def kind_zh(kind: FacilityKind | str) -> str:
     """Chinese name of a facility kind."""
-    return _kind_zh(kind)
+    return FACILITY_KIND_ZH.get(FacilityKind(str(kind)), str(kind))
 
 
 def not_street(t: pd.Series) -> bool:
     """Rules "per township (乡镇)" do not apply to street offices (街道)."""
     return t["township_type"] != "street"
-
-
-def value_of(table: pd.DataFrame, metric: str) -> pd.Series:
-    """The measured value column of a nearest table for a metric label."""
-    return table[METRICS[metric][0]].astype(float)
-
-
-__all__ = [
-    "PASS", "FAIL", "NA", "NO_DATA", "STATUSES", "COMPLIANCE_COLUMNS", "Context", "row", "combine",
-    "aggregate", "count_rows", "kind_zh", "not_street", "to_bool", "fmt", "places_text", "value_of",
-    "within", "_LEVEL_ORDER",
-]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from planning.rules._context import FAIL, NO_DATA, PASS, Context, combine, count_rows, not_street, row
+from planning.rules._context import FAIL, Context, combine, count_rows, not_street, row
 from planning.schema import FacilityKind
 
 __all__ = ["evaluate_education"]
@@ -44,6 +44,3 @@ def evaluate_education(ctx: Context, ids: set[str]) -> list[dict[str, Any]]:
     if "SA-02" in ids:
         out += _sa02(ctx)
     return out
-
-
-_ = (PASS, NO_DATA)
