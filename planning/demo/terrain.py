@@ -246,8 +246,12 @@ def make_terrain(rng: np.random.Generator, *, cx: float, cy: float) -> Terrain:
             step = coarse_m * (1.41421356 if (rr[i] != rr[j] and cc[i] != cc[j]) else 1.0)
             z[i] = z[j] + step * steep[i] * accumulation[i] ** -0.5
     z = z.reshape(n_coarse, n_coarse)
-    z_rel = z / z.max()
-    z_coarse = Z_MIN_M + 12.0 * (1.0 - np.arange(n_coarse) / n_coarse)[:, None] + (Z_MAX_M - Z_MIN_M - 40) * z_rel
+    # scale so the county itself spans the range; higher ground outside is softly capped
+    in_county = shapely.contains_xy(boundary, *np.meshgrid(col_x, row_y))
+    z_rel = z / z[in_county].max()
+    z_coarse = Z_MIN_M + 12.0 * (1.0 - np.arange(n_coarse) / n_coarse)[:, None] + (Z_MAX_M - Z_MIN_M - 60) * z_rel
+    cap = Z_MAX_M - 60.0
+    z_coarse = np.where(z_coarse > cap, cap + 50.0 * (1.0 - np.exp(-(z_coarse - cap) / 50.0)), z_coarse)
 
     # DEM: resample, add loess gullies damped on valley floors, clamp to the range
     n_fine = n_coarse * COARSE_FACTOR
