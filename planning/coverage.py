@@ -65,6 +65,7 @@ __all__ = [
     "within",
     "coverage_table",
     "coverage_by_area",
+    "coverage_by_kind",
 ]
 
 #: Metric label → (value column of the nearest table, unit).
@@ -535,3 +536,66 @@ def coverage_by_area(table: pd.DataFrame, *, thresholds: Sequence[float],
         for c in ["population"] + [f"covered_pop_{lab}" for lab in labels]:
             out[c] = out[c].astype("int64")
     return out
+
+
+def coverage_by_kind(county: Any, engine: TravelEngineLike | None = None, *,
+                     kinds: Iterable[FacilityKind | str] | None = None, layer: str = "villages",
+                     mode: str = "drive", metric: str = "time", thresholds: Sequence[float] = (15, 30),
+                     settings: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coverage of every facility kind of a county, per demand point and by township and county.
+
+    Parameters
+    ----------
+    county : County
+        The county bundle.
+    engine : TravelEngine, optional
+        Any engine with ``nearest``; built from the county's roads when omitted (not needed for
+        ``metric="euclidean"``).
+    kinds : iterable of FacilityKind, optional
+        Kinds to report, each on its own (default: every kind present in ``county.facilities``,
+        in :class:`~planning.schema.FacilityKind` order).
+    layer : {"villages", "communities", "population"}
+        Demand layer (see :func:`demand_points`).
+    mode, metric : str
+        Travel mode and metric (see :func:`nearest_facilities`).
+    thresholds : sequence of float
+        Minutes for time metrics, metres for distances.
+    settings : Settings, optional
+        Travel settings when the engine is built here.
+
+    Returns
+    -------
+    (points, areas) : tuple of DataFrame
+        ``points``: the :func:`coverage_table` of every kind stacked, with a leading ``kind``
+        column; ``areas``: the :func:`coverage_by_area` rows of every kind, with ``kind``.
+    """
+    demand = demand_points(county, layer)
+    present = [str(k) for k in FacilityKind if (county.facilities["kind"].astype(str) == str(k)).any()]
+    if kinds is None:
+        wanted = present
+    else:
+        from planning.schema import FACILITY_KIND_ALIASES
+
+        given = [str(k) for k in kinds]
+        unknown = [k for k in given if k not in FACILITY_KIND_ALIASES]
+        if unknown:
+            raise InputError("coverage by kind", [f"unknown facility kind {k!r}; use a FacilityKind value "
+                                                  "(e.g. village_clinic) or its Chinese name" for k in unknown])
+        wanted = [str(FACILITY_KIND_ALIASES[k]) for k in given]
+    if engine is None and metric != "euclidean":
+        from planning.network.engine import TravelEngine
+
+        engine = TravelEngine.from_county(county, settings=settings)
+    points, areas = [], []
+    for kind in wanted:
+        near = nearest_facilities(engine, demand, county.facilities, kinds=[kind], mode=mode, metric=metric)
+        table = coverage_table(demand, near, thresholds=thresholds)
+        by = coverage_by_area(table, thresholds=thresholds, townships=county.townships,
+                              county_id=county.county_id, county_name=county.name)
+        points.append(table.assign(kind=kind))
+        areas.append(by.assign(kind=kind))
+    if not points:
+        raise InputError("coverage by kind", ["no facility of the requested kinds in the county"])
+    pts = pd.concat(points, ignore_index=True)
+    ars = pd.concat(areas, ignore_index=True)
+    return pts[["kind", *[c for c in pts.columns if c != "kind"]]], ars[["kind", *[c for c in ars.columns if c != "kind"]]]

@@ -17,6 +17,7 @@ from planning.coverage import (
     coverage_table,
     demand_points,
     euclidean_nearest,
+    coverage_by_kind,
     metric_label,
     nearest_facilities,
     nearest_from_od,
@@ -221,3 +222,19 @@ def test_labels():
     assert [metric_label("walk", "time"), metric_label("mixed", "time"), metric_label("drive", "distance")] == [
         "walk_time", "mixed_time", "road_distance"]
     assert threshold_label(20000, "road_distance") == "20km"
+
+
+def test_coverage_by_kind(county, engine):
+    points, areas = coverage_by_kind(county, engine, thresholds=[2])
+    assert sorted(points["kind"].unique()) == ["boarding_school", "village_clinic"]
+    assert list(areas.columns[:4]) == ["kind", "level", "township_id", "township_name"]
+    school = areas[(areas.kind == "boarding_school") & (areas.level == "county")].iloc[0]
+    # the school at C (2 km): B and D are 1 km = 2 min away; A, E 4 min; F unreachable
+    assert (school["covered_pop_2min"], school["population"], school["township_name"]) == (900, 1560, "线县")
+    for _, by in areas.groupby("kind"):
+        towns = by[by.level == "township"]
+        assert towns["population"].sum() == by[by.level == "county"]["population"].iloc[0]
+    with pytest.raises(InputError, match="no facility of the requested kinds"):
+        coverage_by_kind(county, engine, kinds=[])
+    with pytest.raises(InputError, match=r"(?s)2 problem.*unknown facility kind 'hospital'.*'gym'"):
+        coverage_by_kind(county, engine, kinds=["hospital", "村卫生室", "gym"])
