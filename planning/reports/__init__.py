@@ -6,6 +6,7 @@
 """
 
 from planning.reports.content import (
+    Bullets,
     Comparison,
     Figure,
     Heading,
@@ -27,6 +28,7 @@ __all__ = [
     "ReportDocument",
     "Heading",
     "Paragraph",
+    "Bullets",
     "Table",
     "Figure",
 ]

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Heading",
     "Paragraph",
+    "Bullets",
     "Table",
     "Figure",
     "ReportDocument",
@@ -92,6 +93,13 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
+class Bullets:
+    """A bulleted list."""
+
+    items: list[str]
+
+
+@dataclass(frozen=True)
 class Table:
     """A table of text cells.
 
@@ -128,7 +136,7 @@ class Figure:
     width_cm: float = 15.0
 
 
-Block = Heading | Paragraph | Table | Figure
+Block = Heading | Paragraph | Bullets | Table | Figure
 
 
 @dataclass
@@ -477,17 +485,15 @@ def _summary_paragraphs(now: pd.DataFrame, later: pd.DataFrame | None, titles: d
     out: list[Block] = [Paragraph(label("summary_counts", lang, n_rules=len(now), n_pass=counts["pass"],
                                         n_fail=counts["fail"], n_no_data=counts["no_data"],
                                         n_na=counts["not_applicable"]))]
-    sep = "；" if lang == "zh" else "; "
-
-    def names(status: str) -> str:
+    def items(status: str) -> list[str]:
         sel = now[now["status"] == status]
-        return sep.join(f"{r.rule_id} {titles.get(r.rule_id, '')}（{r.source}）" if lang == "zh"
-                        else f"{r.rule_id} {titles.get(r.rule_id, '')} ({r.source})" for r in sel.itertuples())
+        return [f"{r.rule_id} {titles.get(r.rule_id, '')}（{r.source}）" if lang == "zh"
+                else f"{r.rule_id} {titles.get(r.rule_id, '')} ({r.source})" for r in sel.itertuples()]
 
     if counts["fail"]:
-        out.append(Paragraph(label("summary_fail_list", lang, rules=names("fail"))))
+        out += [Paragraph(label("summary_fail_list", lang, n=counts["fail"])), Bullets(items("fail"))]
     if counts["no_data"]:
-        out.append(Paragraph(label("summary_no_data_list", lang, rules=names("no_data"))))
+        out += [Paragraph(label("summary_no_data_list", lang, n=counts["no_data"])), Bullets(items("no_data"))]
     if actions is not None and len(actions):
         out.append(Paragraph(label("summary_actions", lang, n=len(actions),
                                    cost=fmt_num(pd.to_numeric(actions["cost"], errors="coerce").sum()),

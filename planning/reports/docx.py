@@ -68,7 +68,7 @@ def _document(report: ReportDocument) -> Any:
     from docx.enum.section import WD_ORIENT
     from docx.shared import Cm, Pt, RGBColor
 
-    from planning.reports.content import Figure, Heading, Paragraph, Table
+    from planning.reports.content import Bullets, Figure, Heading, Paragraph, Table
 
     zh = report.lang == "zh"
     doc = docx.Document()
@@ -95,6 +95,9 @@ def _document(report: ReportDocument) -> Any:
             if block.note:
                 run.font.size = Pt(8.5)
                 run.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+        elif isinstance(block, Bullets):
+            for item in block.items:
+                doc.add_paragraph(item, style="List Bullet")
         elif isinstance(block, Table):
             if block.caption:
                 doc.add_paragraph(block.caption).runs[0].bold = True

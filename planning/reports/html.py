@@ -23,12 +23,14 @@ def _environment() -> Any:
 
 
 def _block_dict(block: Any) -> dict[str, Any]:
-    from planning.reports.content import Figure, Heading, Paragraph, Table
+    from planning.reports.content import Bullets, Figure, Heading, Paragraph, Table
 
     if isinstance(block, Heading):
         return {"type": "heading", "text": block.text, "level": block.level}
     if isinstance(block, Paragraph):
         return {"type": "paragraph", "text": block.text, "note": block.note}
+    if isinstance(block, Bullets):
+        return {"type": "bullets", "items": list(block.items)}
     if isinstance(block, Table):
         status = block.status or [[""] * len(r) for r in block.rows]
         rows = [[{"text": c, "status": s} for c, s in zip(r, st)] for r, st in zip(block.rows, status)]

@@ -149,8 +149,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "sec_map": "附图",
         "summary_counts": "共核查 {n_rules} 项规则：达标 {n_pass} 项，未达标 {n_fail} 项，"
                           "缺数据 {n_no_data} 项，不适用 {n_na} 项。",
-        "summary_fail_list": "未达标规则：{rules}。",
-        "summary_no_data_list": "缺少数据、无法判断的规则：{rules}（缺数据不视为达标，请补充数据后重新核查）。",
+        "summary_fail_list": "未达标规则（{n} 项，依据条款附后）：",
+        "summary_no_data_list": "缺少数据、无法判断的规则（{n} 项；缺数据不视为达标，请补充数据后重新核查）：",
         "summary_actions": "规划建议共 {n} 项，总投资 {cost} 万元，新增覆盖人口 {pop} 人。",
         "summary_after": "实施规划建议后：达标 {n_pass} 项，未达标 {n_fail} 项。",
         "col_rule": "规则",
@@ -284,9 +284,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "sec_map": "Map",
         "summary_counts": "{n_rules} rules checked: {n_pass} pass, {n_fail} fail, {n_no_data} without data, "
                           "{n_na} not applicable.",
-        "summary_fail_list": "Failing rules: {rules}.",
-        "summary_no_data_list": "Rules that cannot be judged for lack of data: {rules} (missing data is never "
-                                "a pass: add the data and check again).",
+        "summary_fail_list": "Failing rules ({n}, with their source clauses):",
+        "summary_no_data_list": "Rules that cannot be judged for lack of data ({n}; missing data is never a pass: "
+                                "add the data and check again):",
         "summary_actions": "{n} proposed actions, total cost {cost} × 10k CNY, population gained {pop}.",
         "summary_after": "After the actions: {n_pass} pass, {n_fail} fail.",
         "col_rule": "Rule",

@@ -89,8 +89,15 @@ def test_html_lists_failing_rules_with_clauses(report_zh, tmp_path):
     assert by_id["HC-09"][3] == "不适用"
     text = "".join(page.text)
     assert "共核查 6 项规则：达标 0 项，未达标 4 项，缺数据 1 项，不适用 1 项。" in text
-    assert "HC-04 每个镇办好1所卫生院（003 专栏6）" in text  # the failing rule with its clause
+    assert "未达标规则（4 项，依据条款附后）：" in text
+    items = [b.items for b in report_zh.blocks if type(b).__name__ == "Bullets"]
+    assert items[0] == ["HC-01 每个行政村设置1所村卫生室（000_双千行动.txt; 003 专栏6）",
+                        "HC-04 每个镇办好1所卫生院（003 专栏6）",  # each failing rule with its clause
+                        "HC-06 健全以覆盖农村地区10-20公里为服务半径的县乡村三级农村急救转诊网络（002 §(二)11）",
+                        "EM-01 公益性零工市场县县全覆盖，每县至少建成一个零工市场（000）"]
+    assert items[1] == ["HC-03 每千名服务人口配备不少于1名乡村医生（002 §(一)3）"]
     assert "缺数据不视为达标" in text
+    assert "<li>HC-04 每个镇办好1所卫生院（003 专栏6）</li>" in (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "规划建议共 2 项，总投资 150 万元，新增覆盖人口 880 人。" in text
     # self-contained: every chart inlined, nothing external
     n_figures = sum(isinstance(b, Figure) for b in report_zh.blocks)
@@ -138,6 +145,8 @@ def test_docx_opens_and_has_the_rule_table(report_zh, tmp_path):
                        "—", "1 所", "2/5 行政村", "515"]
     assert len(document.inline_shapes) == 5  # the charts and the static map
     paragraphs = [p.text for p in document.paragraphs]
+    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert bullets[1] == "HC-04 每个镇办好1所卫生院（003 专栏6）"
     assert paragraphs[0] == "示范县公共服务设施覆盖评估报告"
     assert "一、总体情况" in paragraphs and "四、未达标行政村名单" in paragraphs
     # Chinese text in an East Asian font
