@@ -13,24 +13,21 @@ Files (see ``data/README.md`` for every layer and column):
 ==================  =====================================================================
 
 Every file is byte-identical for the same seed: the only randomness is
-``numpy.random.default_rng(seed)`` (split into independent streams per stage), GeoPackages are
-written with a fixed ``OGR_CURRENT_DATE``, GeoTIFFs carry no date tag and the OSM XML has no
-timestamps. Each file is written to a temporary name and renamed into place.
+``numpy.random.default_rng(seed)`` (split into independent streams per stage), the GeoPackage is
+written by :func:`planning.io.write.write_geopackage` (fixed ``OGR_CURRENT_DATE``), GeoTIFFs
+carry no date tag and the OSM XML has no timestamps. Each file is written to a temporary name
+and renamed into place (:func:`planning.io.write.atomic_output`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import rasterio
 from pyproj import Transformer
 
@@ -40,6 +37,7 @@ from planning.demo.osmxml import write_osm_xml
 from planning.demo.roads import make_roads
 from planning.demo.settlements import COUNTY_ID, make_settlements, population_raster
 from planning.demo.terrain import DEM_CELL_M, METRIC_EPSG, make_terrain
+from planning.io.write import atomic_output, write_geopackage
 
 __all__ = ["generate", "DEFAULT_SEED", "COUNTY_NAME", "COUNTY_NAME_EN", "FILES", "FACILITY_HEADERS"]
 
@@ -63,38 +61,11 @@ FACILITY_HEADERS = {
 #: maps them with its ``columns`` option.
 _MANIFEST_RENAMES = ("中医药服务医生", "专职公共卫生医师", "急救车", "门诊", "急诊急救中心",
                      "医疗应急队伍", "公办中心园", "火化")
-_FIXED_DATE = "2020-11-01T00:00:00Z"
 
 
 @functools.lru_cache(maxsize=4)
 def _transformer(src: int, dst: int) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
-
-
-@contextlib.contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` on success."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
-    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
-    try:
-        with _atomic(path) as tmp:
-            for k, (name, gdf) in enumerate(layers.items()):
-                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=k > 0,
-                                        layer_options={"SPATIAL_INDEX": "NO"})
-    finally:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 
 
 def _write_tif(array: np.ndarray, transform, path: Path, *, dtype: str, nodata: float | None,
@@ -104,7 +75,7 @@ def _write_tif(array: np.ndarray, transform, path: Path, *, dtype: str, nodata: 
                    predictor=predictor, tiled=True, blockxsize=256, blockysize=256)
     if nodata is not None:
         profile["nodata"] = nodata
-    with _atomic(path) as tmp:
+    with atomic_output(path) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(array.astype(dtype), 1)
 
@@ -171,8 +142,7 @@ def generate(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict[st
 
     Examples
     --------
-    >>> import tempfile
-    >>> from planning.demo import generate
+    >>>     >>> from planning.demo import generate
     >>> paths = generate(tempfile.mkdtemp(), seed=1)  # doctest: +SKIP
     >>> sorted(paths)  # doctest: +SKIP
     ['county.gpkg', 'county.yaml', 'dem.tif', 'facilities.csv', 'gaps.csv', 'population.tif', 'roads.osm']
@@ -198,20 +168,20 @@ def generate(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict[st
     villages = v.drop(columns=["township_seat", "cell"])
     layers = {"boundary": boundary, "townships": settle.townships.drop(columns=["seat_x", "seat_y"]),
               "villages": villages, "communities": settle.communities}
-    _write_gpkg({k: g.to_crs(4326) for k, g in layers.items()}, paths["county.gpkg"])
-    with _atomic(paths["facilities.csv"]) as tmp:
+    write_geopackage({k: g.to_crs(4326) for k, g in layers.items()}, paths["county.gpkg"])
+    with atomic_output(paths["facilities.csv"]) as tmp:
         _facility_csv(facilities).to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
-    with _atomic(paths["roads.osm"]) as tmp:
+    with atomic_output(paths["roads.osm"]) as tmp:
         write_osm_xml([(w.coords, w.tags) for w in ways], tmp, crs=f"EPSG:{METRIC_EPSG}")
     pop, pop_transform = population_raster(settle, terrain.boundary)
     _write_tif(np.where(np.isnan(pop), -99999.0, pop), pop_transform, paths["population.tif"],
                dtype="float32", nodata=-99999.0, predictor=3)
     dem_transform = rasterio.Affine(DEM_CELL_M, 0, terrain.x0, 0, -DEM_CELL_M, terrain.y0)
     _write_tif(terrain.dem_m, dem_transform, paths["dem.tif"], dtype="int16", nodata=None, predictor=2)
-    with _atomic(paths["gaps.csv"]) as tmp:
+    with atomic_output(paths["gaps.csv"]) as tmp:
         gaps.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
     seat_lon, seat_lat = _transformer(METRIC_EPSG, 4326).transform(
         settle.seat.x, settle.seat.y)
-    with _atomic(paths["county.yaml"]) as tmp:
+    with atomic_output(paths["county.yaml"]) as tmp:
         tmp.write_text(_manifest(seat_lon, seat_lat), encoding="utf-8")
     return paths
