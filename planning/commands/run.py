@@ -21,7 +21,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--lang", choices=("zh", "en"), default=None, help="report language (default: the scenario's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument("--cache-dir", default=None, help="travel cache directory (default OUT/.cache)")
+    p.add_argument("--cache-dir", default=None,
+                   help="travel cache directory (default OUT/.cache; 'user' = the user cache directory, "
+                        "~/.cache/planning/travel, shared by every run)")
     p.add_argument("--no-cache", action="store_true", help="recompute every travel table")
     p.add_argument("--fail-on-violation", action="store_true",
                    help="exit 1 when a rule still fails after the actions")
@@ -32,8 +34,11 @@ def run(args: argparse.Namespace) -> int:
     """Run the scenario and print the summary."""
     from planning.scenarios.run import run_scenario
 
+    from planning.cache import default_cache_dir
+
+    cache_dir = default_cache_dir() if args.cache_dir == "user" else args.cache_dir
     result = run_scenario(args.scenario, out_dir=args.out, lang=args.lang, progress=not args.no_progress,
-                          cache_dir=args.cache_dir, use_cache=not args.no_cache)
+                          cache_dir=cache_dir, use_cache=not args.no_cache)
     lang = args.lang or result.scenario.outputs.lang
     print(result.text_summary(lang=lang))
     if args.fail_on_violation:

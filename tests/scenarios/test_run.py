@@ -69,3 +69,29 @@ def test_compare_two_tiny_scenarios(tiny_county_dir, tmp_path, capsys):
     assert (tmp_path / "cmp" / "关闭卫生院" / "compliance.csv").is_file()
     html = (tmp_path / "cmp" / "comparison.html").read_text(encoding="utf-8")
     assert "现状" in html and "关闭卫生院" in html
+
+
+def test_inline_county_with_relative_paths(tiny_county_dir, tmp_path):
+    import yaml
+
+    manifest = yaml.safe_load(tiny_county_dir.read_text(encoding="utf-8"))
+    for spec in manifest["layers"].values():
+        spec["path"] = f"tiny/{spec['path']}"
+    manifest["roads"]["path"] = "tiny/roads.osm"
+    scenario = {"name": "inline", "county": manifest, "rules": {"check": ["HC-04", "EM-01"]},
+                "outputs": {"files": ["compliance.csv"], "lang": "en"}}
+    path = tmp_path / "inline.yaml"
+    path.write_text(yaml.safe_dump(scenario, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    result = run_scenario(path, out_dir=tmp_path / "out", progress=False)
+    table = pd.read_csv(tmp_path / "out" / "compliance.csv", encoding="utf-8-sig")
+    assert sorted(set(table["rule_id"])) == ["EM-01", "HC-04"]
+    assert result.summary.set_index("rule_id")["county_status"].to_dict() == {"HC-04": "pass", "EM-01": "fail"}
+    # a missing inline layer file is named with its line
+    manifest["roads"]["path"] = "tiny/absent.osm"
+    path.write_text(yaml.safe_dump({**scenario, "county": manifest}, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    from planning import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"inline.yaml:\d+: county.roads.path: file .*absent.osm not found"):
+        run_scenario(path, out_dir=tmp_path / "out2", progress=False)
+    assert not (tmp_path / "out2").exists()
