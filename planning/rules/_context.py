@@ -330,8 +330,9 @@ def count_rows(ctx: Context, rule: Rule, kinds: Iterable[FacilityKind | str], *,
     applies : callable, optional
         Township row → whether the rule applies there (e.g. not street offices).
     qualifies : (column, zh, en), optional
-        Only facilities whose boolean ``column`` is true count; when the column is absent or
-        empty for facilities that could count, the area is ``no_data`` naming the column.
+        Only facilities whose boolean ``column`` is true count (``zh``/``en`` name them, e.g.
+        "公办中心园" / "public central kindergartens"); when the column is absent or empty for
+        facilities that could count, the area is ``no_data`` naming the column.
     county_only : bool
         Only a county row.
     """
@@ -357,8 +358,8 @@ def count_rows(ctx: Context, rule: Rule, kinds: Iterable[FacilityKind | str], *,
         if qualifies is None:
             return (f"{kinds_zh} {n} 处（要求 ≥ 1）", f"{n} {kind_en} (required ≥ 1)")
         col, qzh, qen = qualifies
-        zh = f"{qzh}的{kinds_zh} {n} 处（共{n_all}处{kinds_zh}，要求 ≥ 1）"
-        en = f"{n} {kind_en} that are {qen} (of {n_all}; required ≥ 1)"
+        zh = f"{qzh} {n} 处（共{n_all}处{kinds_zh}，要求 ≥ 1）"
+        en = f"{n} {qen} (of {n_all} {kind_en}; required ≥ 1)"
         if status == NO_DATA:
             zh += f"；缺少输入：设施列 {col}"
             en += f"; missing input: facilities column {col}"

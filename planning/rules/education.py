@@ -16,7 +16,7 @@ def _sa02(ctx: Context) -> list[dict[str, Any]]:
     rule = ctx.catalog["SA-02"]
     towns = count_rows(ctx, rule, [K.PUBLIC_CEMETERY], applies=not_street)
     town_rows, town_county = towns[:-1], towns[-1]
-    home = count_rows(ctx, rule, [K.FUNERAL_HOME], qualifies=("cremation", "带火化功能", "with cremation"),
+    home = count_rows(ctx, rule, [K.FUNERAL_HOME], qualifies=("cremation", "带火化功能的殡仪馆", "funeral homes with cremation"),
                       county_only=True)[0]
     status = combine([home["status"], town_county["status"]])
     zh = f"殡仪馆：{home['detail_zh']}；公益性安葬设施：{town_county['detail_zh']}"

@@ -427,6 +427,11 @@ def _hc10(ctx: Context) -> list[dict[str, Any]]:
     max_res = ctx.p("HC-10", "max_residents")
     centres = ctx.of_kind([K.COMMUNITY_HEALTH_CENTRE])
     urban, source = _urban_residents(ctx)
+    if source == "none" and not (ctx.townships["township_type"] != "").any():
+        return [row(ctx, rule, "county", ctx.county.county_id, ctx.county.name, NO_DATA, unit="centres",
+                    metric="count", zh="缺少输入：乡镇列 township_type（街道）及城镇居民（社区图层或村 urban 列）",
+                    en="missing input: townships column township_type (street offices) and urban residents "
+                       "(communities layer or villages' urban column)")]
     rows = []
     for _, t in ctx.townships.iterrows():
         tid = t["id"]

@@ -446,3 +446,25 @@ def test_values_are_numeric_and_status_vocabulary(table):
     assert table["value"].dtype == np.float64 and table["failing_population"].dtype == np.float64
     assert set(table["status"]) <= {"pass", "fail", "not_applicable", "no_data"}
     assert (table.loc[table.status != "fail", "failing_places"] == "").all()
+
+
+def test_bare_county_never_passes(make, engine_of):
+    """Only the required columns and no facility at all: every rule fails, has no data, or does not apply."""
+    c = make()
+    c.facilities = c.facilities.iloc[:0][["id", "name", "kind", "geometry"]]
+    c.villages = c.villages[["id", "name", "township_id", "population", "geometry"]]
+    c.communities = None
+    c.townships = c.townships.drop(columns=["township_type"])
+    c.seat = None
+    t = evaluate(c, engine=engine_of("networkx", c), lang="en")
+    county = t[t.level == "county"].set_index("rule_id")
+    assert list(county.index) == load_catalog().ids
+    assert "pass" not in set(t["status"])
+    assert county["status"].to_dict() == {
+        **{r: "fail" for r in load_catalog().ids},
+        "HC-10": "no_data", "HC-13": "not_applicable", "LC-01": "no_data", "LC-02": "no_data", "LC-03": "no_data",
+        "LC-04": "no_data"}
+    assert county.at["SA-02", "detail_en"].startswith("funeral home: 0 funeral homes with cremation (of 0 funeral_home")
+    assert county.at["HC-05", "detail_en"] == ("0 central township hospitals (required 1–3); no county seat given: "
+                                               "distance to the seat left out of the score; no beds column: capacity "
+                                               "left out of the score")
