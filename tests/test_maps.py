@@ -290,8 +290,14 @@ def test_failed_save_leaves_no_file(tmp_path):
     with pytest.raises(InputError):
         save_map(m, target, offline=True)
     assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
-    with pytest.raises(InputError, match="does not exist"):
-        save_map(_full_map(basemap="none"), tmp_path / "missing" / "map.html")
+    # the rename fails (the target is a directory): nothing is left behind
+    blocker = tmp_path / "blocked.html"
+    blocker.mkdir()
+    with pytest.raises(OSError):
+        save_map(_full_map(basemap="none"), blocker)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked.html", "map.html"] and not any(blocker.iterdir())
+    # a new directory is created
+    assert save_map(_full_map(basemap="none"), tmp_path / "new" / "map.html").is_file()
 
 
 def test_facility_layers_shown_for_the_kinds_in_question_and_service_area_kinds_from_ids():
