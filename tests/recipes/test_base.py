@@ -10,7 +10,7 @@ from planning import InputError
 from planning.county import County, RoadNetwork
 from planning.recipes.base import ACTION_COLUMNS, RecipeOptions, apply_actions, empty_actions
 
-CRS = "EPSG:4539"  # CGCS2000 / 3-degree Gauss-Kruger CM 111E
+CRS = "EPSG:4546"  # CGCS2000 / 3-degree Gauss-Kruger CM 111E
 
 
 def tiny_county() -> County:
