@@ -1,7 +1,8 @@
 """``planning check COUNTY --out DIR``: check every rule on a county and write the compliance tables.
 
 Writes ``DIR/compliance.csv`` (one row per rule × area) and ``DIR/compliance_summary.csv`` (one
-row per rule), each atomically, and prints a short table of the rules' county status.
+row per rule), each atomically, and prints a short table of the rules' county status. Exit code
+0, or 1 with ``--fail-on-violation`` when a rule fails for the county; 2 for bad input.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                    help="set a rule parameter, e.g. HC-06.radius_km=12 (repeatable)")
     p.add_argument("--override", action="append", default=[], metavar="RULE",
                    help="accept values outside the documents' range for this rule (marked modified)")
+    p.add_argument("--fail-on-violation", action="store_true",
+                   help="exit with code 1 when any rule fails for the county (the tables are still written)")
     p.set_defaults(func=run)
 
 
@@ -54,4 +57,4 @@ def run(args: argparse.Namespace) -> int:
     print(summary_text(summary, lang=args.lang))
     n_fail = int((summary["county_status"] == "fail").sum())
     print(f"{len(summary)} rules, {n_fail} failing; wrote {args.out}/compliance.csv, compliance_summary.csv")
-    return 0
+    return 1 if args.fail_on_violation and n_fail else 0

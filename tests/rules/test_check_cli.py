@@ -13,8 +13,9 @@ from planning.rules import COMPLIANCE_COLUMNS, SUMMARY_COLUMNS
 def test_check_demo_county_every_rule(repo_dir, shared_dir, tmp_path, capsys):
     out = tmp_path / "check"
     code = main(["check", str(repo_dir / "data" / "demo"), "--out", str(out), "--lang", "en",
-                 "--param", "HC-06.radius_km=25", "--override", "HC-06", "--param", "LC-01.walk_minutes=10"])
-    assert code == 0
+                 "--param", "HC-06.radius_km=25", "--override", "HC-06", "--param", "LC-01.walk_minutes=10",
+                 "--fail-on-violation"])
+    assert code == 1  # the demo county has deliberate gaps
     printed = capsys.readouterr().out
     assert "25 rules" in printed and "compliance.csv" in printed
     compliance = pd.read_csv(out / "compliance.csv", keep_default_na=False, dtype={"area_id": str})
