@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -118,6 +120,9 @@ def write_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.Path
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, sheet_name: str = "Sheet1") -> Path:
     """Write a table atomically: ``.csv`` (UTF-8 with BOM, so Excel shows Chinese) or ``.xlsx``.
 
+    Both are byte-identical for the same table (the ``.xlsx`` gets fixed zip and document
+    timestamps).
+
     A GeoDataFrame's geometry is written as WKT text.
 
     Parameters
@@ -154,7 +159,25 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, sheet_name: s
         else:
             with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
                 out.to_excel(writer, index=False, sheet_name=sheet_name)
+            _normalise_xlsx(tmp)
     return path
+
+
+_W3CDTF = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _normalise_xlsx(path: Path) -> None:
+    """Make an .xlsx byte-identical across runs: fixed zip entry times and document dates."""
+    with zipfile.ZipFile(path) as src:
+        entries = [(info, src.read(info.filename)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w") as dst:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = _W3CDTF.sub(rb"\g<1>" + FIXED_TIMESTAMP[:19].encode() + rb"Z\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, data)
 
 
 def write_geotiff(raster: Raster, path: str | os.PathLike[str]) -> Path:

@@ -70,6 +70,9 @@ def test_write_table_csv_bom_and_xlsx(tmp_path):
     raw = csv.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and raw.decode("utf-8-sig") == "名称,人口\n张家村,350\n李家村,120\n"
     xlsx = write_table(df, tmp_path / "t.xlsx", sheet_name="村")
+    first = xlsx.read_bytes()
+    time.sleep(1.1)
+    assert write_table(df, tmp_path / "t.xlsx", sheet_name="村").read_bytes() == first  # byte-identical
     back = pd.read_excel(xlsx, sheet_name="村")
     assert back["名称"].tolist() == ["张家村", "李家村"] and back["人口"].tolist() == [350, 120]
     g = write_table(_layer(), tmp_path / "g.csv")
