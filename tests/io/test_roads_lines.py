@@ -115,3 +115,12 @@ def test_line_layer_without_crs_or_edges(tmp_path):
                      tmp_path / "zero.gpkg")
     with pytest.raises(InputError, match="gives no edges"):
         read_roads_lines(tmp_path / "zero.gpkg", class_column="等级")
+
+
+def test_comoros_roads_gpkg(shared_dir):
+    """roads.gpkg (4,378 highway lines, 1,734 km per SOURCES.md) as a planner's line layer."""
+    net = read_roads_lines(shared_dir / "real/comoros/roads.gpkg", class_column="highway")
+    assert net.crs.to_epsg() == 32738  # UTM 38S: outside China
+    assert net.length_by_class_km().sum() == pytest.approx(1733.7, abs=1.0)
+    assert len(net.nodes) == pytest.approx(7677, abs=10) and len(net.edges) == pytest.approx(19140, abs=20)
+    assert net.edges["source_row"].min() == 1 and net.edges["source_row"].max() == 4378
