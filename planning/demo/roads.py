@@ -24,7 +24,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
-from planning.demo.settlements import COUNTY_ID, Settlements, UrbanGrid
+from planning.demo.settlements import Settlements, UrbanGrid
 from planning.demo.terrain import Terrain, grid_graph
 
 __all__ = ["Way", "make_roads", "RANK_HIGHWAY"]

@@ -108,7 +108,7 @@ def _inside(poly: Polygon, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return shapely.contains_xy(poly, x, y)
 
 
-def _largest_parts(polys: list, boundary: Polygon) -> list:
+def _largest_parts(polys: list) -> list:
     """Give every minor part of a multipart polygon to the neighbour it shares most border with."""
     polys = [shapely.make_valid(p) for p in polys]
     for _ in range(10):
@@ -202,11 +202,10 @@ def _township_polygons(terrain: Terrain, seeds: list[int], urban_poly: Polygon) 
     polys = [shapely.make_valid(p).intersection(terrain.boundary) for p in simple]
     polys = [p.difference(urban_poly) for p in polys]
     polys[0] = polys[0].union(urban_poly.intersection(terrain.boundary))
-    return _largest_parts(polys, terrain.boundary)
+    return _largest_parts(polys)
 
 
-def _split_streets(rng: np.random.Generator, area: Polygon, seat_xy: tuple[float, float],
-                   boundary: Polygon) -> list[Polygon]:
+def _split_streets(rng: np.random.Generator, area: Polygon, seat_xy: tuple[float, float]) -> list[Polygon]:
     start = rng.uniform(0, 2 * np.pi)
     r = 200_000.0
     wedges = []
@@ -214,7 +213,7 @@ def _split_streets(rng: np.random.Generator, area: Polygon, seat_xy: tuple[float
         a = start + np.linspace(k, k + 1, 12) * 2 * np.pi / N_STREETS
         pts = [seat_xy] + [(seat_xy[0] + r * np.cos(t), seat_xy[1] + r * np.sin(t)) for t in a]
         wedges.append(Polygon(pts).intersection(area))
-    return _largest_parts(wedges, boundary)
+    return _largest_parts(wedges)
 
 
 def _allocate(weights: np.ndarray, total: int) -> np.ndarray:
@@ -262,7 +261,7 @@ def make_settlements(rng: np.random.Generator, terrain: Terrain) -> Settlements:
 
     rural_seats = _township_seats(rng, terrain, inner, seat_cell)
     polys = _township_polygons(terrain, [seat_cell] + rural_seats, urban_poly)
-    streets = _split_streets(rng, polys[0], (sx, sy), boundary)
+    streets = _split_streets(rng, polys[0], (sx, sy))
 
     # township table: streets first, then towns (larger valleys) and townships, north to south
     acc = terrain.accumulation.ravel()

@@ -8,10 +8,11 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pandas as pd
-import pytest
 import rasterio
 import shapely
+from pyproj import Transformer
 
+from planning.crs import gcj02_to_wgs84
 from planning.demo import COUNTY_NAME
 
 
@@ -142,3 +143,17 @@ def test_names_are_chinese_and_unique(layers) -> None:
     assert names.is_unique
     assert all(all("\u4e00" <= ch <= "\u9fff" for ch in n) for n in names)
     assert math.isclose(len(names), len(set(names)))
+
+
+def test_every_township_seat_is_on_a_county_or_township_road(road_edges, demo_out: Path) -> None:
+    # township hospitals stand within 250 m of their township seat
+    _, edges = road_edges
+    main = edges[edges["highway"].map(lambda h: bool({"trunk", "primary", "secondary", "tertiary"}
+                                                      & set(h if isinstance(h, list) else [h])))]
+    raw = pd.read_csv(demo_out / "facilities.csv", encoding="utf-8-sig")
+    hosp = raw[raw["类型"] == "乡镇卫生院"]
+    lon, lat = gcj02_to_wgs84(hosp["经度"].to_numpy(), hosp["纬度"].to_numpy())
+    x, y = Transformer.from_crs(4326, 4546, always_xy=True).transform(lon, lat)
+    net = main.geometry.union_all()
+    d = shapely.distance(net, shapely.points(x, y))
+    assert len(hosp) >= 15 and (d < 700).all(), f"township seats off the main roads: {np.round(d)}"
