@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from planning.rules._context import FAIL, NA, NO_DATA, PASS, Context, aggregate, fmt, row, within
 from planning.schema import LIVING_CIRCLE_KINDS, FacilityKind
 
-__all__ = ["evaluate_living", "LIVING_CIRCLE_ZH"]
+__all__ = ["evaluate_living", "LIVING_CIRCLE_ZH", "TOWN_CELL_RADIUS_M"]
 
 K = FacilityKind
 
@@ -60,8 +61,46 @@ def _lc01(ctx: Context) -> list[dict[str, Any]]:
     for r in rows:
         r["failing_population"] = w[r["area_id"]] if r["status"] == FAIL else 0.0
     tw = dict(zip(c["id"], c["township_id"], strict=True))
-    return rows + aggregate(ctx, rule, rows, w, township_of=tw, metric="walk_time",
-                            what_zh=f"达标社区{wzh}占比", what_en=f"share of {wen} in passing communities")
+    out = rows + aggregate(ctx, rule, rows, w, township_of=tw, metric="walk_time",
+                           what_zh=f"达标社区{wzh}占比", what_en=f"share of {wen} in passing communities")
+    cells = _town_cells(ctx)
+    if cells is not None and len(cells):
+        ok = np.ones(len(cells), bool)
+        for cat, kinds in LIVING_CIRCLE_KINDS.items():
+            t = ctx.nearest(cells, "town_cells", kinds, mode="walk")["travel_time_min"].reindex(cells["id"])
+            ok &= within(t.to_numpy(dtype=float), walk)
+        pop = cells["population"].to_numpy(dtype=float)
+        share = float(pop[ok].sum() / pop.sum()) if pop.sum() > 0 else np.nan
+        county = out[-1]
+        county["detail_zh"] += (f"；城镇人口栅格（社区{fmt(TOWN_CELL_RADIUS_M)}米内）{len(cells)}格、{fmt(pop.sum())}人，"
+                                f"八类设施均在{fmt(walk)}分钟步行内的人口占{fmt(share * 100)}%")
+        county["detail_en"] += (f"; town population grid (cells within {fmt(TOWN_CELL_RADIUS_M)} m of a community): "
+                                f"{len(cells)} cells, {fmt(pop.sum())} people, {fmt(share * 100)}% with all eight "
+                                f"categories within {fmt(walk)} min walk")
+        county["detail"] = county["detail_zh"] if ctx.lang == "zh" else county["detail_en"]
+    return out
+
+
+#: Population-raster cells whose centre lies within this straight-line distance of a residential
+#: community count as "in town" for LC-01 (the 1,000 m upper bound of the 15-minute circle of
+#: GB 50180-2018).
+TOWN_CELL_RADIUS_M = 1000.0
+
+
+def _town_cells(ctx: Context) -> pd.DataFrame | None:
+    """Population-raster cells in towns (within TOWN_CELL_RADIUS_M of a community), or None."""
+    if ctx.county.population is None or ctx.communities is None or not len(ctx.communities):
+        return None
+    from scipy.spatial import cKDTree
+
+    from planning.coverage import raster_demand
+
+    cells = raster_demand(ctx.county.population, ctx.county.townships)
+    if not len(cells):
+        return cells
+    cxy = np.column_stack([ctx.communities.geometry.x, ctx.communities.geometry.y])
+    d, _ = cKDTree(cxy).query(np.column_stack([cells.geometry.x, cells.geometry.y]), k=1)
+    return cells[d <= TOWN_CELL_RADIUS_M].reset_index(drop=True)
 
 
 def _lc02(ctx: Context) -> list[dict[str, Any]]:

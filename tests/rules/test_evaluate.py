@@ -468,3 +468,29 @@ def test_bare_county_never_passes(make, engine_of):
     assert county.at["HC-05", "detail_en"] == ("0 central township hospitals (required 1–3); no county seat given: "
                                                "distance to the seat left out of the score; no beds column: capacity "
                                                "left out of the score")
+
+
+def test_lc01_town_population_grid(make, engine_of):
+    """375 m cells centred on the town grid nodes (rows y = 375, 0; x = 0 … 1500) plus one cell 1,125 m south
+    of C3 (beyond 1,000 m of every community: not in town). By hand (Manhattan walks, 1,125 m = 15 min), all
+    eight categories are within reach from cells (375, 375), (750, 375), (750, 0), (1125, 0) only:
+    (200 + 300 + 800 + 900) / 5,500 = 40%."""
+    from affine import Affine
+    from pyproj import CRS as PCRS
+
+    from planning.county import Raster
+
+    c = make()
+    arr = np.zeros((5, 5))
+    arr[0] = [100, 200, 300, 400, 500]
+    arr[1] = [600, 700, 800, 900, 1000]
+    arr[4, 4] = 50
+    c.population = Raster(arr, Affine(375.0, 0, 500000.0 - 187.5, 0, -375.0, 4200000.0 + 375 + 187.5),
+                          PCRS.from_user_input("EPSG:32649"))
+    t = evaluate(c, engine=engine_of("networkx", c), rules=["LC-01"], lang="en")
+    assert t.iloc[-1]["detail_en"].endswith(
+        "; town population grid (cells within 1,000 m of a community): 10 cells, 5,500 people, 40% with all eight "
+        "categories within 15 min walk")
+    # the community rows are unchanged by the grid
+    base = evaluate(make(), engine=engine_of("networkx", c), rules=["LC-01"], lang="en")
+    pd.testing.assert_frame_equal(t.iloc[:-1], base.iloc[:-1])
