@@ -95,3 +95,56 @@ def test_inline_county_with_relative_paths(tiny_county_dir, tmp_path):
     with pytest.raises(ScenarioError, match=r"inline.yaml:\d+: county.roads.path: file .*absent.osm not found"):
         run_scenario(path, out_dir=tmp_path / "out2", progress=False)
     assert not (tmp_path / "out2").exists()
+
+
+def test_recipe_contract_actions_and_after(tiny_county_dir, tmp_path, monkeypatch):
+    """The run's recipe wiring, through the documented contract (planning.recipes.base): a small
+    recipe that opens an odd-job market at the first village of the most populous township."""
+    import geopandas as gpd
+
+    import planning.recipes
+    from planning.recipes import RecipeResult, apply_actions, empty_actions
+
+    calls = []
+
+    def odd_job_markets(county, *, engine, rule_params, options):
+        calls.append((rule_params["HC-06"]["radius_km"], options.budget, options.candidates))
+        pop = county.villages.groupby("township_id")["population"].sum()
+        town = pop.idxmax()
+        site = county.villages[county.villages["township_id"] == town].iloc[0]
+        actions = empty_actions(county.crs)
+        row = {"action": "new", "kind": "odd_job_market", "site_id": "NEW-M1", "site_name": f"{site['name']}零工市场",
+               "township_id": town, "cost": options.unit_cost("new", "odd_job_market"),
+               "population_gained": float(pop.sum()), "rule_id": "EM-01", "reason": "no market in the county",
+               "target_id": "", "attributes": ""}
+        actions = gpd.GeoDataFrame([row], geometry=[site.geometry], crs=county.crs)
+        return RecipeResult("odd_job_markets", actions, solver={"model": "pmedian", "status": "optimal",
+                                                                 "objective": 1.0, "bound": 1.0, "gap": 0.0,
+                                                                 "solve_seconds": 0.01},
+                            county_after=apply_actions(county, actions))
+
+    monkeypatch.setattr(planning.recipes, "RECIPES", {"odd_job_markets": odd_job_markets}, raising=False)
+    scenario = {"county": str(tiny_county_dir), "rules": {"params": {"HC-06": {"radius_km": 12}}},
+                "recipes": {"odd_job_markets": {"budget": 80, "candidates": "villages"},
+                            "village_clinics": None},
+                "outputs": {"files": ["compliance.csv", "compliance_summary.csv", "actions.csv", "results.gpkg"]}}
+    result = run_scenario(scenario, out_dir=tmp_path / "out", progress=False)
+    assert calls == [(12.0, 80.0, "villages")]
+    assert result.recipes["odd_job_markets"]["status"] == "ok"
+    assert result.recipes["village_clinics"]["status"] == "not_available"
+    actions = pd.read_csv(tmp_path / "out" / "actions.csv", encoding="utf-8-sig")
+    assert actions[["action", "kind", "site_id", "cost", "rule_id", "recipe"]].values.tolist() == [
+        ["new", "odd_job_market", "NEW-M1", 50.0, "EM-01", "odd_job_markets"]]
+    assert {"x", "y", "lon", "lat"} <= set(actions.columns)
+    summary = pd.read_csv(tmp_path / "out" / "compliance_summary.csv", encoding="utf-8-sig").set_index("rule_id")
+    assert (summary.loc["EM-01", "county_status"], summary.loc["EM-01", "county_status_after"]) == ("fail", "pass")
+    after = pd.read_csv(tmp_path / "out" / "compliance_after.csv", encoding="utf-8-sig")
+    assert after.loc[after["rule_id"] == "EM-01", "status"].tolist() == ["pass"]
+    import pyogrio
+
+    assert "proposed_sites" in {n for n, _ in pyogrio.list_layers(tmp_path / "out" / "results.gpkg")}
+    record = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    solver = record["recipes"]["odd_job_markets"]["solver"]
+    assert solver == {"model": "pmedian", "status": "optimal", "objective": 1.0, "bound": 1.0, "gap": 0.0}
+    assert record["volatile"]["solver_seconds"] == {"odd_job_markets.solver.solve_seconds": 0.01}
+    assert "recipe not run: village_clinics" in result.text_summary()
