@@ -72,10 +72,10 @@ def _lc01(ctx: Context) -> list[dict[str, Any]]:
         pop = cells["population"].to_numpy(dtype=float)
         share = float(pop[ok].sum() / pop.sum()) if pop.sum() > 0 else np.nan
         county = out[-1]
-        county["detail_zh"] += (f"；城镇人口栅格（社区{fmt(TOWN_CELL_RADIUS_M)}米内）{len(cells)}格、{fmt(pop.sum())}人，"
+        county["detail_zh"] += (f"；城镇人口栅格（社区{fmt(TOWN_CELL_RADIUS_M)}米内）{fmt(len(cells))}格、{fmt(pop.sum())}人，"
                                 f"八类设施均在{fmt(walk)}分钟步行内的人口占{fmt(share * 100)}%")
         county["detail_en"] += (f"; town population grid (cells within {fmt(TOWN_CELL_RADIUS_M)} m of a community): "
-                                f"{len(cells)} cells, {fmt(pop.sum())} people, {fmt(share * 100)}% with all eight "
+                                f"{fmt(len(cells))} cells, {fmt(pop.sum())} people, {fmt(share * 100)}% with all eight "
                                 f"categories within {fmt(walk)} min walk")
         county["detail"] = county["detail_zh"] if ctx.lang == "zh" else county["detail_en"]
     return out
