@@ -74,3 +74,26 @@ def test_province_bad_input(tmp_path):
     assert "county 1:" in text and "county 2:" in text and "n_workers must be >= 1" in text
     with pytest.raises(InputError, match="no county given"):
         run_province([])
+
+
+def test_province_with_recipes(counties, tmp_path, monkeypatch):
+    """run_recipes=True: the scenario's recipes run in each county task (documented recipe contract)."""
+    import geopandas as gpd
+
+    import planning.recipes
+    from planning.recipes import RecipeResult, apply_actions
+
+    def odd_job_markets(county, *, engine, rule_params, options):
+        site = county.villages.iloc[0]
+        row = {"action": "new", "kind": "odd_job_market", "site_id": "NEW-M1", "site_name": "新零工市场",
+               "township_id": site["township_id"], "cost": 50.0, "population_gained": 0.0, "rule_id": "EM-01",
+               "reason": "", "target_id": "", "attributes": ""}
+        actions = gpd.GeoDataFrame([row], geometry=[site.geometry], crs=county.crs)
+        return RecipeResult("odd_job_markets", actions, county_after=apply_actions(county, actions))
+
+    monkeypatch.setattr(planning.recipes, "RECIPES", {"odd_job_markets": odd_job_markets}, raising=False)
+    result = run_province(counties[1:2], scenario={"rules": {"check": ["EM-01"]}, "recipes": {"odd_job_markets": {}}},
+                          run_recipes=True, n_workers=1, processes=False, progress=False)
+    row = result.counties.iloc[0]
+    assert (row["status"], row["actions"], row["cost"], row["odd_job_market"]) == ("ok", 1, 50.0, "yes")
+    assert result.without_odd_job_market == []
