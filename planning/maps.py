@@ -135,15 +135,18 @@ def _nearest_tables(nearest: Any, problems: list[str]) -> dict[str | None, pd.Da
 
 
 def _check_inputs(county: County, compliance: Any, nearest: Any, service_areas: Any, actions: Any,
-                  basemap: str, tianditu_key: str | None, cutoff_min: float) -> dict[str | None, pd.DataFrame]:
+                  basemap: str, tianditu_key: str | None,
+                  cutoff_min: float | Mapping[str, float]) -> dict[str | None, pd.DataFrame]:
     problems: list[str] = []
     if basemap not in BASEMAPS:
         problems.append(f"basemap must be one of {', '.join(BASEMAPS)}; got {basemap!r}")
     if basemap == "tianditu" and not tianditu_key:
         problems.append("basemap 'tianditu' needs a Tianditu key (tianditu_key=...): register free at "
                         "https://console.tianditu.gov.cn, or use basemap='osm', 'amap' or 'none'")
-    if not (isinstance(cutoff_min, (int, float)) and cutoff_min > 0):
-        problems.append(f"cutoff_min must be a positive number of minutes; got {cutoff_min!r}")
+    values = cutoff_min.values() if isinstance(cutoff_min, Mapping) else [cutoff_min]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values):
+        problems.append("cutoff_min must be a positive number of minutes or {facility kind: minutes}; "
+                        f"got {cutoff_min!r}")
     if compliance is not None:
         _require_columns(compliance, _COMPLIANCE_COLUMNS, "compliance table", problems)
     tables = _nearest_tables(nearest, problems)
@@ -493,7 +496,8 @@ def _roads_layer(county: County, *, lang: str, gcj02: bool) -> folium.GeoJson | 
     return _geojson_layer(features, label("roads", lang), attribution=attribution)
 
 
-def _legend(lang: str, *, cutoff_min: float, actions: list[str], title: str, travel: bool, status: bool) -> str:
+def _legend(lang: str, *, cutoffs: dict[str | None, float], actions: list[str], title: str, travel: bool,
+            status: bool) -> str:
     parts = [f"<div style='font-weight:bold;font-size:14px;margin-bottom:4px'>{html.escape(title)}</div>"]
 
     def swatch(colour: str, text: str, *, ring: str | None = None, square: bool = False) -> str:
@@ -510,7 +514,13 @@ def _legend(lang: str, *, cutoff_min: float, actions: list[str], title: str, tra
             parts.append(swatch(colour, label("minutes", lang, value=text)))
             lower = upper
         parts.append(swatch(_UNREACHABLE_COLOUR, label("unreachable", lang)))
-        parts.append(swatch("#ffffff", label("legend_uncovered", lang, cutoff=fmt_num(cutoff_min)), ring=_UNCOVERED_RING))
+        values = sorted(set(cutoffs.values()))
+        if len(values) == 1:
+            cutoff_text = fmt_num(values[0])
+        else:
+            sep = "、" if lang == "zh" else ", "
+            cutoff_text = sep.join(f"{kind_name(k, lang)} {fmt_num(v)}" for k, v in cutoffs.items())
+        parts.append(swatch("#ffffff", label("legend_uncovered", lang, cutoff=cutoff_text), ring=_UNCOVERED_RING))
         parts.append(swatch(_NO_DATA_COLOUR, label("legend_no_data", lang)))
     if status:
         parts.append(f"<div style='margin-top:4px;font-weight:bold'>{html.escape(label('legend_status', lang))}</div>")
@@ -593,7 +603,7 @@ def _tile_layers(basemap: str, tianditu_key: str | None) -> list[Any]:
 def make_map(county: County, *, compliance: pd.DataFrame | None = None,
              nearest: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
              service_areas: gpd.GeoDataFrame | None = None, actions: gpd.GeoDataFrame | None = None,
-             basemap: str = "osm", lang: str = "zh", cutoff_min: float = 15.0,
+             basemap: str = "osm", lang: str = "zh", cutoff_min: float | Mapping[str, float] = 15.0,
              tianditu_key: str | None = None) -> folium.Map:
     """An interactive map of a county and its results.
 
@@ -628,8 +638,9 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
         ``tianditu_key``.
     lang : {"zh", "en"}
         Language of layer names, popups and legend.
-    cutoff_min : float
-        Travel time (minutes) beyond which a village is marked uncovered (default 15, HC-11).
+    cutoff_min : float or dict
+        Travel time (minutes) beyond which a village is marked uncovered (default 15, HC-11), or
+        ``{facility kind: minutes}`` per nearest table (kinds not listed: 15).
     tianditu_key : str, optional
         Tianditu API key (``tk``), required for ``basemap="tianditu"``.
 
@@ -719,9 +730,15 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
         keep = is_village | demand["id"].isin(ids).to_numpy()
         return demand[keep], dgeoms[keep]
 
+    def cutoff_for(kind: str | None) -> float:
+        if isinstance(cutoff_min, Mapping):
+            return float(cutoff_min.get(kind, 15.0)) if kind is not None else 15.0
+        return float(cutoff_min)
+
+    cutoffs = {kind: cutoff_for(kind) for kind in tables}
     for i, (kind, table) in enumerate(tables.items()):
         sel, geoms = points(set(_str_ids(table["origin_id"])))
-        layer, _ = _travel_layer(sel, geoms, table, kind, lang=lang, cutoff_min=float(cutoff_min),
+        layer, _ = _travel_layer(sel, geoms, table, kind, lang=lang, cutoff_min=cutoffs[kind],
                                  townships=townships, facility_names=facility_names, failing=failing_v, show=i == 0)
         layer.add_to(m)
     status = _status_by_area(compliance, ("village", "community"))
@@ -739,7 +756,7 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
         _action_layer(actions, county, lang=lang, gcj02=gcj02, townships=townships).add_to(m)
         action_kinds = [a for a in _ACTION_COLOUR if a in set(actions["action"].astype(str))]
 
-    _legend_element(_legend(lang, cutoff_min=float(cutoff_min), actions=action_kinds,
+    _legend_element(_legend(lang, cutoffs=cutoffs, actions=action_kinds,
                             title=label("map_title", lang, county=county.name), travel=bool(tables),
                             status=bool(status) and not tables)).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)

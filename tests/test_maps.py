@@ -201,6 +201,13 @@ def test_villages_coloured_by_time_and_uncovered_marked():
     uncovered = [f["properties"]["tooltip"] for f in _layers(m5)["行政村—到最近设施时间"].data["features"]
                  if f["properties"]["style"]["weight"] == 3]
     assert uncovered == ["西沟村 · 未覆盖", "柳树坪村 · 未覆盖", "石窑村 · 不可达"]
+    # a cutoff per facility kind: 30 min for the clinics leaves only the unreachable village
+    m30 = make_map(tiny.county(), nearest={"village_clinic": near}, cutoff_min={"village_clinic": 30})
+    layer = _layers(m30)["行政村—到最近村卫生室时间"]
+    assert [f["properties"]["tooltip"] for f in layer.data["features"]
+            if f["properties"]["style"]["weight"] == 3] == ["石窑村 · 不可达"]
+    with pytest.raises(InputError, match="cutoff_min must be a positive number"):
+        make_map(tiny.county(), nearest=near, cutoff_min={"village_clinic": -1})
 
 
 def test_action_popups_say_what_why_population_and_rule():

@@ -326,7 +326,7 @@ def _solver_rows(solver: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
         return {}
     if "status" in solver and not isinstance(solver.get("status"), Mapping):
         return {"": dict(solver)}
-    return {str(k): dict(v) for k, v in solver.items() if isinstance(v, Mapping)}
+    return {str(k): dict(v) for k, v in solver.items() if isinstance(v, Mapping) and v}
 
 
 def _coverage_columns(coverage: pd.DataFrame) -> tuple[list[str], list[str]]:
