@@ -385,4 +385,24 @@ def _coarse_ways(b: _Builder, settlements: Settlements, rng: np.random.Generator
             if rank == 4 and rng.random() < 0.5:
                 tags["maxspeed"] = "40"
         ways.append(Way(coords, tags))
+    _two_way_dead_ends(urban_ways, ways + links)
     return ways + links + urban_ways
+
+
+def _two_way_dead_ends(urban_ways: list[Way], other: list[Way]) -> None:
+    """Drop ``oneway`` from streets with an end that no other drivable way touches.
+
+    A one-way street ending where only footways continue would trap cars (a sink in the
+    driving graph); such streets stay two-way so the driving network is strongly connected.
+    """
+    def key(p: tuple[float, float]) -> tuple[int, int]:
+        return (int(round(p[0] * 100)), int(round(p[1] * 100)))
+
+    drivable = [w for w in urban_ways + other if w.tags.get("highway") != "footway"]
+    touching: dict[tuple[int, int], int] = {}
+    for w in drivable:
+        for k in {key(p) for p in w.coords}:
+            touching[k] = touching.get(k, 0) + 1
+    for w in urban_ways:
+        if w.tags.get("oneway") == "yes" and min(touching[key(w.coords[0])], touching[key(w.coords[-1])]) < 2:
+            del w.tags["oneway"]

@@ -116,6 +116,9 @@ def test_population_raster_matches_the_villages(demo_out: Path, layers) -> None:
 def test_road_network_connected_hierarchical_and_reaches_villages(road_edges, layers, demo_out: Path) -> None:
     graph, edges = road_edges
     assert nx.number_weakly_connected_components(graph) == 1
+    # drivers can get from anywhere to anywhere: one-way streets never end in a trap
+    drive = nx.MultiDiGraph((u, v) for u, v, h in graph.edges(data="highway") if h != "footway")
+    assert nx.number_strongly_connected_components(drive) == 1
     classes = {h for v in edges["highway"] for h in (v if isinstance(v, list) else [v])}
     assert {"trunk", "primary", "secondary", "tertiary", "unclassified", "track",
             "residential", "footway"} <= classes
