@@ -154,3 +154,35 @@ def test_demo_county_loads(repo_dir):
     c = load_county(demo)
     assert c.crs.to_epsg() == 4546 and len(c.villages) > 0 and len(c.roads.edges) > 0
     assert c.facilities["township_id"].notna().all()
+
+
+def test_line_roads_and_dem_tiles_in_manifest(tmp_path, tiny):
+    import rasterio
+    from affine import Affine
+    from shapely import LineString
+
+    from planning.io import write_geopackage
+
+    folder = tiny.write(tmp_path / "c", manifest=tiny.MANIFEST.replace(
+        "roads: {path: roads.osm}", "roads: {path: roads.gpkg, layer: roads, class_column: 等级, coords: gcj02}").replace(
+        "dem: {path: dem.tif}", "dem: {path: [dem_w.tif, dem_e.tif], resolution_m: 1000}"))
+    from planning.crs import wgs84_to_gcj02
+
+    lines = [LineString([wgs84_to_gcj02(111.01, 38.02), wgs84_to_gcj02(111.05, 38.02)]),
+             LineString([wgs84_to_gcj02(111.05, 38.02), wgs84_to_gcj02(111.07, 38.03)])]
+    write_geopackage({"roads": gpd.GeoDataFrame({"等级": ["县道", "乡道"]}, geometry=lines, crs=4326)},
+                     folder / "roads.gpkg")
+    for name, west, value in (("dem_w.tif", 110.96, 900.0), ("dem_e.tif", 111.05, 1100.0)):
+        with rasterio.open(folder / name, "w", driver="GTiff", width=5, height=10, count=1, dtype="float64",
+                           crs="EPSG:4326", transform=Affine(0.02, 0, west, 0, -0.02, 38.14)) as ds:
+            ds.write(np.full((10, 5), value), 1)
+    c = load_county(folder)
+    e = c.roads.edges
+    assert sorted(e["highway"]) == ["secondary", "secondary", "tertiary", "tertiary"]
+    assert c.roads.crs.to_epsg() == 4546 and c.meta["inputs"]["roads"]["conversion"] == "gcj02 -> wgs84"
+    # the GCJ-02 line vertices land back on their WGS84 positions
+    expected = gpd.GeoSeries([Point(111.01, 38.02)], crs=4326).to_crs(4546).iloc[0]
+    assert min(Point(x, y).distance(expected) for x, y in zip(c.roads.nodes["x"], c.roads.nodes["y"])) < 0.01
+    assert abs(c.dem.transform.a) == 1000.0
+    assert np.nanmin(c.dem.array) == pytest.approx(900.0) and np.nanmax(c.dem.array) == pytest.approx(1100.0)
+    assert len(c.meta["inputs"]["dem"]["sha256"]) == 2
