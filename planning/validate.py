@@ -65,7 +65,9 @@ def apply_aliases(df: pd.DataFrame, layer: str) -> pd.DataFrame:
     """Rename planner headers to canonical names (``人口`` → ``population`` …).
 
     A header is renamed only when the canonical column is not already present. Headers are
-    stripped of surrounding spaces first. ``类型`` (→ ``kind``) applies to facilities only.
+    stripped of surrounding spaces first; canonical names in another case (``NAME``) are
+    lower-cased. ``类型`` (→ ``kind``) applies to facilities only (to ``township_type`` for
+    townships).
 
     Parameters
     ----------
@@ -99,6 +101,11 @@ def apply_aliases(df: pd.DataFrame, layer: str) -> pd.DataFrame:
             continue
         if target in wanted or target in ("lon", "lat", "township"):
             rename[col] = target
+    # canonical names in another case (shapefiles often have NAME, POPULATION)
+    for col in out.columns:
+        if isinstance(col, str) and col not in wanted and col.lower() in wanted \
+                and col.lower() not in present and col.lower() not in rename.values() and col not in rename:
+            rename[col] = col.lower()
     if layer == "townships" and "township_type" not in present:
         for col in ("类型", "type", "kind", "乡镇类型"):
             if col in present:

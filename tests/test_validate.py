@@ -52,6 +52,8 @@ def test_chinese_headers_and_kind_aliases():
     assert out["village_doctors"].tolist()[:2] == [2, 0]
     assert list(apply_aliases(pd.DataFrame(columns=["名称", "人口", "户数", "经度", "纬度", "乡镇"]), "villages").columns) == \
         ["name", "population", "households", "lon", "lat", "township"]
+    assert list(apply_aliases(pd.DataFrame(columns=["ID", "NAME", "Township_ID", "POPULATION"]), "villages").columns) == \
+        ["id", "name", "township_id", "population"]
 
 
 def test_township_types():

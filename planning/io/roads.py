@@ -387,6 +387,7 @@ _ONEWAY_VALUES: dict[str, int] = {
     "yes": 1, "true": 1, "1": 1, "y": 1, "t": 1, "是": 1, "单向": 1,
     "no": 0, "false": 0, "0": 0, "n": 0, "f": 0, "否": 0, "双向": 0, "": 0,
     "-1": -1, "reverse": -1, "反向": -1,
+    "1.0": 1, "0.0": 0, "-1.0": -1,
 }
 
 
@@ -449,9 +450,11 @@ def read_roads_lines(
 
     Topology: a node at every line endpoint and at every vertex shared by two or more lines
     (or twice by one line); endpoints within ``snap_tolerance_m`` of each other or of another
-    line's vertex are merged. Lines that cross without a shared vertex are NOT connected
+    line's vertex are merged (a T-junction therefore needs a vertex on the through road, as
+    digitised road layers have). Lines that cross without a shared vertex are NOT connected
     (over- and underpasses). Each line is split at its nodes into edges; two-way roads give
-    one edge in each direction.
+    one edge in each direction. Merged nodes sit at the mean of the merged positions, and edge
+    lengths are measured on the edge geometries ending there.
 
     Parameters
     ----------

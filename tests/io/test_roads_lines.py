@@ -28,7 +28,7 @@ ROWS = [
     ("村道", "", "C", LineString([_p(200.5, 0), _p(300, 0)])),             # 0.5 m from A's end: merged
     ("国道", "是", "D", LineString([_p(150, -50), _p(150, 50)])),          # crosses A, no shared vertex
     ("primary", "-1", "E", LineString([_p(300, 0), _p(300, 100)])),        # OSM value, reversed one-way
-    ("机耕路", "no", "F", MultiLineString([[_p(0, 0), _p(0, -100)], [_p(400, 0), _p(500, 0)]])),
+    ("机耕路", "0.0", "F", MultiLineString([[_p(0, 0), _p(0, -100)], [_p(400, 0), _p(500, 0)]])),
 ]
 
 
