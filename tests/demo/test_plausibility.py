@@ -160,3 +160,15 @@ def test_every_township_seat_is_on_a_county_or_township_road(road_edges, demo_ou
     net = main.geometry.union_all()
     d = shapely.distance(net, shapely.points(x, y))
     assert len(hosp) >= 15 and (d < 700).all(), f"township seats off the main roads: {np.round(d)}"
+
+
+def test_villages_sit_in_the_valleys(layers, demo_out: Path) -> None:
+    from scipy import ndimage
+
+    rural = layers["villages"][~layers["villages"]["urban"].astype(bool)]
+    with rasterio.open(demo_out / "dem.tif") as src:
+        dem = src.read(1).astype(float)
+        rows, cols = rasterio.transform.rowcol(src.transform, rural.geometry.x, rural.geometry.y)
+    # elevation relative to the mean of the surrounding ~2 km (23 × 23 cells of 90 m)
+    relative = dem[rows, cols] - ndimage.uniform_filter(dem, size=23)[rows, cols]
+    assert (relative < 0).mean() > 0.8 and np.median(relative) < -25
