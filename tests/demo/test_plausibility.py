@@ -11,6 +11,7 @@ import pandas as pd
 import rasterio
 import shapely
 from pyproj import Transformer
+from scipy import ndimage
 
 from planning.crs import gcj02_to_wgs84
 from planning.demo import COUNTY_NAME
@@ -163,8 +164,6 @@ def test_every_township_seat_is_on_a_county_or_township_road(road_edges, demo_ou
 
 
 def test_villages_sit_in_the_valleys(layers, demo_out: Path) -> None:
-    from scipy import ndimage
-
     rural = layers["villages"][~layers["villages"]["urban"].astype(bool)]
     with rasterio.open(demo_out / "dem.tif") as src:
         dem = src.read(1).astype(float)
