@@ -58,12 +58,12 @@ def read_csv_points(
     crs: Any = None,
     what: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read a CSV of points with longitude/latitude columns (UTF-8 or GBK/GB18030).
+    """Read a CSV (UTF-8 or GBK/GB18030) or Excel sheet of points with lon/lat columns.
 
     Parameters
     ----------
     path : path-like
-        The CSV file.
+        The ``.csv``/``.txt`` file, or an ``.xlsx`` (first sheet).
     lon_col, lat_col : str, optional, keyword-only
         Coordinate columns; by default the first of :data:`LON_NAMES` / :data:`LAT_NAMES`
         present (经度/纬度, lon/lat, lng, longitude/latitude, x/y …).
@@ -80,7 +80,10 @@ def read_csv_points(
     """
     path = Path(path)
     what = what or f"CSV '{path}'"
-    df = _read_csv_text(path, what)
+    if path.suffix.lower() == ".xlsx":
+        df = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
+    else:
+        df = _read_csv_text(path, what)
     cols = [str(c) for c in df.columns]
     lon = _find_column(cols, lon_col, LON_NAMES)
     lat = _find_column(cols, lat_col, LAT_NAMES)
@@ -128,7 +131,7 @@ def read_vector(
     Parameters
     ----------
     path : path-like
-        GeoPackage, GeoJSON, Shapefile (or any OGR vector format), or CSV.
+        GeoPackage, GeoJSON, Shapefile (or any OGR vector format), CSV or XLSX with lon/lat.
     layer : str, optional, keyword-only
         Layer of a multi-layer file (GeoPackage).
     crs : optional, keyword-only
@@ -159,7 +162,7 @@ def read_vector(
     if not path.exists():
         raise InputError(what, ["file not found; check the path (relative paths are relative to the manifest)"])
     declared = CRS.from_user_input(crs) if crs is not None else None
-    if path.suffix.lower() in (".csv", ".txt"):
+    if path.suffix.lower() in (".csv", ".txt", ".xlsx"):
         gdf = read_csv_points(path, lon_col=lon_col, lat_col=lat_col, crs=declared, what=what)
     else:
         try:
@@ -206,7 +209,7 @@ def read_layer(
     Parameters
     ----------
     path : path-like
-        GeoPackage, GeoJSON, Shapefile, or CSV with lon/lat columns (UTF-8 or GBK).
+        GeoPackage, GeoJSON, Shapefile, or CSV (UTF-8 or GBK) / XLSX with lon/lat columns.
     layer_name : str
         Which county layer this is: ``"boundary"``, ``"townships"``, ``"villages"``,
         ``"communities"`` or ``"facilities"``.

@@ -35,7 +35,8 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it to ``path``.
 
     On an exception the temporary file is removed and ``path`` is left untouched (an
-    existing file keeps its old content). The parent directory is created if needed.
+    existing file keeps its old content). The parent directory is created if needed. For
+    single-file formats (GeoPackage, GeoTIFF, CSV, XLSX, HTML, DOCX), not Shapefiles.
 
     Parameters
     ----------

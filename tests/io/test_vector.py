@@ -103,3 +103,16 @@ def test_points_outside_boundary(tmp_path):
     with pytest.raises(InputError, match=r"1 point\(s\) outside the county boundary \(tolerance 0 m\): row 2 "
                                          r"F2:王家镇卫生院 \(1,7\d\d m outside\)"):
         read_layer(path, "facilities", boundary=boundary)
+
+
+def test_xlsx_points(tmp_path):
+    import pandas as pd
+
+    from planning.io import write_table
+
+    glon, glat = wgs84_to_gcj02(111.01, 38.02)
+    write_table(pd.DataFrame({"编号": ["F1"], "名称": ["卫生室"], "类型": ["卫生室"], "经度": [glon], "纬度": [glat]}),
+                tmp_path / "f.xlsx")
+    f = read_layer(tmp_path / "f.xlsx", "facilities", coords="gcj02")
+    assert f["kind"].tolist() == ["village_clinic"]
+    assert abs(f.geometry.iloc[0].x - 111.01) < 1e-7 and abs(f.geometry.iloc[0].y - 38.02) < 1e-7
