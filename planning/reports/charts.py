@@ -216,6 +216,21 @@ def share_chart(names: Sequence[str], shares: Sequence[float], *, lang: str = "z
     return _draw(6.0, 1.2 + 0.25 * max(1, len(names)), paint)
 
 
+def _segments(geoms: Any) -> list[np.ndarray]:
+    """Coordinate arrays of the lines (or polygon rings) of a GeoSeries, for a LineCollection."""
+    import shapely
+
+    out: list[np.ndarray] = []
+    for geom in geoms:
+        if geom is None or geom.is_empty:
+            continue
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            geom = geom.boundary
+        for part in shapely.get_parts(geom):
+            out.append(np.asarray(part.coords)[:, :2])
+    return out
+
+
 def static_map(county: County, *, village_status: dict[str, str] | None = None,
                actions: gpd.GeoDataFrame | None = None, lang: str = "zh") -> bytes:
     """A static map for the report: townships, villages by compliance status, facilities, proposed sites.
@@ -241,17 +256,21 @@ def static_map(county: County, *, village_status: dict[str, str] | None = None,
     status = village_status or {}
 
     def paint(fig: Any) -> None:
+        from matplotlib.collections import LineCollection
+
         ax = fig.add_subplot()
-        county.townships.boundary.plot(ax=ax, color="#7b6f9e", linewidth=0.6, linestyle="--")
-        county.boundary.boundary.plot(ax=ax, color="#252525", linewidth=1.4)
+        # matplotlib collections rather than GeoDataFrame.plot, which redraws the figure on every call
+        ax.add_collection(LineCollection(_segments(county.townships.geometry), colors="#7b6f9e", linewidths=0.6,
+                                         linestyles="--"))
+        ax.add_collection(LineCollection(_segments(county.boundary.geometry), colors="#252525", linewidths=1.4))
         edges = county.roads.edges
         if edges is not None and len(edges) and "highway" in edges.columns:
             main = edges[edges["highway"].astype(str).isin(("motorway", "trunk", "primary", "secondary", "tertiary"))]
             if len(main):
-                main.plot(ax=ax, color="#b8a27a", linewidth=0.7)
+                ax.add_collection(LineCollection(_segments(main.geometry), colors="#b8a27a", linewidths=0.7))
         fac = county.facilities
         if len(fac):
-            fac.plot(ax=ax, color="#1f4e79", marker="^", markersize=10, linewidth=0)
+            ax.scatter(fac.geometry.x, fac.geometry.y, s=10, marker="^", c="#1f4e79", linewidths=0, zorder=2)
         v = county.villages
         ids = v["id"].astype(str)
         colours = [STATUS_COLOURS.get(status.get(i, "no_data"), STATUS_COLOURS["no_data"]) for i in ids]
@@ -265,6 +284,9 @@ def static_map(county: County, *, village_status: dict[str, str] | None = None,
             p = t.geometry.representative_point()
             ax.annotate(str(t["name"]), (p.x, p.y), ha="center", va="center", fontsize=7, color="#3f007d", alpha=0.85)
         x0, y0, x1, y1 = county.boundary.total_bounds
+        pad = 0.02 * max(x1 - x0, y1 - y0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
         bar = 10_000.0 if (x1 - x0) > 30_000 else 1_000.0
         ax.plot([x0, x0 + bar], [y0, y0], color="black", linewidth=2)
         ax.annotate(label("km", lang, value=f"{bar / 1000:g}"), (x0 + bar / 2, y0), xytext=(0, 3),
