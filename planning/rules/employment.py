@@ -12,7 +12,7 @@ from planning._errors import InputError
 from planning.rules._context import FAIL, NA, PASS, Context, aggregate, fmt, row, within
 from planning.schema import FacilityKind
 
-__all__ = ["evaluate_employment", "province_summary"]
+__all__ = ["evaluate_employment", "province_summary", "township_level_points"]
 
 K = FacilityKind
 
@@ -40,6 +40,31 @@ def _em01(ctx: Context) -> list[dict[str, Any]]:
     return [row(ctx, rule, "county", ctx.county.county_id, ctx.county.name, PASS if n >= 1 else FAIL, value=n,
                 threshold="≥ 1", unit="facilities", failing_population=ctx.county_population,
                 failing_places=f"{ctx.county.county_id}:{ctx.county.name}", metric="count", zh=zh, en=en)]
+
+
+_TOWNSHIP_LEVELS = {"county", "township", "town", "street", "县", "县级", "乡", "镇", "乡镇", "街道", "乡镇级", "街道级"}
+
+
+def township_level_points(points: pd.DataFrame) -> tuple[pd.Series, str]:
+    """Which employment service points are township-level (乡镇/街道) rather than village-level.
+
+    A ``level`` column decides when present (township/town/street/county or 乡镇/街道/县 →
+    township level; village/community or 村/社区 → not). Otherwise the name decides, as planners
+    read POI lists: a 站, 所 or 中心 named after a 乡, 镇 or 街道 and not after a 村 or 社区
+    (``碛堡镇劳动保障服务站``) is township-level; village points (``秦家则就业服务点``) are not.
+
+    Returns
+    -------
+    (mask, how) : (Series of bool, str)
+    """
+    if "level" in points.columns and points["level"].notna().any():
+        lv = points["level"].astype(str).str.strip().str.lower()
+        return lv.isin(_TOWNSHIP_LEVELS), "level column"
+    name = points["name"].astype(str)
+    named = name.str.contains("乡|镇|街道", regex=True)
+    office = name.str.contains("站|所|中心", regex=True)
+    village = name.str.contains("村|社区", regex=True)
+    return named & office & ~village, "name"
 
 
 def _em02(ctx: Context) -> list[dict[str, Any]]:
@@ -79,14 +104,20 @@ def _em02(ctx: Context) -> list[dict[str, Any]]:
     if ctx.communities is not None:
         _place_rows(ctx.communities, "communities", "community", "walk")
     place_rows = list(rows)
+    town_level, how = township_level_points(points)
+    how_zh = "设施 level 列" if how == "level column" else "名称（乡/镇/街道的站、所、中心）"
     town_rows = []
     for _, t in ctx.townships.iterrows():
-        n = int((points["township_id"] == t["id"]).sum())
+        inside = points["township_id"] == t["id"]
+        n = int((inside & town_level).sum())
+        n_all = int(inside.sum())
         town_rows.append(row(ctx, rule, "township", t["id"], t["name"], PASS if n >= 1 else FAIL, value=n,
                              threshold="≥ 1", unit="facilities",
                              failing_population=float(ctx.township_pop.get(t["id"], 0.0)),
                              failing_places=f"{t['id']}:{t['name']}", metric="count",
-                             zh=f"乡镇（街道）内就业服务网点{n}个", en=f"{n} employment service points in the township"))
+                             zh=f"乡镇（街道）级就业服务站{n}个（辖区内网点共{n_all}个；级别依据：{how_zh}）",
+                             en=f"{n} township-level employment service stations ({n_all} points in the township; "
+                                f"level from the {how})"))
     # county: every township has a point and every village/community reaches one
     keyed = [dict(r, area_id=r["_key"]) for r in place_rows]
     county = aggregate(ctx, rule, keyed, pop, township_of=tw, townships=False, metric="walk_time (urban), drive_time (rural)",

@@ -104,7 +104,7 @@ FACILITIES = [
     ("CHC1", "城关社区卫生服务中心", "community_health_centre", 375, 0, dict(public_health_physicians=1)),
     ("MCH1", "县妇幼保健院", "maternal_child_health", 375, 375, dict(grade=1, has_outpatient=True)),
     ("TCM1", "县中医院", "tcm_hospital", 1125, 375, dict(grade=2)),
-    ("EP1", "城关就业服务站", "employment_service_point", 750, 375, {}),
+    ("EP1", "城关镇就业服务站", "employment_service_point", 750, 375, {}),
     ("F1", "全民健身广场", "fitness_facility", 0, 375, {}),
     ("EC1", "城关养老服务中心", "elderly_care", 750, 375, dict(floor_area_m2=150.0)),
     ("CC1", "阳光托育", "childcare", 375, 0, {}),

@@ -35,6 +35,22 @@ def test_check_demo_county_every_rule(repo_dir, shared_dir, tmp_path, capsys):
     # documented gaps of the demo county are found: no odd-job market, no central township hospital
     s = summary.set_index("rule_id")
     assert s.at["EM-01", "county_status"] == "fail" and s.at["HC-05", "county_status"] == "fail"
+    # every deliberate gap of data/demo/gaps.csv is found at its place (HC-01/HC-02 rows only exercise
+    # exemptions: they fail only where nothing is within the HC-02 times), and its rule fails county-wide
+    gaps = pd.read_csv(repo_dir / "data" / "demo" / "gaps.csv", dtype=str)
+    missed = []
+    for g in gaps.itertuples():
+        if g.rule_id in ("HC-01", "HC-02"):
+            continue
+        if g.area_id == "county":
+            rows = compliance[(compliance.rule_id == g.rule_id) & (compliance.level == "county")]
+        else:
+            rows = compliance[(compliance.rule_id == g.rule_id) & (compliance.level != "county")
+                              & ((compliance.area_id == g.area_id) | (compliance.area_name == g.place))]
+        if not (rows["status"] == "fail").any():
+            missed.append((g.rule_id, g.area_id, g.place))
+    assert missed == []
+    assert all(s.at[r, "county_status"] == "fail" for r in gaps["rule_id"].unique())
     # failing places are "id:name" pairs of real villages
     hc11 = compliance[(compliance.rule_id == "HC-11") & (compliance.status == "fail") & (compliance.level == "village")]
     assert (hc11["failing_places"] == hc11["area_id"] + ":" + hc11["area_name"]).all()

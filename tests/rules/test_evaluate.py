@@ -28,6 +28,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from shapely.geometry import Point
 
 from planning import InputError, RuleParameterError
 from planning.rules import COMPLIANCE_COLUMNS, check_county, evaluate, province_summary, summarize
@@ -494,3 +495,25 @@ def test_lc01_town_population_grid(make, engine_of):
     # the community rows are unchanged by the grid
     base = evaluate(make(), engine=engine_of("networkx", c), rules=["LC-01"], lang="en")
     pd.testing.assert_frame_equal(t.iloc[:-1], base.iloc[:-1])
+
+
+def test_em02_township_level_stations(county, engine_of):
+    from planning.rules.employment import township_level_points
+
+    pts = pd.DataFrame({"name": ["碛堡镇劳动保障服务站", "秦家则就业服务点", "城北街道就业服务中心", "镇川村就业服务站",
+                                 "和山乡人社所", "新区社区就业服务站"]})
+    mask, how = township_level_points(pts)
+    assert (mask.tolist(), how) == ([True, False, True, False, True, False], "name")
+    mask, how = township_level_points(pts.assign(level=["village", "乡镇", "街道", "township", "村", "county"]))
+    assert (mask.tolist(), how) == ([False, True, True, True, False, True], "level column")
+    # a village-level point in T1 does not make T1 pass (it still lacks a township station)
+    f = county.facilities
+    f.loc[len(f)] = f.iloc[0].copy()
+    f.loc[len(f) - 1, ["id", "name", "kind"]] = ["EP2", "河口村就业服务点", "employment_service_point"]
+    f.loc[len(f) - 1, "geometry"] = Point(500000.0 + 6000, 4200000.0)
+    t = evaluate(county, engine=engine_of("networkx", county), rules=["EM-02"], lang="en")
+    t1 = t[(t.level == "township") & (t.area_id == "T1")].iloc[0]
+    assert (t1["status"], t1["value"]) == ("fail", 0.0)
+    assert t1["detail_en"] == "0 township-level employment service stations (1 points in the township; level from the name)"
+    v05 = t[(t.level == "village") & (t.area_id == "V05")].iloc[0]
+    assert (v05["status"], v05["value"]) == ("pass", 9.0)  # 4.5 km to EP2 at 6000: 9 min drive
