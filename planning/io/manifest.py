@@ -40,7 +40,7 @@ from pyproj import CRS
 
 from planning._errors import CRSError, InputError
 from planning.county import County
-from planning.crs import DATUMS, convert_geometries, metric_crs_for
+from planning.crs import convert_geometries, metric_crs_for
 from planning.io.raster import read_dem_tiles, read_raster
 from planning.io.roads import project_network, read_roads_lines, read_roads_osm
 from planning.io.vector import read_vector
