@@ -300,7 +300,10 @@ def _check(compliance: Any, before: Any, actions: Any, coverage: Any, lang: str)
         missing = [c for c in COMPLIANCE_REQUIRED if c not in frame.columns]
         if missing:
             problems.append(f"{what}: missing column(s) {', '.join(missing)}")
-        elif len(frame):
+        elif not len(frame):
+            problems.append(f"{what}: no rows; evaluate the rules first (planning.rules.evaluate) — an empty "
+                            "check is not a pass")
+        else:
             bad = sorted(set(frame["status"].astype(str)) - set(_STATUSES))
             if bad:
                 rows = [str(i + 1) for i, s in enumerate(frame["status"].astype(str)) if s in bad][:10]

@@ -206,6 +206,8 @@ def test_bad_inputs_listed_at_once():
     assert "no covered_pop_<threshold> column" in text
     with pytest.raises(InputError, match="lang must be one of zh, en"):
         build_report(tiny.county(), tiny.compliance(), lang="fr")
+    with pytest.raises(InputError, match="no rows; evaluate the rules first"):
+        build_report(tiny.county(), tiny.compliance().iloc[0:0])
 
 
 def test_same_inputs_give_identical_files(report_now, tmp_path):
