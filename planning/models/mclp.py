@@ -1,0 +1,263 @@
+"""Maximal covering location problem (MCLP)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from planning._errors import InputError
+from planning.models._common import SiteModel, as_cost_matrix, format_ids, od_to_matrix, raise_problems
+from planning.models._highs import solve_milp
+from planning.models.base import SolveStatus, SolverOptions
+from planning.models.heuristics import greedy_mclp, swap_mclp
+from planning.models.reduce import coverage_matrix, dominated_columns, merge_identical_columns, merge_identical_rows
+
+__all__ = ["MCLP"]
+
+
+class MCLP(SiteModel):
+    r"""Most demand covered within a threshold with at most ``p`` sites (and/or a budget).
+
+    Formulation (``N_i`` = candidates within ``threshold`` of demand ``i``)::
+
+        max   sum_i w_i x_i
+        s.t.  x_i <= sum_{j in N_i} y_j              for every demand i
+              sum_{j not fixed} y_j <= p
+              sum_{j in N_i(T2)} y_j >= 1            for every demand i (when max_cost = T2)
+              y_j = 1 for fixed j;  budget, per-area rows (see SiteModel)
+              y binary, 0 <= x_i <= 1 (continuous: integral at an optimum for binary y)
+
+    Coverage never falls when a site is added, so "at most p" has the optimum of "exactly p"
+    (the solution may use fewer sites when more add nothing). Before solving, demands of zero
+    weight, uncoverable or already covered by fixed sites are dropped, identical demands merged,
+    identical and dominated candidates removed (without area rows or ``max_cost``); the solve
+    is warm-started from greedy + swap.
+
+    Parameters
+    ----------
+    threshold : float
+        Coverage threshold (cost unit).
+    p : int, optional
+        Maximum number of sites besides the fixed ones (``p`` or ``budget`` is required).
+    max_cost : float, optional
+        Worst-case bound: every demand must have an open site within it.
+    fixed, closable, close_saving, upgrade_cost, site_cost, budget, area_of, min_per_area, max_per_area
+        Site options, see :class:`planning.models._common.SiteModel`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from planning.models import MCLP
+    >>> cost = np.array([[0, 4, 9], [3, 2, 9], [9, 3, 1]], dtype=float)
+    >>> m = MCLP.from_cost_matrix(cost, weights=[5, 1, 2], threshold=2, p=1).solve()
+    >>> m.selected_.tolist(), m.objective_
+    ([0], 5.0)
+    """
+
+    def __init__(
+        self,
+        cost: np.ndarray,
+        weights: np.ndarray,
+        demand_ids: np.ndarray,
+        candidate_ids: np.ndarray,
+        *,
+        threshold: float,
+        p: int | None = None,
+        max_cost: float | None = None,
+        fixed: Sequence[Any] | None = None,
+        closable: Sequence[Any] | None = None,
+        close_saving: Mapping[Any, float] | None = None,
+        upgrade_cost: Mapping[Any, float] | None = None,
+        site_cost: Any = None,
+        budget: float | None = None,
+        area_of: Mapping[Any, Any] | None = None,
+        min_per_area: int | Mapping[Any, int] | None = None,
+        max_per_area: int | Mapping[Any, int] | None = None,
+    ) -> None:
+        problems: list[str] = []
+        self._init_sites(
+            cost, weights, demand_ids, candidate_ids, fixed=fixed, closable=closable, close_saving=close_saving,
+            upgrade_cost=upgrade_cost, site_cost=site_cost, budget=budget, area_of=area_of,
+            min_per_area=min_per_area, max_per_area=max_per_area, problems=problems,
+        )
+        if not (threshold is not None and np.isfinite(threshold) and threshold >= 0):
+            problems.append(f"threshold must be a finite number >= 0; got {threshold}")
+        if p is None and budget is None:
+            problems.append("give p (number of sites) or budget (or both)")
+        if p is not None and (int(p) != p or p < 0):
+            problems.append(f"p must be an integer >= 0; got {p}")
+        if max_cost is not None and not (np.isfinite(max_cost) and max_cost >= 0):
+            problems.append(f"max_cost must be a finite number >= 0; got {max_cost}")
+        if problems:
+            raise InputError("MCLP options", problems)
+        self.threshold = float(threshold)
+        self.p = None if p is None else int(p)
+        self.max_cost = None if max_cost is None else float(max_cost)
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost: Any,
+        *,
+        weights: Any = None,
+        demand_ids: Sequence[Any] | None = None,
+        candidate_ids: Sequence[Any] | None = None,
+        threshold: float,
+        **options: Any,
+    ) -> "MCLP":
+        """Build from a cost matrix (dense with ``np.inf`` unreachable, or sparse of reachable pairs).
+
+        Parameters
+        ----------
+        cost : array-like or scipy sparse, shape (n_demand, n_candidate)
+        weights : array-like, optional
+            Demand weights (default 1).
+        demand_ids, candidate_ids : sequence, optional
+        threshold : float
+        **options
+            The keyword options of :class:`MCLP` (``p``, ``budget``, ...).
+        """
+        c, w, d, s = as_cost_matrix(cost, weights=weights, demand_ids=demand_ids, candidate_ids=candidate_ids)
+        return cls(c, w, d, s, threshold=threshold, **options)
+
+    @classmethod
+    def from_od_table(
+        cls,
+        od: pd.DataFrame,
+        *,
+        cost_col: str = "travel_time_min",
+        weights: pd.Series | pd.DataFrame | None = None,
+        threshold: float,
+        **options: Any,
+    ) -> "MCLP":
+        """Build from a long OD table ``origin_id, destination_id, <cost_col>``.
+
+        Parameters
+        ----------
+        od : DataFrame
+        cost_col : str
+        weights : Series or DataFrame ``origin_id, weight``, optional
+        threshold : float
+        **options
+            The keyword options of :class:`MCLP`.
+        """
+        c, w, d, s = od_to_matrix(od, cost_col=cost_col, weights=weights)
+        return cls(c, w, d, s, threshold=threshold, **options)
+
+    # ------------------------------------------------------------------------------------------
+    def _solve(self, options: SolverOptions) -> dict[str, Any]:
+        method = self._check_method(options)
+        problems = self._site_problems(None)
+        if self.max_cost is not None:
+            far = np.flatnonzero(self.cost.min(axis=1) > self.max_cost)
+            if far.size:
+                problems.append(
+                    f"{far.size} demand(s) have no candidate within max_cost {self.max_cost:g}: "
+                    f"{format_ids(self.demand_ids[far])}"
+                )
+        raise_problems("MCLP", problems)
+        n, m = self.cost.shape
+        cover = coverage_matrix(self.cost, self.threshold)
+        reducible = not self._has_area and self.max_cost is None
+        cost = self._open_cost
+        fixed_cover = (cover @ self._fixed.astype(np.float64)) > 0 if self._fixed.any() else np.zeros(n, dtype=bool)
+        base = float(self.weights[fixed_cover].sum())
+        row_keep = ~fixed_cover & (self.weights > 0) & (np.diff(cover.indptr) > 0)
+        row_idx = np.flatnonzero(row_keep)
+        sub = sparse.csr_array(cover[row_idx])
+        w = self.weights[row_idx]
+        if reducible and sub.shape[0]:
+            rep, w = merge_identical_rows(sub, w)
+            sub = sparse.csr_array(sub[rep])
+        cols = ~self._fixed
+        if reducible:
+            free = np.flatnonzero(cols)
+            keep = merge_identical_columns(sub[:, free], cost[free])
+            dom = dominated_columns(sub[:, free], cost[free], keep)
+            cols[free[~keep | dom]] = False
+        col_idx = np.flatnonzero(cols)
+        csub = sparse.csr_array(sub[:, col_idx])
+        self._reduced_size = (csub.shape, n, m)
+        p = self.p
+        # heuristic start (no budget / area rows: greedy + swap respect only p)
+        start = None
+        if self.budget is None and not self._has_area and self.max_cost is None and p is not None:
+            y0 = greedy_mclp(csub, w, min(p, len(col_idx)))
+            start = swap_mclp(csub, w, y0)
+        if method == "heuristic" and start is not None:
+            bound = self._lp_value(csub, w, col_idx, options) + base
+            y = self._fixed.copy()
+            y[col_idx[start]] = True
+            objective = self._covered(y)
+            return self._finish(y, objective=objective, bound=max(bound, objective), status=SolveStatus.HEURISTIC,
+                                assignment=self._assign(y, self.threshold)[0])
+        res, k, r = self._milp(csub, w, col_idx, options, start, integer=True)
+        if res.status == "infeasible":
+            raise_problems("MCLP", [
+                "no choice of sites meets the budget / per-area / max_cost constraints together with p; "
+                "relax one of them"
+            ])
+        y = self._fixed.copy()
+        y[col_idx[res.x[:k] > 0.5]] = True
+        objective = self._covered(y)
+        status = SolveStatus.OPTIMAL if res.status == "optimal" else SolveStatus.TIME_LIMIT
+        return self._finish(y, objective=objective, bound=res.bound + base, status=status,
+                            assignment=self._assign(y, self.threshold)[0])
+
+    def _covered(self, y: np.ndarray) -> float:
+        within = (self.cost[:, y] <= self.threshold).any(axis=1) if y.any() else np.zeros(len(self.weights), bool)
+        return float(self.weights[within].sum())
+
+    def _milp(self, csub: sparse.csr_array, w: np.ndarray, col_idx: np.ndarray, options: SolverOptions,
+              start: np.ndarray | None, *, integer: bool) -> tuple:
+        r, k = csub.shape
+        m = len(self.candidate_ids)
+        y_fix = self._fixed
+        blocks = [sparse.hstack([csub.astype(np.float64), -sparse.eye_array(r)], format="csr")]
+        lo = [np.zeros(r)]
+        hi = [np.full(r, np.inf)]
+        if self.p is not None:
+            blocks.append(sparse.hstack([sparse.csr_array(np.ones((1, k))), sparse.csr_array((1, r))]))
+            lo.append(np.array([-np.inf]))
+            hi.append(np.array([float(self.p)]))
+        if self.budget is not None:
+            blocks.append(sparse.hstack([sparse.csr_array(self._open_cost[col_idx].reshape(1, -1)),
+                                         sparse.csr_array((1, r))]))
+            lo.append(np.array([-np.inf]))
+            hi.append(np.array([self.budget - self._cost_offset - float(self._open_cost[y_fix].sum())]))
+        if self._area is not None:
+            for a in range(len(self._area_names)):
+                if self._area_min[a] > 0 or np.isfinite(self._area_max[a]):
+                    already = float((y_fix & (self._area == a)).sum())
+                    row = (self._area[col_idx] == a).astype(float).reshape(1, -1)
+                    blocks.append(sparse.hstack([sparse.csr_array(row), sparse.csr_array((1, r))]))
+                    lo.append(np.array([self._area_min[a] - already]))
+                    hi.append(np.array([self._area_max[a] - already]))
+        if self.max_cost is not None:
+            cover2 = coverage_matrix(self.cost, self.max_cost)
+            done = (cover2 @ y_fix.astype(np.float64)) > 0 if y_fix.any() else np.zeros(cover2.shape[0], bool)
+            c2 = sparse.csr_array(cover2[np.flatnonzero(~done)][:, col_idx]).astype(np.float64)
+            blocks.append(sparse.hstack([c2, sparse.csr_array((c2.shape[0], r))]))
+            lo.append(np.ones(c2.shape[0]))
+            hi.append(np.full(c2.shape[0], np.inf))
+        mat = sparse.vstack(blocks, format="csc")
+        c = np.concatenate([np.zeros(k), w])
+        x0 = None
+        if start is not None:
+            x0 = np.concatenate([start.astype(float), np.minimum(csub @ start.astype(float), 1.0)])
+        del m
+        res = solve_milp(
+            c, mat, np.concatenate(lo), np.concatenate(hi), np.zeros(k + r), np.ones(k + r),
+            np.concatenate([np.full(k, integer), np.zeros(r, dtype=bool)]), maximize=True,
+            time_limit_s=options.time_limit_s, mip_gap=options.mip_gap, threads=options.threads,
+            verbose=options.verbose, start=x0,
+        )
+        return res, k, r
+
+    def _lp_value(self, csub: sparse.csr_array, w: np.ndarray, col_idx: np.ndarray, options: SolverOptions) -> float:
+        res, _, _ = self._milp(csub, w, col_idx, options, None, integer=False)
+        return res.objective if res.x is not None else float("inf")

@@ -1,0 +1,402 @@
+"""The p-median problem, solved exactly with a truncated radius formulation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from planning._errors import InputError, SolverError
+from planning.models._common import SiteModel, as_cost_matrix, format_ids, od_to_matrix, raise_problems
+from planning.models._highs import relative_gap, solve_milp
+from planning.models.base import SolveStatus, SolverOptions
+from planning.models.heuristics import greedy_pmedian, interchange_pmedian, lagrangian_pmedian
+
+__all__ = ["PMedian", "radius_levels"]
+
+
+def radius_levels(cost: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Level of every pair in its row's sorted distinct finite costs.
+
+    Returns
+    -------
+    level : ndarray of int, shape (n, m)
+        ``level[i, j] = k`` (1-based) when ``cost[i, j]`` is the k-th smallest distinct finite
+        cost of row ``i``; a large number for infinite costs.
+    values : list of ndarray
+        The sorted distinct finite costs of each row.
+    """
+    n, m = cost.shape
+    level = np.full((n, m), np.iinfo(np.int32).max, dtype=np.int64)
+    values = []
+    for i in range(n):
+        row = cost[i]
+        finite = np.isfinite(row)
+        vals, inv = np.unique(row[finite], return_inverse=True)
+        level[i, finite] = inv + 1
+        values.append(vals)
+    return level, values
+
+
+class PMedian(SiteModel):
+    r"""Least weighted travel cost with ``p`` sites (besides the fixed ones).
+
+    Classic formulation (ReVelle & Swain 1970)::
+
+        min   sum_i sum_j w_i c_ij x_ij
+        s.t.  sum_j x_ij = 1,  x_ij <= y_j,  sum_{j not fixed} y_j = p,  x, y binary
+
+    solved through the equivalent radius formulation (Elloumi 2010; García, Labbé & Marín 2011):
+    with ``D_i^1 < ... < D_i^K`` the distinct costs of demand ``i`` and ``z_i^k = 1`` when no
+    open site lies within ``D_i^k``::
+
+        min   sum_i w_i (D_i^1 + sum_{k<K} (D_i^{k+1} - D_i^k) z_i^k)
+        s.t.  z_i^{k-1} - z_i^k <= sum_{j: c_ij = D_i^k} y_j   (z_i^0 = 1, z_i^K = 0)
+
+    Rows are truncated at a level ``L_i`` (costs beyond ``D_i^{L_i}`` counted as ``D_i^{L_i}``),
+    which gives a lower bound; starting from the levels of a heuristic solution (greedy + fast
+    interchange), truncated models are solved with HiGHS and levels raised where the relaxed
+    solution underestimates, until the bound meets the best solution found. Pairs beyond
+    ``max_cost`` and unreachable pairs are not allowed; demands of zero weight only get an
+    assignment.
+
+    Parameters
+    ----------
+    p : int
+        Number of sites to open besides the fixed ones.
+    max_cost : float, optional
+        Worst-case bound: no demand may be assigned beyond it.
+    fixed, closable, close_saving, upgrade_cost, site_cost, budget, area_of, min_per_area, max_per_area
+        Site options, see :class:`planning.models._common.SiteModel`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from planning.models import PMedian
+    >>> cost = np.array([[0, 4, 9], [3, 2, 9], [9, 3, 1]], dtype=float)
+    >>> m = PMedian.from_cost_matrix(cost, weights=[1, 1, 1], p=1).solve()
+    >>> m.selected_.tolist(), m.objective_
+    ([1], 9.0)
+    """
+
+    def __init__(
+        self,
+        cost: np.ndarray,
+        weights: np.ndarray,
+        demand_ids: np.ndarray,
+        candidate_ids: np.ndarray,
+        *,
+        p: int,
+        max_cost: float | None = None,
+        fixed: Sequence[Any] | None = None,
+        closable: Sequence[Any] | None = None,
+        close_saving: Mapping[Any, float] | None = None,
+        upgrade_cost: Mapping[Any, float] | None = None,
+        site_cost: Any = None,
+        budget: float | None = None,
+        area_of: Mapping[Any, Any] | None = None,
+        min_per_area: int | Mapping[Any, int] | None = None,
+        max_per_area: int | Mapping[Any, int] | None = None,
+    ) -> None:
+        problems: list[str] = []
+        self._init_sites(
+            cost, weights, demand_ids, candidate_ids, fixed=fixed, closable=closable, close_saving=close_saving,
+            upgrade_cost=upgrade_cost, site_cost=site_cost, budget=budget, area_of=area_of,
+            min_per_area=min_per_area, max_per_area=max_per_area, problems=problems,
+        )
+        if p is None or int(p) != p or p < 0:
+            problems.append(f"p must be an integer >= 0; got {p}")
+        if max_cost is not None and not (np.isfinite(max_cost) and max_cost >= 0):
+            problems.append(f"max_cost must be a finite number >= 0; got {max_cost}")
+        if problems:
+            raise InputError("PMedian options", problems)
+        self.p = int(p)
+        self.max_cost = None if max_cost is None else float(max_cost)
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost: Any,
+        *,
+        weights: Any = None,
+        demand_ids: Sequence[Any] | None = None,
+        candidate_ids: Sequence[Any] | None = None,
+        p: int,
+        **options: Any,
+    ) -> "PMedian":
+        """Build from a cost matrix (dense with ``np.inf`` unreachable, or sparse of reachable pairs).
+
+        Parameters
+        ----------
+        cost : array-like or scipy sparse, shape (n_demand, n_candidate)
+        weights : array-like, optional
+            Demand weights (default 1).
+        demand_ids, candidate_ids : sequence, optional
+        p : int
+        **options
+            The keyword options of :class:`PMedian`.
+        """
+        c, w, d, s = as_cost_matrix(cost, weights=weights, demand_ids=demand_ids, candidate_ids=candidate_ids)
+        return cls(c, w, d, s, p=p, **options)
+
+    @classmethod
+    def from_od_table(
+        cls,
+        od: pd.DataFrame,
+        *,
+        cost_col: str = "travel_time_min",
+        weights: pd.Series | pd.DataFrame | None = None,
+        p: int,
+        **options: Any,
+    ) -> "PMedian":
+        """Build from a long OD table ``origin_id, destination_id, <cost_col>``.
+
+        Parameters
+        ----------
+        od : DataFrame
+        cost_col : str
+        weights : Series or DataFrame ``origin_id, weight``, optional
+        p : int
+        **options
+            The keyword options of :class:`PMedian`.
+        """
+        c, w, d, s = od_to_matrix(od, cost_col=cost_col, weights=weights)
+        return cls(c, w, d, s, p=p, **options)
+
+    # ------------------------------------------------------------------------------------------
+    def _working(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = np.flatnonzero(self.weights > 0)
+        cost = self.cost[rows]
+        if self.max_cost is not None:
+            cost = np.where(cost <= self.max_cost, cost, np.inf)
+        return cost, self.weights[rows], rows
+
+    def _solve(self, options: SolverOptions) -> dict[str, Any]:
+        began = time.perf_counter()
+        method = self._check_method(options)
+        problems = self._site_problems(self.p)
+        cost, w, rows = self._working()
+        far = np.flatnonzero(~np.isfinite(cost).any(axis=1))
+        if far.size:
+            limit = "" if self.max_cost is None else f" within max_cost {self.max_cost:g}"
+            problems.append(
+                f"{far.size} demand(s) can reach no candidate{limit}: {format_ids(self.demand_ids[rows[far]])}; "
+                "add candidates near them or drop them (weight 0)"
+            )
+        raise_problems("PMedian", problems)
+        m = len(self.candidate_ids)
+        free = ~self._fixed
+        simple = self.budget is None and not self._has_area
+        best_y = None
+        upper = np.inf
+        if simple:
+            y0 = greedy_pmedian(cost, w, self.p, start=self._fixed, allowed=free)
+            best_y = interchange_pmedian(cost, w, y0, movable=free, allowed=free)
+            upper = _true_cost(cost, w, best_y)
+            if not np.isfinite(upper):
+                best_y, upper = None, np.inf
+        if method == "heuristic" and best_y is not None:
+            bound = lagrangian_pmedian(cost, w, self.p, upper, fixed=self._fixed)
+            bound = min(bound, upper)
+            return self._done(best_y, upper, bound, SolveStatus.HEURISTIC)
+        cols = np.arange(m)
+        if best_y is not None and self.p > 0:
+            # Lagrangian reduced-cost fixing: drop sites that cannot be in a better solution
+            iterations = int(np.clip(2e8 / max(cost.size, 1), 100, 1000))
+            lag, site_bound = lagrangian_pmedian(cost, w, self.p, upper, fixed=self._fixed, iterations=iterations,
+                                                 per_site=True)
+            keep = (site_bound < upper - 1e-9 * max(1.0, abs(upper))) | best_y | self._fixed
+            cols = np.flatnonzero(keep)
+            self._kept_sites = cols.size
+            if lag >= upper - 1e-9 * max(1.0, abs(upper)):
+                return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
+        y_sub, objective, bound, status = self._radius(
+            cost[:, cols], w, None if best_y is None else best_y[cols], upper, options, began, cols
+        )
+        y = np.zeros(m, dtype=bool)
+        y[cols[y_sub]] = True
+        return self._done(y, objective, bound, status)
+
+    def _done(self, y: np.ndarray, objective: float, bound: float, status: str) -> dict[str, Any]:
+        limit = np.inf if self.max_cost is None else self.max_cost
+        assignment, _ = self._assign(y, limit)
+        return self._finish(y, objective=objective, bound=bound, status=status, assignment=assignment)
+
+    def _radius(self, cost: np.ndarray, w: np.ndarray, best_y: np.ndarray | None, upper: float,
+                options: SolverOptions, began: float, cols: np.ndarray) -> tuple:
+        n, m = cost.shape
+        fixed = self._fixed[cols]
+        level, values = radius_levels(cost)
+        K = np.asarray([len(v) for v in values], dtype=np.int64)
+        capped = np.zeros(n, dtype=bool)
+        if fixed.any():
+            fixed_level = level[:, fixed].min(axis=1)
+            capped = fixed_level <= K
+            K = np.minimum(K, fixed_level)
+        if best_y is not None:
+            L = np.minimum(level[np.arange(n), _nearest(cost, best_y)], K)
+        else:
+            target = max(1, int(np.ceil(4 * m / max(self.p + int(fixed.sum()), 1))))
+            L = np.minimum(np.asarray([min(len(v), target) for v in values], dtype=np.int64), K)
+        lower = -np.inf
+        status = SolveStatus.TIME_LIMIT
+        tol = max(options.mip_gap, 0.0)
+        order = np.argsort(level, axis=1, kind="stable")
+        level_sorted = np.take_along_axis(level, order, axis=1)
+        lp_phase = True
+        lp_rounds = 0
+        while True:
+            remaining = options.time_limit_s - (time.perf_counter() - began)
+            if remaining <= 0:
+                break
+            final = (L == K) & ~capped
+            model = _radius_model(level, values, w, L, final)
+            start = None
+            if best_y is not None:
+                start = _radius_start(level, L, final, best_y, cost, model)
+            c, mat, lo, hi, offset, n_z = model
+            n_cols = m + n_z
+            col_lo = np.concatenate([fixed.astype(float), np.zeros(n_z)])
+            site_rows, slo, shi = self._site_rows(n_cols, p=self.p, p_equal=True, col_idx=cols)
+            full = sparse.vstack([mat] + site_rows, format="csc")
+            found: list[np.ndarray] = []
+
+            def check(x: np.ndarray, L: np.ndarray = L) -> bool:
+                y_new = x[:m] > 0.5
+                found.append(y_new)
+                return bool((level[np.arange(n), _nearest(cost, y_new)] > L).any())
+
+            try:
+                res = solve_milp(
+                    c, full, np.concatenate([lo, slo]), np.concatenate([hi, shi]), col_lo, np.ones(n_cols),
+                    np.concatenate([np.full(m, not lp_phase), np.zeros(n_z, dtype=bool)]), offset=offset,
+                    time_limit_s=remaining, mip_gap=options.mip_gap, threads=options.threads,
+                    verbose=options.verbose, start=start, on_solution=None if lp_phase else check,
+                )
+            except SolverError:
+                if not lp_phase:
+                    raise
+                lp_phase = False
+                continue
+            if lp_phase and res.status != "infeasible":
+                lp_rounds += 1
+                if res.status != "optimal" or lp_rounds > 60:
+                    lp_phase = False
+                    continue
+                # row generation on the LP relaxation: raise levels where the fractional sites
+                #    do not yet cover the demand within its truncation level
+                y_sorted = np.take_along_axis(np.broadcast_to(res.x[:m], (n, m)), order, axis=1)
+                reached = np.cumsum(y_sorted, axis=1) >= 1.0 - 1e-7
+                first = np.where(reached.any(axis=1), reached.argmax(axis=1), m - 1)
+                need = np.minimum(level_sorted[np.arange(n), first], K)
+                grow = need > L
+                if grow.any():
+                    L = np.where(grow, need, L)
+                    continue
+                lower = max(lower, res.objective)  # the truncated LP is now the full LP
+                lp_phase = False
+                continue
+            if res.status == "infeasible":
+                raise_problems("PMedian", [
+                    "no choice of p sites meets the budget / per-area / max_cost constraints; relax one of them"
+                ])
+            for y_found in found:
+                true_found = _true_cost(cost, w, y_found)
+                if true_found < upper - 1e-9:
+                    upper, best_y = true_found, y_found
+            y = res.x[:m] > 0.5
+            true = _true_cost(cost, w, y)
+            if true < upper - 1e-9:
+                upper, best_y = true, y
+            if res.status == "interrupted":
+                # a solution served some demand beyond its truncation level: raise and re-solve
+                near_level = level[np.arange(n), _nearest(cost, y)]
+                L = np.where(near_level > L, np.minimum(near_level, K), L)
+                continue
+            lower = max(lower, res.bound)
+            if relative_gap(upper, lower) <= tol or upper <= lower + 1e-9 * max(1.0, abs(upper)):
+                status = SolveStatus.OPTIMAL
+                lower = min(lower, upper)
+                break
+            if res.status != "optimal":
+                break  # time limit inside the solve: report what we have
+            near_level = level[np.arange(n), _nearest(cost, y)]
+            grow = near_level > L
+            if not grow.any():
+                # the relaxation is exact for y; y is optimal for the truncated model, hence overall
+                status = SolveStatus.OPTIMAL
+                lower = upper = min(upper, true)
+                best_y = y if true <= upper else best_y
+                break
+            L = np.where(grow, np.minimum(np.maximum(near_level, L), K), L)
+        if best_y is None:
+            raise SolverError(f"PMedian: no feasible solution found within {options.time_limit_s:g} s")
+        if self.p and len(self.weights) and status != SolveStatus.OPTIMAL and not np.isfinite(lower):
+            lower = -np.inf
+        self._radius_levels = int(L.sum())
+        return best_y, upper, lower, status
+
+
+def _nearest(cost: np.ndarray, y: np.ndarray) -> np.ndarray:
+    idx = np.flatnonzero(y)
+    return idx[np.argmin(cost[:, idx], axis=1)]
+
+
+def _true_cost(cost: np.ndarray, w: np.ndarray, y: np.ndarray) -> float:
+    if not y.any():
+        return float("inf") if len(w) else 0.0
+    near = cost[:, np.flatnonzero(y)].min(axis=1)
+    if not np.isfinite(near).all():
+        return float("inf")
+    return float(np.dot(w, near))
+
+
+def _radius_model(level: np.ndarray, values: list[np.ndarray], w: np.ndarray, L: np.ndarray, final: np.ndarray):
+    """Truncated radius model: columns y (m) then z; rows per demand and level."""
+    n, m = level.shape
+    n_rows_i = (L - 1) + final.astype(np.int64)
+    n_z_i = L - 1
+    row_start = np.concatenate([[0], np.cumsum(n_rows_i)])
+    z_start = np.concatenate([[0], np.cumsum(n_z_i)])
+    n_rows, n_z = int(row_start[-1]), int(z_start[-1])
+    # y entries: pairs with level <= number of rows of the demand
+    ii, jj = np.nonzero(level <= n_rows_i.reshape(-1, 1))
+    kk = level[ii, jj]
+    r_y = row_start[ii] + kk - 1
+    # z entries
+    zi = np.repeat(np.arange(n), n_z_i)
+    zk = np.arange(n_z) - z_start[zi] + 1  # k = 1..L_i-1
+    r_zk = row_start[zi] + zk - 1  # -z^k in row k
+    # +z^{k-1} in row k for k = 2 .. n_rows_i  → z^{k} (k=1..n_rows_i-1) in row k+1
+    has_next = zk < n_rows_i[zi]
+    r_zprev = row_start[zi[has_next]] + zk[has_next]
+    rows = np.concatenate([r_y, r_zk, r_zprev])
+    cols = np.concatenate([jj, m + np.arange(n_z), m + np.flatnonzero(has_next)])
+    vals = np.concatenate([-np.ones(r_y.size), -np.ones(n_z), np.ones(int(has_next.sum()))])
+    mat = sparse.csc_array((vals, (rows, cols)), shape=(n_rows, m + n_z))
+    hi = np.zeros(n_rows)
+    first_rows = row_start[:-1][n_rows_i > 0]
+    hi[first_rows] = -1.0
+    lo = np.full(n_rows, -np.inf)
+    c = np.zeros(m + n_z)
+    offset = 0.0
+    for i in range(n):
+        vals_i = values[i]
+        offset += w[i] * vals_i[0]
+        if n_z_i[i]:
+            c[m + z_start[i] : m + z_start[i + 1]] = w[i] * np.diff(vals_i[: L[i]])
+    return c, mat, lo, hi, offset, n_z
+
+
+def _radius_start(level, L, final, y, cost, model) -> np.ndarray:
+    n, m = level.shape
+    near_level = level[np.arange(n), _nearest(cost, y)]
+    parts = [y.astype(float)]
+    for i in range(n):
+        k = np.arange(1, L[i])
+        parts.append((near_level[i] > k).astype(float))
+    return np.concatenate(parts)

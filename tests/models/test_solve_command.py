@@ -1,0 +1,92 @@
+"""``planning solve`` end to end on a small CSV (in-process and as a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from planning.cli import main
+
+OD = """origin_id,destination_id,travel_time_min
+v1,s1,0
+v1,s2,4
+v1,s3,9
+v2,s1,3
+v2,s2,2
+v2,s3,9
+v3,s1,9
+v3,s2,3
+v3,s3,1
+"""
+
+
+@pytest.fixture()
+def files(tmp_path):
+    od = tmp_path / "od.csv"
+    od.write_text(OD, encoding="utf-8")
+    w = tmp_path / "w.csv"
+    w.write_text("origin_id,weight\nv1,5\nv2,1\nv3,2\n", encoding="utf-8")
+    return od, w
+
+
+def test_pmedian_json(files, capsys) -> None:
+    od, w = files
+    assert main(["solve", "--model", "pmedian", "--costs", str(od), "--weights", str(w), "--p", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"model", "status", "objective", "bound", "gap", "selected", "assignment", "solve_seconds"}
+    # s1: 5*0 + 1*3 + 2*9 = 21; s2: 5*4 + 2 + 2*3 = 28; s3: 45 + 9 + 2 = 56
+    assert (out["model"], out["status"], out["objective"], out["selected"]) == ("pmedian", "optimal", 21.0, ["s1"])
+    assert out["assignment"] == {"v1": "s1", "v2": "s1", "v3": "s1"}
+
+
+def test_lscp_fixed_and_table(files, capsys) -> None:
+    od, _ = files
+    assert main(["solve", "--model", "lscp", "--costs", str(od), "--threshold", "3", "--fixed", "s3",
+                 "--format", "table"]) == 0
+    out = capsys.readouterr().out
+    assert "status      optimal" in out and "objective   1.0" in out and "selected    s1, s3" in out
+
+
+def test_mclp_and_pcenter(files, capsys) -> None:
+    od, w = files
+    assert main(["solve", "--model", "mclp", "--costs", str(od), "--weights", str(w), "--p", "1",
+                 "--threshold", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["objective"] == 5.0
+    assert main(["solve", "--model", "pcenter", "--costs", str(od), "--p", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["objective"], out["selected"]) == (4.0, ["s2"])
+
+
+def test_bad_input_exit_code_and_message(files, capsys) -> None:
+    od, _ = files
+    assert main(["solve", "--model", "mclp", "--costs", str(od)]) == 2
+    err = capsys.readouterr().err
+    assert "--p is required for mclp" in err and "--threshold is required for mclp" in err
+    assert main(["solve", "--model", "lscp", "--costs", str(od), "--threshold", "0.5"]) == 3
+    assert "no candidate within the threshold 0.5: v2, v3" in capsys.readouterr().err
+
+
+def test_subprocess(files) -> None:
+    od, w = files
+    done = subprocess.run(
+        [sys.executable, "-m", "planning", "solve", "--model", "pmedian", "--costs", str(od), "--p", "2"],
+        capture_output=True, text=True, check=True,
+    )
+    out = json.loads(done.stdout)
+    assert out["objective"] == 4.0 and out["selected"] == ["s1", "s3"]  # 0 + 3 + 1
+
+
+def test_capacity_routes_to_capacitated_pmedian(files, tmp_path, capsys) -> None:
+    od, w = files
+    cap = tmp_path / "cap.csv"
+    cap.write_text("destination_id,capacity\ns1,6\ns2,6\ns3,6\n", encoding="utf-8")
+    # demand 5 + 1 + 2 = 8 > 6: one site cannot serve everyone, so p = 1 is infeasible and p = 2 is not
+    assert main(["solve", "--model", "pmedian", "--costs", str(od), "--weights", str(w), "--p", "2",
+                 "--capacity", str(cap)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] == "capacitated_pmedian" and out["status"] == "optimal"
+    assert out["selected"] == ["s1", "s3"] and out["objective"] == 4.0  # v1->s1 0, v2->s1 3, v3->s3 1
+    assert out["assignment"] == {"v1": "s1", "v2": "s1", "v3": "s3"}
