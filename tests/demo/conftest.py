@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import geopandas as gpd
 import osmnx as ox
 import pytest
 
-from planning.demo import DEFAULT_SEED, generate
+from planning.cli import main
 
 METRIC = "EPSG:4546"
 
 
 @pytest.fixture(scope="session")
-def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh generation of the demo county with the default seed."""
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
+    """``planning demo --generate DIR``: a fresh default-seed demo, its exit code and output."""
     out = tmp_path_factory.mktemp("demo") / "default"
-    generate(out, seed=DEFAULT_SEED)
-    return out
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["demo", "--generate", str(out)])
+    return out, code, printed.getvalue()
+
+
+@pytest.fixture(scope="session")
+def demo_out(generated: tuple[Path, int, str]) -> Path:
+    """A fresh generation of the demo county with the default seed (through the CLI)."""
+    return generated[0]
 
 
 @pytest.fixture(scope="session")

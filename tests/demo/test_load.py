@@ -69,6 +69,13 @@ def test_planning_demo_prints_the_summary(capsys) -> None:
         assert text in out, f"{text!r} missing from the summary:\n{out}"
 
 
+def test_planning_demo_generate_writes_then_loads_from_there(generated) -> None:
+    out, code, printed = generated
+    assert code == 0
+    assert printed.startswith(f"Demo County — {out / 'county.yaml'}\n")
+    assert "496 villages" in printed and "population 400,000" in printed
+
+
 def test_planning_demo_seed_without_generate_is_a_usage_error(capsys) -> None:
     assert main(["demo", "--seed", "7"]) == 2
     assert "--seed needs --generate" in capsys.readouterr().err
