@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pyproj import CRS
 
 from planning._errors import CRSError, InputError
+from planning.config import Settings
 from planning.county import County
 from planning.crs import convert_geometries, metric_crs_for
 from planning.io.raster import read_dem_tiles, read_raster
@@ -220,6 +221,15 @@ def _file_entries(m: Manifest) -> list[tuple[str, str | list[str]]]:
     return out
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("planning")
+    except PackageNotFoundError:  # running from a source tree without installation
+        return "unknown"
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -235,7 +245,7 @@ def _collect(problems: list[str], exc: InputError) -> None:
         problems.append(exc.what)
 
 
-def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Any = None) -> County:
+def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Settings | None = None) -> County:
     """Load a county from its manifest: read, convert, validate and project every layer.
 
     Steps: validate the manifest (pydantic; every problem with its key); read every layer
@@ -282,7 +292,7 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Any 
     what = f"county '{manifest.name}' ({mpath})"
     problems: list[str] = []
     meta: dict[str, Any] = {"manifest": str(mpath), "manifest_sha256": _sha256(mpath), "county_id": manifest.county_id,
-                            "name": manifest.name, "inputs": {}}
+                            "name": manifest.name, "planning_version": _version(), "inputs": {}}
 
     def note(key: str, file: str | list[str], **info: Any) -> None:
         files = file if isinstance(file, list) else [file]

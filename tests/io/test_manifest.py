@@ -48,6 +48,7 @@ def test_load_tiny_county(tiny_county, tiny):
     assert c.seat.distance(seat) < 1e-6
     meta = c.meta
     assert meta["crs"] == "EPSG:4546" and "auto" in meta["crs_choice"]
+    assert meta["planning_version"] == __import__("importlib.metadata").metadata.version("planning")
     assert meta["inputs"]["facilities"]["conversion"] == "gcj02 -> wgs84"
     sha = hashlib.sha256((tiny_county / "facilities.csv").read_bytes()).hexdigest()
     assert meta["inputs"]["facilities"]["sha256"] == sha
