@@ -196,12 +196,8 @@ def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _popup(title: str, rows: list[tuple[str, str]]) -> str:
     """Popup HTML: a bold title and a two-column table; every value is escaped."""
-    body = "".join(
-        f"<tr><th style='text-align:left;padding-right:8px;white-space:nowrap'>{html.escape(k)}</th>"
-        f"<td>{html.escape(v)}</td></tr>"
-        for k, v in rows if v not in ("", None)
-    )
-    return f"<b>{html.escape(title)}</b><table style='font-size:12px'>{body}</table>"
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows if v not in ("", None))
+    return f"<b>{html.escape(title)}</b><table class='pp'>{body}</table>"
 
 
 def _time_colour(minutes: float) -> str:
@@ -547,6 +543,8 @@ def _legend_element(legend_html: str) -> Any:
             box-shadow: 0 0 6px rgba(0,0,0,0.35); font: 12px/1.5 "Noto Sans CJK SC", "Microsoft YaHei",
             "PingFang SC", sans-serif; max-height: 70vh; overflow-y: auto; }
           .planning-icon { background: none; border: none; }
+          table.pp { font-size: 12px; border-collapse: collapse; }
+          table.pp th { text-align: left; padding-right: 8px; white-space: nowrap; font-weight: normal; color: #555; }
           .leaflet-container { background: #f2f1ec; }
           .leaflet-container { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; }
         </style>
