@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
@@ -79,7 +80,7 @@ class _Builder:
         self.road_cells = np.zeros(rows * cols, bool)
         self.s = settlements
 
-    def graph(self, *, road_discount: float = 0.35, extra: np.ndarray | None = None):
+    def graph(self, *, road_discount: float = 0.35, extra: np.ndarray | None = None) -> csr_matrix:
         factor = (1.0 + 1.5 * self.hill).ravel().copy()
         factor[self.road_cells] *= road_discount
         if extra is not None:
