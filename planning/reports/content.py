@@ -377,7 +377,7 @@ def _rules_table(current: pd.DataFrame, after: pd.DataFrame | None, titles: dict
             st = str(later_by.loc[r.rule_id, "status"]) if r.rule_id in later_by.index else "no_data"
             cells.append(status_name(st, lang))
             marks.append(st)
-        fails = f"{r.n_failing}/{r.n_areas} {level_name(r.finest_level, lang)}"
+        fails = f"{r.n_failing}/{r.n_areas} {level_name(r.finest_level, lang, plural=r.n_areas != 1)}"
         cells += [_value_text(r.value, r.unit, lang), _value_text(r.threshold, r.unit, lang), fails,
                   fmt_int(r.failing_population)]
         marks += ["", "", "", ""]

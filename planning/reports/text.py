@@ -360,7 +360,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "cmp_failing_population": "Population affected (sum over rules)",
         "total": "County",
         "rule_levels": "Levels",
-        "note_failing_population": "“Population affected” sums the residents of the failing areas at the "
+        "note_failing_population": "\"Population affected\" sums the residents of the failing areas at the "
                                    "rule's finest level (village, community, township or county).",
     },
 }
@@ -450,8 +450,14 @@ def action_name(action: str, lang: str) -> str:
     return _ACTION[check_lang(lang)].get(str(action), str(action))
 
 
-def level_name(level: str, lang: str) -> str:
-    """Planner's word for an area level (``village`` → 行政村)."""
+_PLURAL_EN = {"village": "villages", "community": "communities", "township": "townships", "county": "counties",
+              "province": "provinces", "facility": "facilities", "cell": "population cells"}
+
+
+def level_name(level: str, lang: str, *, plural: bool = False) -> str:
+    """Planner's word for an area level (``village`` → 行政村; English plural when asked)."""
+    if plural and check_lang(lang) == "en":
+        return _PLURAL_EN.get(str(level), str(level))
     return _LEVEL[check_lang(lang)].get(str(level), str(level))
 
 
