@@ -66,6 +66,7 @@ __all__ = [
     "coverage_table",
     "coverage_by_area",
     "coverage_by_kind",
+    "MatrixEngine",
 ]
 
 #: Metric label → (value column of the nearest table, unit).
@@ -599,3 +600,75 @@ def coverage_by_kind(county: Any, engine: TravelEngineLike | None = None, *,
     pts = pd.concat(points, ignore_index=True)
     ars = pd.concat(areas, ignore_index=True)
     return pts[["kind", *[c for c in pts.columns if c != "kind"]]], ars[["kind", *[c for c in ars.columns if c != "kind"]]]
+
+
+class MatrixEngine:
+    """A travel "engine" answering from precomputed OD tables (OSRM, r5py, a planner's own matrix).
+
+    Rule evaluation and coverage only ask for the nearest destination of each origin; this class
+    answers those questions from long OD tables, so any engine's matrix can be swapped in for
+    :class:`planning.network.engine.TravelEngine`.
+
+    Parameters
+    ----------
+    tables : dict
+        ``{(mode, metric): od}`` with mode ``"walk"``, ``"drive"`` or ``"mixed"`` and metric
+        ``"time"`` or ``"distance"``; each ``od`` is a long OD table (``origin_id,
+        destination_id, travel_time_min, distance_m``; NaN or absent = unreachable). Ids are
+        matched as strings, so ids must be unique across the layers in one table (villages,
+        communities, facilities).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> od = pd.DataFrame({"origin_id": ["v1", "v1"], "destination_id": ["c1", "c2"],
+    ...                    "travel_time_min": [12.0, 7.5], "distance_m": [6000.0, 3000.0]})
+    >>> engine = MatrixEngine({("drive", "time"): od})
+    >>> pts = lambda ids: gpd.GeoDataFrame({"id": ids}, geometry=[Point(0, 0)] * len(ids), crs="EPSG:32650")
+    >>> engine.nearest(pts(["v1"]), pts(["c1", "c2"]), mode="drive")[["destination_id", "travel_time_min"]].values.tolist()
+    [['c2', 7.5]]
+    """
+
+    def __init__(self, tables: dict[tuple[str, str], pd.DataFrame]) -> None:
+        problems = []
+        self._tables: dict[tuple[str, str], pd.DataFrame] = {}
+        for key, od in tables.items():
+            if not (isinstance(key, tuple) and len(key) == 2 and key[0] in ("walk", "drive", "mixed")
+                    and key[1] in ("time", "distance")):
+                problems.append(f"key {key!r}: use (mode, metric) with mode walk/drive/mixed, metric time/distance")
+                continue
+            missing = [c for c in ("origin_id", "destination_id", "travel_time_min", "distance_m") if c not in od.columns]
+            if missing:
+                problems.append(f"OD table {key}: columns {', '.join(missing)} missing")
+                continue
+            t = od[["origin_id", "destination_id", "travel_time_min", "distance_m"]].copy()
+            t["origin_id"] = t["origin_id"].astype(str)
+            t["destination_id"] = t["destination_id"].astype(str)
+            self._tables[key] = t
+        if problems:
+            raise InputError("matrix engine", problems)
+
+    def nearest(self, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, *, mode: str = "walk",
+                metric: str = "time", cutoff: float | None = None, id_col: str = "id") -> pd.DataFrame:
+        """Nearest destination of every origin from the OD table of ``(mode, metric)``.
+
+        Returns a nearest table (COMMON.md): ties go to the smaller destination id; origins with no
+        reachable destination in the table are unreachable with that reason; ``snap_distance_m``
+        is NaN (the matrix does not say).
+        """
+        key = (mode, metric)
+        if key not in self._tables:
+            raise InputError("matrix engine", [f"no OD table for mode={mode!r}, metric={metric!r}; given: "
+                                               f"{', '.join(map(str, self._tables)) or 'none'}"])
+        od = self._tables[key]
+        dest = set(destinations[id_col].astype(str))
+        ids = origins[id_col].astype(str).tolist()
+        part = od[od["origin_id"].isin(set(ids)) & od["destination_id"].isin(dest)]
+        col = "travel_time_min" if metric == "time" else "distance_m"
+        if cutoff is not None:
+            part = part[part[col] <= cutoff]
+        out = nearest_from_od(part, ids, metric=metric_label(mode, metric)).drop(columns=["metric"])
+        out["reason"] = ["" if r == "" else f"no destination reachable in the {mode} {metric} OD table"
+                         for r in out["reason"]]
+        return out

@@ -517,3 +517,34 @@ def test_em02_township_level_stations(county, engine_of):
     assert t1["detail_en"] == "0 township-level employment service stations (1 points in the township; level from the name)"
     v05 = t[(t.level == "village") & (t.area_id == "V05")].iloc[0]
     assert (v05["status"], v05["value"]) == ("pass", 9.0)  # 4.5 km to EP2 at 6000: 9 min drive
+
+
+def test_any_engines_matrix_can_be_swapped_in(county):
+    """Rules evaluated from precomputed OD tables (here the TravelEngine's own) equal the engine's answers."""
+    import geopandas as gpd
+
+    from planning.coverage import MatrixEngine
+    from planning.network.engine import TravelEngine
+
+    engine = TravelEngine.from_county(county)
+    seat = gpd.GeoDataFrame({"id": ["seat"]}, geometry=[county.seat], crs=county.facilities.crs)
+    pts = pd.concat([g[["id", "geometry"]] for g in (county.villages, county.communities, county.facilities, seat)],
+                    ignore_index=True)
+    pts = gpd.GeoDataFrame(pts, geometry="geometry", crs=county.facilities.crs)
+    tables = {(mode, metric): engine.od(pts, pts, mode=mode, metric=metric)
+              for mode, metric in (("walk", "time"), ("drive", "time"), ("drive", "distance"))}
+    via_matrix = evaluate(county, engine=MatrixEngine(tables), lang="en")
+    via_engine = evaluate(county, engine=engine, lang="en")
+    text = ["detail", "detail_zh", "detail_en"]
+    pd.testing.assert_frame_equal(via_matrix.drop(columns=text), via_engine.drop(columns=text))
+    # details differ only where two nearest facilities tie (the matrix takes the smaller id): H1 and EMC1
+    # share a site (HC-06, V01–V03); V09 (13,500) is 1,500 m from both CTH1 (12,000) and VC2 (15,000)
+    differ = via_matrix[via_matrix["detail_en"] != via_engine["detail_en"]]
+    assert differ[["rule_id", "area_id"]].values.tolist() == [
+        ["HC-06", "V01"], ["HC-06", "V02"], ["HC-06", "V03"], ["HC-11", "V09"]]
+    assert differ["detail_en"].str.contains("EMC1:县急救中心|CTH1:新村中心卫生院").all()
+    with pytest.raises(InputError, match=r"no OD table for mode='drive', metric='distance'"):
+        evaluate(county, engine=MatrixEngine({("drive", "time"): tables[("drive", "time")]}), rules=["HC-06"])
+    with pytest.raises(InputError, match=r"(?s)2 problem.*key \('bike', 'time'\).*columns distance_m missing"):
+        MatrixEngine({("bike", "time"): tables[("walk", "time")],
+                      ("walk", "time"): tables[("walk", "time")].drop(columns=["distance_m"])})
