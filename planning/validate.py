@@ -31,7 +31,7 @@ from planning.schema import (
     TownshipType,
 )
 
-__all__ = ["validate_layer", "apply_aliases", "TOWNSHIP_TYPE_ALIASES", "ROW_NOTE", "format_rows"]
+__all__ = ["validate_layer", "apply_aliases", "coerce_bool", "TOWNSHIP_TYPE_ALIASES", "ROW_NOTE", "format_rows"]
 
 #: Explanation of row numbers appended to every layer error.
 ROW_NOTE = "row numbers: 1-based data rows, header not counted"
@@ -129,7 +129,21 @@ def _suggest(missing: str, columns: list[str]) -> str:
     return ""
 
 
-def _to_bool(series: pd.Series) -> tuple[pd.Series, list[int]]:
+def coerce_bool(series: pd.Series) -> tuple[pd.Series, list[int]]:
+    """Read yes/no values (true/false, 1/0, yes/no, 是/否, 有/无; empty = False).
+
+    Returns
+    -------
+    values : pandas.Series of bool
+    bad_rows : list of int
+        1-based rows whose value is not understood (read as False).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> coerce_bool(pd.Series(["是", "no", "maybe"]))[1]
+    [3]
+    """
     bad: list[int] = []
     out = []
     for i, v in enumerate(series):
@@ -292,7 +306,7 @@ def validate_layer(
         elif col.dtype in ("int", "float"):
             out[col.name] = _check_numeric(series, col, problems)
         elif col.dtype == "bool":
-            values, bad = _to_bool(series)
+            values, bad = coerce_bool(series)
             if bad:
                 examples = ", ".join(repr(series.iloc[r - 1]) for r in bad[:3])
                 problems.append(f"column {col.name!r}: values in rows {format_rows(bad)} are not yes/no "

@@ -45,7 +45,7 @@ from planning.crs import convert_geometries, metric_crs_for
 from planning.io.raster import read_dem_tiles, read_raster
 from planning.io.roads import project_network, read_roads_lines, read_roads_osm
 from planning.io.vector import read_vector
-from planning.validate import ROW_NOTE, apply_aliases, format_rows, validate_layer
+from planning.validate import ROW_NOTE, apply_aliases, coerce_bool, format_rows, validate_layer
 
 __all__ = ["load_county", "read_manifest", "Manifest", "OUTSIDE_TOLERANCE_M"]
 
@@ -254,7 +254,8 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Sett
     manifest); project everything; validate every layer against its contract, with points
     more than 500 m outside the county reported; check that villages' and communities'
     ``township_id`` exist in the townships (a ``乡镇``/``township`` name column is mapped to
-    ids); fill facilities' missing ``township_id`` by a spatial join; read roads (OSM or a
+    ids); move townships' ``seat_x``/``seat_y`` (given in the layer's own coordinates and
+    datum) with the layer; fill facilities' missing ``township_id`` by a spatial join; read roads (OSM or a
     line layer), population raster and DEM clipped to the county. All problems of all layers
     are raised together in one :class:`~planning._errors.InputError`.
 
@@ -329,10 +330,20 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Sett
     if len(b) == 0:
         problems.append(f"boundary layer '{manifest.layers.boundary.path}': the layer is empty (no polygon)")
         raise InputError(what, problems)
+    if manifest.agricultural is not None:
+        agricultural = bool(manifest.agricultural)
+    elif "agricultural" in b:
+        flags, bad = coerce_bool(b["agricultural"].iloc[:1])
+        agricultural = bool(flags.iloc[0])
+        if bad:
+            problems.append(f"boundary layer: agricultural value {b['agricultural'].iloc[0]!r} is not yes/no; "
+                            "set agricultural: true/false in the manifest")
+    else:
+        agricultural = False
+    extra = {c: [b[c].iloc[0]] for c in b.columns
+             if c not in ("county_id", "name", "agricultural", b.geometry.name)}  # e.g. name_en
     boundary = gpd.GeoDataFrame(
-        {"county_id": [manifest.county_id], "name": [manifest.name],
-         "agricultural": [bool(manifest.agricultural) if manifest.agricultural is not None
-                          else bool(b["agricultural"].iloc[0]) if "agricultural" in b else False]},
+        {"county_id": [manifest.county_id], "name": [manifest.name], "agricultural": [agricultural], **extra},
         geometry=[shapely.union_all(shapely.make_valid(b.geometry.to_numpy()))], crs=b.crs)
     # --- metric CRS
     if crs is not None:
@@ -360,6 +371,8 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Sett
             continue
         spec = getattr(manifest.layers, name)
         gdf = apply_aliases(raw[name], name)
+        if name == "townships" and {"seat_x", "seat_y"} <= set(gdf.columns):
+            gdf = _project_seats(gdf, spec.coords, metric, problems, str(base / spec.path))
         gdf = gdf.to_crs(metric)
         source = str(base / spec.path) + (f" (layer {spec.layer!r})" if spec.layer else "")
         if name in ("villages", "communities", "facilities") and "township_id" not in gdf \
@@ -445,6 +458,26 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Sett
     if progress:
         log.info("loaded %s", what)
     return county
+
+
+def _project_seats(gdf: gpd.GeoDataFrame, coords: str, metric: CRS, problems: list[str],
+                   source: str) -> gpd.GeoDataFrame:
+    """Township seat_x/seat_y are in the layer's own coordinates (and datum): move them with it."""
+    x = pd.to_numeric(gdf["seat_x"], errors="coerce")
+    y = pd.to_numeric(gdf["seat_y"], errors="coerce")
+    bad = (x.isna() | y.isna()) & ~(gdf["seat_x"].isna() & gdf["seat_y"].isna())
+    if bad.any():
+        problems.append(f"townships layer '{source}': seat_x/seat_y not numeric in rows "
+                        f"{format_rows(np.flatnonzero(bad.to_numpy()) + 1)}; {ROW_NOTE}")
+    ok = (x.notna() & y.notna()).to_numpy()
+    pts = gpd.GeoSeries(gpd.points_from_xy(x.fillna(0.0), y.fillna(0.0)), index=gdf.index, crs=gdf.crs)
+    if coords != "wgs84":
+        pts = convert_geometries(pts, source=coords)
+    pts = pts.to_crs(metric)
+    out = gdf.copy()
+    out["seat_x"] = np.where(ok, pts.x.to_numpy(), np.nan)
+    out["seat_y"] = np.where(ok, pts.y.to_numpy(), np.nan)
+    return out
 
 
 def _township_names_to_ids(gdf: gpd.GeoDataFrame, townships: gpd.GeoDataFrame, name: str,

@@ -63,9 +63,10 @@ def pop_inside_total() -> float:
 
 def write_tiny_county(folder: Path, *, manifest: str = MANIFEST, villages=None, facilities=None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    boundary = gpd.GeoDataFrame({"county_id": ["141199"], "name": ["测试县"]},
+    boundary = gpd.GeoDataFrame({"county_id": ["141199"], "name": ["测试县"], "name_en": ["Test County"]},
                                 geometry=[box(WEST, SOUTH, EAST, NORTH)], crs="EPSG:4326")
-    townships = gpd.GeoDataFrame({"id": ["T1", "T2"], "name": ["东镇", "西乡"], "类型": ["镇", "乡"]},
+    townships = gpd.GeoDataFrame({"id": ["T1", "T2"], "name": ["东镇", "西乡"], "类型": ["镇", "乡"],
+                                  "seat_x": [111.02, 111.07], "seat_y": [38.05, 38.05]},
                                  geometry=[box(WEST, SOUTH, 111.05, NORTH), box(111.05, SOUTH, EAST, NORTH)],
                                  crs="EPSG:4326")
     rows = villages if villages is not None else VILLAGES

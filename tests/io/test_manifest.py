@@ -24,6 +24,9 @@ def test_load_tiny_county(tiny_county, tiny):
     assert c.villages["population"].tolist() == [350, 120, 980, 150]
     assert c.villages["households"].tolist() == [100, 40, 300, 50]
     assert c.townships["township_type"].tolist() == ["town", "township"]
+    seats = gpd.GeoSeries(gpd.points_from_xy([111.02, 111.07], [38.05, 38.05]), crs=4326).to_crs(4546)
+    assert np.allclose(c.townships["seat_x"], seats.x) and np.allclose(c.townships["seat_y"], seats.y)
+    assert c.boundary["name_en"].iloc[0] == "Test County"
     # facilities: GCJ-02 in the CSV -> WGS84 -> EPSG:4546; township filled by spatial join
     f = c.facilities
     assert f["kind"].tolist() == ["village_clinic", "township_hospital"]
