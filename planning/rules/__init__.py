@@ -7,6 +7,7 @@
 
 from planning.rules.catalog import Catalog, ResolvedParams, Rule, load_catalog, parse_param_assignments
 from planning.rules.employment import province_summary
+from planning.rules.health import central_hospital_scores
 from planning.rules.evaluate import COMPLIANCE_COLUMNS, SUMMARY_COLUMNS, check_county, evaluate, summarize
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "summarize",
     "check_county",
     "province_summary",
+    "central_hospital_scores",
     "COMPLIANCE_COLUMNS",
     "SUMMARY_COLUMNS",
 ]

@@ -191,8 +191,34 @@ def _hc03(ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
-def central_hospital_scores(ctx: Context) -> pd.DataFrame:
-    """Score every township-level hospital on the three HC-05 criteria.
+def central_hospital_scores(county: Any, *, engine: Any = None, settings: Any = None) -> pd.DataFrame:
+    """Score every township-level hospital of a county on the three HC-05 criteria.
+
+    Parameters
+    ----------
+    county : County
+        The county bundle (its ``seat`` gives the distance criterion).
+    engine : TravelEngine, optional
+        Any engine with ``nearest``; built from the county's roads when omitted.
+    settings : Settings, optional
+        Travel settings when the engine is built here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, name, kind, distance_to_seat_km`` (road), ``catchment_population`` (rural villages
+        whose nearest township-level hospital by drive time it is), ``beds``, ``score`` (0–1,
+        mean of the min–max normalised criteria available), ``rank`` (1 = best), by rank.
+    """
+    from planning.rules.catalog import load_catalog
+
+    catalog = load_catalog()
+    ctx = Context(county=county, catalog=catalog, params=catalog.resolve_params(), engine=engine, settings=settings)
+    return _scores(ctx)
+
+
+def _scores(ctx: Context) -> pd.DataFrame:
+    """Scores of :func:`central_hospital_scores` on an evaluation context.
 
     Returns
     -------
@@ -237,7 +263,7 @@ def _hc05(ctx: Context) -> list[dict[str, Any]]:
     rule = ctx.catalog["HC-05"]
     lo, hi = int(ctx.p("HC-05", "min_count")), int(ctx.p("HC-05", "max_count"))
     min_grade = ctx.p("HC-05", "min_grade")
-    scores = central_hospital_scores(ctx)
+    scores = _scores(ctx)
     central = ctx.of_kind([K.CENTRAL_TOWNSHIP_HOSPITAL])
     rows: list[dict[str, Any]] = []
     notes_zh, notes_en = [], []

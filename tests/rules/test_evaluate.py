@@ -548,3 +548,16 @@ def test_any_engines_matrix_can_be_swapped_in(county):
     with pytest.raises(InputError, match=r"(?s)2 problem.*key \('bike', 'time'\).*columns distance_m missing"):
         MatrixEngine({("bike", "time"): tables[("walk", "time")],
                       ("walk", "time"): tables[("walk", "time")].drop(columns=["distance_m"])})
+
+
+def test_central_hospital_scores(county, engine_of):
+    from planning.rules import central_hospital_scores
+
+    s = central_hospital_scores(county, engine=engine_of("networkx", county))
+    # TH1 (6,000): 4,500 m spine + 750 + 375 m to the seat (750, 375); catchment V01–V04 = 3,900; 20 beds
+    # CTH1 (12,000): 11,625 m; catchment V05–V12 = 5,799; 60 beds → best on every criterion
+    assert s[["id", "distance_to_seat_km", "catchment_population", "beds", "score", "rank"]].values.tolist() == [
+        ["CTH1", 11.625, 5799.0, 60.0, 1.0, 1], ["TH1", 5.625, 3900.0, 20.0, 0.0, 2]]
+    county.facilities.loc[county.facilities.id == "TH1", "beds"] = 100.0
+    s = central_hospital_scores(county, engine=engine_of("networkx", county))
+    assert s["score"].tolist() == pytest.approx([2 / 3, 1 / 3])  # CTH1 keeps distance and catchment
