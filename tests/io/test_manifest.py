@@ -190,3 +190,44 @@ def test_line_roads_and_dem_tiles_in_manifest(tmp_path, tiny):
     assert abs(c.dem.transform.a) == 1000.0
     assert np.nanmin(c.dem.array) == pytest.approx(900.0) and np.nanmax(c.dem.array) == pytest.approx(1100.0)
     assert len(c.meta["inputs"]["dem"]["sha256"]) == 2
+
+
+def test_lin_county_fence_through_load_county(tmp_path, shared_dir):
+    """The real 临县 fence (bare GeoJSON geometry, GCJ-02) as the boundary of a county manifest."""
+    import json
+
+    import shapely
+
+    from planning.crs import gcj02_to_wgs84
+    from planning.io import write_geopackage
+
+    fence = shared_dir / "real/lvliang/fences/141124.json"
+    inner = shapely.geometry.shape(json.loads(fence.read_text())).representative_point()  # GCJ-02
+    lon, lat = gcj02_to_wgs84(inner.x, inner.y)
+    folder = tmp_path / "lin"
+    folder.mkdir()
+    twp = gpd.GeoDataFrame({"id": ["141124100"], "name": ["临泉镇"], "township_type": ["镇"]},
+                           geometry=[shapely.box(lon - 1, lat - 1, lon + 1, lat + 1)], crs=4326)
+    vil = gpd.GeoDataFrame({"id": ["V1"], "name": ["甲村"], "township_id": ["141124100"], "population": [500]},
+                           geometry=[Point(lon, lat)], crs=4326)
+    fac = gpd.GeoDataFrame({"id": ["F1"], "name": ["甲村卫生室"], "kind": ["village_clinic"]},
+                           geometry=[Point(lon, lat)], crs=4326)
+    write_geopackage({"townships": twp, "villages": vil, "facilities": fac}, folder / "layers.gpkg")
+    (folder / "roads.osm").write_text(
+        f'<?xml version="1.0"?><osm version="0.6"><node id="1" lat="{lat}" lon="{lon}"/>'
+        f'<node id="2" lat="{lat + 0.01}" lon="{lon}"/><way id="1"><nd ref="1"/><nd ref="2"/>'
+        '<tag k="highway" v="tertiary"/></way></osm>', encoding="utf-8")
+    (folder / "county.yaml").write_text(f"""county_id: "141124"
+name: 临县
+layers:
+  boundary:   {{path: {fence}, coords: gcj02}}
+  townships:  {{path: layers.gpkg, layer: townships}}
+  villages:   {{path: layers.gpkg, layer: villages}}
+  facilities: {{path: layers.gpkg, layer: facilities}}
+roads: {{path: roads.osm}}
+""", encoding="utf-8")
+    c = load_county(folder)
+    assert c.crs.to_epsg() == 4546
+    assert c.area_km2() == pytest.approx(2977.0, abs=15.0)
+    assert c.meta["inputs"]["boundary"]["conversion"] == "gcj02 -> wgs84"
+    assert c.facilities["township_id"].tolist() == ["141124100"]
