@@ -120,6 +120,13 @@ def _first(value: Any) -> Any:
     return value
 
 
+def _oneway(value: Any) -> bool:
+    """osmnx's oneway flag; a merged list is one-way if any part is."""
+    if isinstance(value, (list, tuple, set)):
+        return any(_oneway(v) for v in value)
+    return False if _is_missing(value) else bool(value)
+
+
 def _main_highway(value: Any) -> str:
     if isinstance(value, (list, tuple, set)):
         values = sorted({str(v) for v in value if not _is_missing(v)})
@@ -202,7 +209,7 @@ def network_from_graph(graph: nx.MultiDiGraph, *, what: str = "road network") ->
         "length_m": _great_circle_length_m(edges.geometry.to_numpy(), edges["u"].to_numpy(),
                                            edges["v"].to_numpy()),
         "highway": [_main_highway(h) for h in edges["highway"]],
-        "oneway": edges["oneway"].astype(bool).to_numpy() if "oneway" in edges else False,
+        "oneway": [_oneway(x) for x in edges["oneway"]] if "oneway" in edges else False,
         "maxspeed_kph": [parse_maxspeed_kph(m) for m in edges["maxspeed"]] if "maxspeed" in edges
         else np.full(len(edges), np.nan),
     })
