@@ -243,6 +243,10 @@ def test_every_rule_by_hand(table):
         assert r.failing_places == places, where
     assert set(table["rule_id"]) == set(load_catalog().ids)
     assert not table["modified"].any()
+    catalog = load_catalog()
+    for rule_id, level in set(zip(table["rule_id"], table["level"], strict=True)):
+        assert level in catalog[rule_id].levels, (rule_id, level)
+        assert table.loc[table.rule_id == rule_id, "source"].iloc[0] == catalog[rule_id].source
 
 
 def test_sources_metrics_and_details(table):
