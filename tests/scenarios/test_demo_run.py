@@ -1,4 +1,5 @@
-"""End to end: `planning run scenarios/demo.yaml` twice (fresh, then from the travel cache).
+"""End to end: `planning run scenarios/demo.yaml` (fresh), then again from the travel cache
+(without map and report, which only read the same tables), compared byte for byte.
 
 One session-scoped pair of runs is shared by every test here (the demo run is the slow part).
 """
@@ -20,17 +21,20 @@ from planning.scenarios.model import OUTPUT_FILES
 
 @pytest.fixture(scope="session")
 def demo_runs(tmp_path_factory, repo_dir) -> tuple[Path, Path, str]:
-    """Run the demo scenario into a/ (fresh cache) and b/ (same cache) through the CLI."""
-    base = tmp_path_factory.mktemp("demo_run")
-    scenario = str(repo_dir / "scenarios" / "demo.yaml")
-    cache = str(base / "cache")
-    assert main(["run", scenario, "--out", str(base / "a"), "--no-progress", "--cache-dir", cache]) == 0
+    """Run the demo scenario into a/ (fresh cache) and b/ (same cache, tables only) through the CLI."""
     import contextlib
     import io
 
+    base = tmp_path_factory.mktemp("demo_run")
+    scenario = str(repo_dir / "scenarios" / "demo.yaml")
+    cache = str(base / "cache")
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        assert main(["run", scenario, "--out", str(base / "b"), "--no-progress", "--cache-dir", cache]) == 0
+        assert main(["run", scenario, "--out", str(base / "a"), "--no-progress", "--cache-dir", cache]) == 0
+    tables_only = base / "tables_only.yaml"
+    tables_only.write_text(f"extends: {scenario}\noutputs:\n  files: [compliance.csv, compliance_summary.csv, "
+                           "actions.csv, coverage_by_township.csv, results.gpkg]\n", encoding="utf-8")
+    assert main(["run", str(tables_only), "--out", str(base / "b"), "--no-progress", "--cache-dir", cache]) == 0
     return base / "a", base / "b", buffer.getvalue()
 
 
@@ -41,8 +45,8 @@ def test_every_output_written(demo_runs):
     assert [p.name for p in a.iterdir() if p.name.startswith(".tmp")] == []
     # one-screen summary: rules, actions, where the map and report are
     assert printed.startswith("情景: 示范县现状评估与规划\n规则 25 条:")
-    assert f"地图: {demo_runs[1] / 'map.html'}" in printed
-    assert f"报告 (Word): {demo_runs[1] / 'report.docx'}" in printed
+    assert f"地图: {a / 'map.html'}" in printed
+    assert f"报告 (Word): {a / 'report.docx'}" in printed
     assert len(printed.splitlines()) < 60
 
 
@@ -98,8 +102,13 @@ def test_two_runs_identical_and_second_from_cache(demo_runs):
     ra = json.loads((a / "run.json").read_text(encoding="utf-8"))
     rb = json.loads((b / "run.json").read_text(encoding="utf-8"))
     va, vb = ra.pop("volatile"), rb.pop("volatile")
-    assert ra == rb  # everything but the volatile part is identical
+    files_a, files_b = ra.pop("outputs")["files"], rb.pop("outputs")["files"]
+    assert files_b == {k: v for k, v in files_a.items() if k in files_b} and "results.gpkg" in files_b
+    for r in (ra, rb):  # the second scenario file extends the first: name and fingerprint are its own
+        r.pop("scenario")
+        r["inputs"] = {k: v for k, v in r["inputs"].items() if not k.endswith((".yaml", "tables_only.yaml"))
+                       or k.endswith("county.yaml")}
+    assert ra == rb  # everything else is identical
     assert va["cache_misses"] > 0 and vb["cache_misses"] == 0 and vb["cache_hits"] == va["cache_misses"]
     assert "county.yaml" in " ".join(ra["inputs"]) and len(ra["travel_cache_key"]) == 64
-    assert ra["outputs"]["files"]["compliance.csv"] == __import__("hashlib").sha256(
-        (a / "compliance.csv").read_bytes()).hexdigest()
+    assert files_a["compliance.csv"] == __import__("hashlib").sha256((a / "compliance.csv").read_bytes()).hexdigest()
