@@ -397,8 +397,9 @@ def _facility_layers(county: County, *, lang: str, gcj02: bool, townships: dict[
     return layers
 
 
-def _service_area_layers(service_areas: gpd.GeoDataFrame, county: County, *, lang: str,
-                         gcj02: bool) -> list[folium.GeoJson]:
+def _service_area_layers(service_areas: gpd.GeoDataFrame, county: County, *, lang: str, gcj02: bool,
+                         preferred: list[str]) -> list[folium.GeoJson]:
+    """One layer per (kind, break); the kinds of ``preferred`` first and only the first kind shown."""
     sa = service_areas
     if "kind" not in sa.columns and "facility_id" in sa.columns:
         kinds = dict(zip(_str_ids(county.facilities["id"]), county.facilities["kind"].astype(str)))
@@ -409,7 +410,10 @@ def _service_area_layers(service_areas: gpd.GeoDataFrame, county: County, *, lan
     if sa.empty:
         return []
     key_col = "kind" if "kind" in sa.columns else None
-    groups = sorted(sa[key_col].astype(str).unique()) if key_col else [None]
+    enum_order = {k.value: i for i, k in enumerate(FacilityKind)}
+    groups = (sorted(sa[key_col].astype(str).unique(),
+                     key=lambda k: (preferred.index(k) if k in preferred else len(preferred), enum_order.get(k, 99), k))
+              if key_col else [None])
     metric = sa["metric"].astype(str) if "metric" in sa.columns else pd.Series("time", index=sa.index)
     layers = []
     breaks_all = sorted(float(b) for b in sa["break"].unique())
@@ -708,7 +712,9 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
         roads.add_to(m)
 
     if service_areas is not None:
-        for layer in _service_area_layers(service_areas.to_crs(county.crs), county, lang=lang, gcj02=gcj02):
+        preferred = [str(k) for k in tables if k is not None]
+        for layer in _service_area_layers(service_areas.to_crs(county.crs), county, lang=lang, gcj02=gcj02,
+                                          preferred=preferred):
             layer.add_to(m)
 
     relevant = {str(k) for k in tables if k is not None}

@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -328,8 +329,6 @@ def test_communities_drawn_only_where_the_table_is_about_them():
          "population": [2500, 2000]},
         geometry=[Point(tiny.X0 - 1000, tiny.Y0 - 800), Point(tiny.X0 - 1800, tiny.Y0 - 800)], crs=tiny.CRS_METRIC)
     near = tiny.nearest()
-    import pandas as pd
-
     with_c1 = pd.concat([near, pd.DataFrame([{"origin_id": "C1", "destination_id": "F1", "travel_time_min": 4.0,
                                               "distance_m": 900.0, "snap_distance_m": 20.0, "reason": ""}])],
                         ignore_index=True)
@@ -337,3 +336,14 @@ def test_communities_drawn_only_where_the_table_is_about_them():
     assert names(make_map(county, nearest=with_c1))[-1] == "城东社区 · 已覆盖"
     assert "城西社区" not in " ".join(names(make_map(county, nearest=with_c1)))
     assert not any("社区" in n for n in names(make_map(county, nearest=near)))
+
+
+def test_service_areas_of_the_kind_in_question_come_first_and_are_shown():
+    sa = tiny.service_areas()
+    hospital = sa[sa["facility_id"] == "F1"].assign(facility_id="F3", kind="township_hospital")
+    both = pd.concat([sa, hospital], ignore_index=True)
+    m = make_map(tiny.county(), nearest={"township_hospital": tiny.nearest()}, service_areas=both, basemap="none")
+    names = [(n, la.show) for n, la in _layers(m).items() if "服务范围" in n]
+    assert names == [("乡镇卫生院服务范围 15 分钟", True), ("乡镇卫生院服务范围 10 分钟", True),
+                     ("乡镇卫生院服务范围 5 分钟", True), ("村卫生室服务范围 15 分钟", False),
+                     ("村卫生室服务范围 10 分钟", False), ("村卫生室服务范围 5 分钟", False)]
