@@ -331,7 +331,14 @@ def read_roads_osm(path: str | os.PathLike[str], *, simplify: bool = True) -> Ro
         except RuntimeError as exc:  # osmium reports unreadable files as RuntimeError
             raise InputError(f"road file '{path}'", [f"cannot read the OSM file: {exc}"]) from exc
         if n_ways:
-            graph = ox.graph_from_xml(xml, bidirectional=False, simplify=simplify, retain_all=True)
+            # keep the access tags too (osmnx's default way tags omit motor_vehicle, motorcar, foot);
+            # the setting is restored afterwards
+            saved = list(ox.settings.useful_tags_way)
+            ox.settings.useful_tags_way = sorted(set(saved) | set(_WAY_TAGS) - {"area"})
+            try:
+                graph = ox.graph_from_xml(xml, bidirectional=False, simplify=simplify, retain_all=True)
+            finally:
+                ox.settings.useful_tags_way = saved
         else:
             graph = nx.MultiDiGraph(crs="EPSG:4326")
     return network_from_graph(graph, what=f"road file '{path}'")

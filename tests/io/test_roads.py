@@ -43,7 +43,7 @@ OSM_XML = """<?xml version="1.0" encoding="UTF-8"?>
   <way id="13"><nd ref="5"/><nd ref="6"/><tag k="highway" v="construction"/></way>
   <way id="14"><nd ref="1"/><nd ref="2"/><nd ref="6"/><nd ref="1"/><tag k="building" v="yes"/></way>
   <way id="15"><nd ref="2"/><nd ref="6"/>
-    <tag k="highway" v="footway"/><tag k="maxspeed" v="40;60"/></way>
+    <tag k="highway" v="footway"/><tag k="maxspeed" v="40;60"/><tag k="motor_vehicle" v="no"/></way>
 </osm>
 """
 
@@ -74,6 +74,7 @@ def _check_small_network(net):
     assert e.loc[(2, 6), "maxspeed_kph"] == 40.0
     assert math.isnan(e.loc[(3, 4), "maxspeed_kph"])
     assert e.loc[(1, 2), "name"] == "主路"
+    assert e.loc[(2, 6), "motor_vehicle"] == "no" and e.loc[(1, 2), "motor_vehicle"] is None
     # geometry runs from u to v: the one-way -1 road is reversed
     assert e.loc[(5, 4), "geometry"].coords[0] == pytest.approx((0.005, 0.0))
     assert e.loc[(3, 4), "geometry"].coords[:] == [(0.002, 0.0), (0.003, 0.0), (0.004, 0.0)]
