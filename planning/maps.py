@@ -130,7 +130,15 @@ def _nearest_tables(nearest: Any, problems: list[str]) -> dict[str | None, pd.Da
                         f"got {type(nearest).__name__}")
         return {}
     for key, table in tables.items():
-        _require_columns(table, _NEAREST_COLUMNS, f"nearest table{'' if key is None else f' {key!r}'}", problems)
+        what = f"nearest table{'' if key is None else f' {key!r}'}"
+        _require_columns(table, _NEAREST_COLUMNS, what, problems)
+        if isinstance(table, pd.DataFrame) and "origin_id" in table.columns:
+            ids = _str_ids(table["origin_id"])
+            repeated = sorted(set(ids[ids.duplicated()]))
+            if repeated:
+                problems.append(f"{what}: origin ids repeated ({', '.join(repeated[:10])}"
+                                f"{', …' if len(repeated) > 10 else ''}); give one row per origin "
+                                "(a nearest table, not an OD table)")
     return tables
 
 
@@ -290,7 +298,7 @@ def _travel_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, table: pd.Data
                   failing: dict[str, list[str]], show: bool) -> tuple[folium.GeoJson, int]:
     t = table.copy()
     t["origin_id"] = _str_ids(t["origin_id"])
-    t = t.drop_duplicates("origin_id").set_index("origin_id")
+    t = t.set_index("origin_id")
     features = []
     n_uncovered = 0
     for (idx, row), geom in zip(demand.iterrows(), geoms):

@@ -276,6 +276,9 @@ def test_tianditu_needs_a_key_and_bad_inputs_are_listed_at_once():
     assert "nearest table: missing column(s) travel_time_min" in text
     with pytest.raises(InputError, match="lang must be one of zh, en"):
         make_map(tiny.county(), lang="fr")
+    od = pd.concat([tiny.nearest(), tiny.nearest().assign(destination_id="F3")], ignore_index=True)
+    with pytest.raises(InputError, match=r"origin ids repeated \(V1, V2, V3, V4, V5\); give one row per origin"):
+        make_map(tiny.county(), nearest=od)
 
 
 def test_same_inputs_give_identical_files(tmp_path):
