@@ -214,12 +214,6 @@ def _planning_engine(county: County):
     return TravelEngine.from_county(county)
 
 
-@pytest.fixture(params=["networkx", "planning"])
-def engine_name(request) -> str:
-    """Both engines: the rules must give the same answers with either (any engine can be swapped in)."""
-    return request.param
-
-
 @pytest.fixture
 def county() -> County:
     return make_county()
@@ -240,3 +234,12 @@ def make():
 def engine_of():
     """``engine_of(name, county)``: the named engine on a county's roads."""
     return engine_for
+
+
+@pytest.fixture(scope="module", params=["networkx", "planning"])
+def hand_table(request):
+    """Compliance table of the hand-built county with either engine (evaluated once per module)."""
+    from planning.rules import evaluate
+
+    county = make_county()
+    return evaluate(county, engine=engine_for(request.param, county), lang="en")
