@@ -44,7 +44,7 @@ def _rel(path: Path, base: Path | None) -> str:
 
 
 def input_hashes(manifest: str | Path | None, *, base: Path | None = None,
-                 extra: list[str | Path] = ()) -> dict[str, str]:
+                 extra: list[str | Path] = (), include_manifest: bool = True) -> dict[str, str]:
     """sha256 of a county manifest and of every file it names (plus ``extra`` files).
 
     Parameters
@@ -55,6 +55,8 @@ def input_hashes(manifest: str | Path | None, *, base: Path | None = None,
         Paths are reported relative to this directory when they lie under it.
     extra : list of paths
         Further input files (the scenario file, candidate layers).
+    include_manifest : bool
+        Hash the manifest file itself (False for a manifest written from an inline county).
 
     Returns
     -------
@@ -67,7 +69,8 @@ def input_hashes(manifest: str | Path | None, *, base: Path | None = None,
         path = Path(manifest)
         if path.is_dir():
             path = path / "county.yaml"
-        files.append(path)
+        if include_manifest:
+            files.append(path)
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
         def collect(node: Any) -> None:

@@ -445,7 +445,7 @@ def _record(scenario: Scenario, manifest: str | None, *, edits_log: list[dict[st
     from planning import __version__
 
     base = Path(scenario.source).parent if scenario.source else Path.cwd()
-    extra = [scenario.source] if scenario.source else []
+    extra = sorted({file for file, _ in scenario.marks.lines.values() if Path(file).is_file()})  # with extends
     extra += [spec.candidates for spec in scenario.recipe_options().values()
               if spec.candidates and Path(spec.candidates).is_file()]
     recipes_stable, solver_timing = _split_solver(recipes)
@@ -462,7 +462,7 @@ def _record(scenario: Scenario, manifest: str | None, *, edits_log: list[dict[st
         "scenario": {"name": scenario.name, "description": scenario.description,
                      "file": Path(scenario.source).name if scenario.source else None,
                      "fingerprint": scenario.fingerprint()},
-        "inputs": input_hashes(manifest, base=base, extra=extra),
+        "inputs": input_hashes(manifest, base=base, extra=extra, include_manifest=isinstance(scenario.county, str)),
         "settings": scenario.settings().model_dump(mode="json"),
         "rules": {"check": scenario.rules.check, "params": scenario.rules.values(),
                   "override": sorted(scenario.rules.overrides()), "modified": modified},

@@ -86,6 +86,8 @@ def test_inline_county_with_relative_paths(tiny_county_dir, tmp_path):
     table = pd.read_csv(tmp_path / "out" / "compliance.csv", encoding="utf-8-sig")
     assert sorted(set(table["rule_id"])) == ["EM-01", "HC-04"]
     assert result.summary.set_index("rule_id")["county_status"].to_dict() == {"HC-04": "pass", "EM-01": "fail"}
+    inputs = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))["inputs"]
+    assert sorted(inputs) == ["inline.yaml", "tiny/county.gpkg", "tiny/facilities.csv", "tiny/roads.osm"]
     # a missing inline layer file is named with its line
     manifest["roads"]["path"] = "tiny/absent.osm"
     path.write_text(yaml.safe_dump({**scenario, "county": manifest}, allow_unicode=True, sort_keys=False),
