@@ -565,3 +565,26 @@ def test_central_hospital_scores(county, engine_of):
     county.facilities.loc[county.facilities.id == "TH1", "beds"] = 100.0
     s = central_hospital_scores(county, engine=engine_of("networkx", county))
     assert s["score"].tolist() == pytest.approx([2 / 3, 1 / 3])  # CTH1 keeps distance and catchment
+
+
+def test_partial_inputs_are_named(county, engine_of):
+    eng = engine_of("networkx", county)
+    county.communities = county.communities.drop(columns=["new_build"])
+    t = evaluate(county, engine=eng, rules=["LC-03"], lang="en")
+    comm = t[t.level == "community"].set_index("area_id")
+    assert comm["threshold"].tolist() == ["≥ 30"] * 3  # the stricter new-area standard when unknown
+    assert comm.at["C1", "detail_en"].startswith("new_build unknown: new-area standard used: 0 m2")
+    county.communities = county.communities.drop(columns=["households"])
+    t = evaluate(county, engine=eng, rules=["LC-03"], lang="en")
+    assert (t["status"].tolist(), t["detail_en"].tolist()) == (
+        ["no_data"], ["missing input: communities column households"])
+    c2 = county
+    c2.facilities = c2.facilities.drop(columns=["has_ambulance"])
+    c2.villages = c2.villages.drop(columns=["urban", "share_working_age"])
+    t = evaluate(c2, engine=eng, rules=["HC-06", "EM-01"], lang="en")
+    hc06 = t[(t.rule_id == "HC-06") & (t.level == "county")].iloc[0]
+    assert hc06["detail_en"].endswith("; villages have no urban column: all treated as rural; township hospitals "
+                                      "without has_ambulance not counted as emergency nodes")
+    assert len(t[(t.rule_id == "HC-06") & (t.level == "village")]) == 14  # U1 and U2 now count as rural
+    em01 = t[t.rule_id == "EM-01"].iloc[0]
+    assert em01["detail_en"] == "0 odd-job markets (required ≥ 1)"
