@@ -53,7 +53,7 @@ def _lc01(ctx: Context) -> list[dict[str, Any]]:
         zh = "；".join(f"{LIVING_CIRCLE_ZH[k]}{fmt(x)}分钟" if x == x else f"{LIVING_CIRCLE_ZH[k]}不可达" for k, x in t.items())
         en = "; ".join(f"{k} {fmt(x)} min" if x == x else f"{k} unreachable" for k, x in t.items())
         if miss:
-            zh = f"{fmt(walk)}分钟步行不可达：{'、'.join(LIVING_CIRCLE_ZH[m] for m in miss)}（{zh}）"
+            zh = f"步行{fmt(walk)}分钟内不可达：{'、'.join(LIVING_CIRCLE_ZH[m] for m in miss)}（{zh}）"
             en = f"not within {fmt(walk)} min walk: {', '.join(miss)} ({en})"
         rows.append(row(ctx, rule, "community", cid, cname, PASS if not miss else FAIL, value=score,
                         threshold="1", unit="score", failing_places=f"{cid}:{cname}", metric="walk_time", zh=zh, en=en))
