@@ -166,9 +166,12 @@ def read_vector(
         gdf = read_csv_points(path, lon_col=lon_col, lat_col=lat_col, crs=declared, what=what)
     else:
         try:
-            if layer is not None and layer not in [name for name, _ in pyogrio.list_layers(path)]:
-                layers = ", ".join(name for name, _ in pyogrio.list_layers(path))
-                raise InputError(what, [f"layer {layer!r} not found; the file has layers: {layers}"])
+            names = [str(name) for name, _ in pyogrio.list_layers(path)]
+            if layer is not None and layer not in names:
+                raise InputError(what, [f"layer {layer!r} not found; the file has layers: {', '.join(names)}"])
+            if layer is None and len(names) > 1:
+                raise InputError(what, [f"the file has several layers ({', '.join(names)}); name one "
+                                        "(layer: in the manifest, layer= in Python)"])
             gdf = pyogrio.read_dataframe(path, layer=layer)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
             raise InputError(what, [f"cannot read the file: {exc}"]) from exc

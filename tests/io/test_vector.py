@@ -78,6 +78,8 @@ def test_geopackage_geojson_shapefile(tmp_path):
     v.rename(columns={"township_id": "twp_id"}).to_crs(4546).to_file(tmp_path / "v.shp", encoding="utf-8")
     shp = read_layer(tmp_path / "v.shp", "villages", columns={"twp_id": "township_id"})
     assert shp.crs.to_epsg() == 4546 and shp["name"].tolist() == ["甲村", "乙村"]
+    with pytest.raises(InputError, match=r"the file has several layers \(villages, other\); name one"):
+        read_layer(tmp_path / "c.gpkg", "villages")
     with pytest.raises(InputError, match="layer 'nope' not found; the file has layers: villages, other"):
         read_layer(tmp_path / "c.gpkg", "villages", layer="nope")
     with pytest.raises(CRSError, match="declared crs EPSG:4546 but the file says EPSG:4326"):
