@@ -8,6 +8,10 @@ row per rule), each atomically, and prints a short table of the rules' county st
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["add_parser", "run", "summary_text"]
 
@@ -29,7 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(func=run)
 
 
-def summary_text(summary, *, lang: str = "zh") -> str:  # type: ignore[no-untyped-def]
+def summary_text(summary: pd.DataFrame, *, lang: str = "zh") -> str:
     """A short fixed-width table of the per-rule summary."""
     status_zh = {"pass": "达标", "fail": "未达标", "not_applicable": "不适用", "no_data": "无数据", "": ""}
     head = f"{'编号' if lang == 'zh' else 'rule':<7}{'县级' if lang == 'zh' else 'county':<16}" \
