@@ -64,21 +64,23 @@ def chromium() -> str:
     return exe
 
 
-def _run_chromium(exe: str, page: Path, tmp: Path, *, action: list[str]) -> tuple[str, list[dict]]:
-    """Open ``page`` headless; returns stdout and the URL requests of the net log."""
+def _run_chromium(exe: str, page: Path, tmp: Path, *, action: list[str]) -> tuple[str, list[dict], list[str]]:
+    """Open ``page`` headless; returns stdout, the URL requests of the net log and the page's JS errors."""
     netlog = tmp / "netlog.json"
     user_dir = tmp / "profile"
     user_dir.mkdir(exist_ok=True)
     cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
            "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={user_dir}",
            f"--log-net-log={netlog}", "--host-resolver-rules=MAP * ~NOTFOUND",  # never reach the network
+           "--enable-logging=stderr", "--v=0",  # console messages of the page on stderr
            "--virtual-time-budget=4000", "--window-size=1200,800", *action, page.as_uri()]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
     log = json.loads(netlog.read_text())
     names = {v: k for k, v in log["constants"]["logEventTypes"].items()}
     requests = [e["params"] for e in log["events"]
                 if names.get(e["type"]) == "URL_REQUEST_START_JOB" and "url" in e.get("params", {})]
-    return out.stdout, requests
+    errors = [line for line in out.stderr.splitlines() if ":CONSOLE" in line and "Uncaught" in line]
+    return out.stdout, requests, errors
 
 
 def _page_requests(requests: list[dict]) -> list[str]:
@@ -144,7 +146,8 @@ def test_offline_map_opens_in_chromium_without_network(chromium, tmp_path):
     assert "<link" not in page and not re.search(r"<script[^>]+src=", page)
     assert 'version="1.9.4"' in page
 
-    dom, requests = _run_chromium(chromium, path, tmp_path, action=["--dump-dom"])
+    dom, requests, errors = _run_chromium(chromium, path, tmp_path, action=["--dump-dom"])
+    assert errors == []  # no JavaScript error
     parsed = _Dom()
     parsed.feed(dom)
     assert "leaflet-container" in parsed.classes  # L.map initialised
@@ -166,11 +169,14 @@ def test_offline_map_opens_in_chromium_without_network(chromium, tmp_path):
 
 
 def test_request_detector_catches_a_page_that_loads_external_files(chromium, tmp_path):
-    # positive control: the same browser run flags a page with an external image and script
+    # positive control: the same browser run flags a page with an external image and script, and
+    # the JavaScript error of a page whose Leaflet did not load
     page = tmp_path / "external.html"
     page.write_text('<html><body><img src="https://tiles.example.invalid/1/2/3.png">'
-                    '<script src="http://cdn.example.invalid/x.js"></script></body></html>')
-    _, requests = _run_chromium(chromium, page, tmp_path, action=["--dump-dom"])
+                    '<script src="http://cdn.example.invalid/x.js"></script>'
+                    '<script>L.map("nowhere");</script></body></html>')
+    _, requests, errors = _run_chromium(chromium, page, tmp_path, action=["--dump-dom"])
+    assert len(errors) == 1 and "Uncaught ReferenceError: L is not defined" in errors[0]
     assert sorted(_page_requests(requests)) == ["http://cdn.example.invalid/x.js",
                                                 "https://tiles.example.invalid/1/2/3.png"]
     assert len(external_urls(page.read_text())) == 2
