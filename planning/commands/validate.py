@@ -17,6 +17,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                               description="Check a scenario file: keys, types, ranges, rule parameters, "
                                           "files. Every problem is listed with its file, line and key.")
     p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--load-county", action="store_true",
+                   help="also load the county and check the edits against it (ids, road ends, points)")
     p.set_defaults(func=run)
 
 
@@ -24,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     """Validate ``args.scenario``; a ScenarioError propagates (exit 2 in planning.cli)."""
     from planning.scenarios import validate_scenario_file
 
-    s = validate_scenario_file(args.scenario)
+    s = validate_scenario_file(args.scenario, load_county=args.load_county)
     rules = "all rules" if s.rules.check == "all" else f"{len(s.rules.check)} rules"
     recipes = ", ".join(s.recipe_options()) or "no recipes"
     edits = s.edits

@@ -515,6 +515,28 @@ def load_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario, *, requir
     return scenario
 
 
-def validate_scenario_file(path: str | Path) -> Scenario:
-    """Validate a scenario file (what ``planning validate`` runs); see :func:`load_scenario`."""
-    return load_scenario(Path(path))
+def validate_scenario_file(path: str | Path, *, load_county: bool = False) -> Scenario:
+    """Validate a scenario file (what ``planning validate`` runs); see :func:`load_scenario`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file.
+    load_county : bool
+        Also load the county and check the edits against it (facility and township ids, road
+        ends near the network, points inside the county); slower.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem, with file, line and key path.
+    InputError
+        The county's data do not load (with ``load_county``).
+    """
+    scenario = load_scenario(Path(path))
+    if load_county and isinstance(scenario.county, str):
+        from planning.io import load_county as _load
+        from planning.scenarios.edits import apply_edits
+
+        apply_edits(_load(scenario.county), scenario.edits, marks=scenario.marks)
+    return scenario

@@ -20,3 +20,13 @@ def test_validate_exit_codes(tmp_path, capsys):
     assert err.startswith(f"error: scenario file {bad}: 2 problem(s)")
     assert f"{bad}:3: travel.walk_speed_kph: Input should be greater than 0; got 0" in err
     assert f"{bad}:4: travel.terain: unknown key 'terain' in travel" in err
+
+
+def test_validate_load_county_checks_edits(tiny_county_dir, tmp_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"county: {tiny_county_dir}\nedits:\n  close_facilities: [F1, F404]\n", encoding="utf-8")
+    assert main(["validate", str(path)]) == 0  # ids are only known once the county is loaded
+    capsys.readouterr()
+    assert main(["validate", str(path), "--load-county"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:3: edits.close_facilities[1]: facility id 'F404' not found in the county's facilities" in err
