@@ -13,7 +13,8 @@ Example manifest (paths relative to the yaml file)::
       villages:    {path: county.gpkg, layer: villages}
       communities: {path: county.gpkg, layer: communities}
       facilities:  {path: facilities.csv, coords: gcj02}
-    roads: {path: roads.osm}     # or {path: roads.gpkg, layer: roads, class_column: 等级}
+    roads: {path: roads.osm}     # or {path: roads.gpkg, layer: roads, class_column: 等级};
+                                 # clip_buffer_m: 10000 takes the county (+10 km) out of a big extract
     population: {path: population.tif}
     dem: {path: dem.tif}         # or {path: [a.hgt.zip, b.hgt.zip]}
 
@@ -94,6 +95,7 @@ class RoadsSpec(_Strict):
     oneway_column: str | None = None
     name_column: str | None = None
     snap_tolerance_m: float = Field(1.0, ge=0)
+    clip_buffer_m: float | None = Field(None, ge=0)
 
 
 class RasterSpec(_Strict):
@@ -405,7 +407,11 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Sett
     rs = manifest.roads
     try:
         if rs.path.lower().endswith(_OSM_SUFFIXES):
-            net = read_roads_osm(base / rs.path)
+            bbox = None
+            if rs.clip_buffer_m is not None:
+                area = boundary.buffer(rs.clip_buffer_m).to_crs("EPSG:4326")
+                bbox = tuple(float(v) for v in area.total_bounds)
+            net = read_roads_osm(base / rs.path, bbox=bbox)
             conv = None
         else:
             net = read_roads_lines(base / rs.path, class_column=rs.class_column or "", oneway_column=rs.oneway_column,

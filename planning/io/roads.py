@@ -243,8 +243,12 @@ def _open_osm_path(path: Path) -> str:
     return str(path)
 
 
-def _extract_highways(path: Path, xml_out: Path) -> tuple[int, int]:
-    """Write highway ways and their nodes (with locations) of an OSM file to OSM XML."""
+def _extract_highways(path: Path, xml_out: Path, bbox: tuple[float, float, float, float] | None = None
+                      ) -> tuple[int, int]:
+    """Write highway ways and their nodes (with locations) of an OSM file to OSM XML.
+
+    With ``bbox`` (west, south, east, north in degrees) only ways with a node inside are kept.
+    """
     import osmium
 
     fp = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -266,6 +270,10 @@ def _extract_highways(path: Path, xml_out: Path) -> tuple[int, int]:
             elif runs[-1]:
                 runs.append([])  # node outside the extract: split the way there
         runs = [r for r in runs if len(r) >= 2]
+        if bbox is not None and not any(
+                bbox[0] <= node_loc[n][0] <= bbox[2] and bbox[1] <= node_loc[n][1] <= bbox[3]
+                for run in runs for n in run):
+            continue
         for i, run in enumerate(runs):
             way_id = way.id if i == 0 else synthetic
             if i > 0:
@@ -286,7 +294,12 @@ def _extract_highways(path: Path, xml_out: Path) -> tuple[int, int]:
     return len(used), len(ways)
 
 
-def read_roads_osm(path: str | os.PathLike[str], *, simplify: bool = True) -> RoadNetwork:
+def read_roads_osm(
+    path: str | os.PathLike[str],
+    *,
+    simplify: bool = True,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> RoadNetwork:
     """Read a road network from an OSM extract (``.osm``, ``.osm.bz2``, ``.osm.pbf``).
 
     The highway ways (minus :data:`EXCLUDED_HIGHWAYS` and ``area=yes``) and their nodes are
@@ -303,6 +316,10 @@ def read_roads_osm(path: str | os.PathLike[str], *, simplify: bool = True) -> Ro
     simplify : bool, keyword-only
         Simplify the graph topology (osmnx); edges then follow the roads between
         intersections and dead ends.
+    bbox : (west, south, east, north), optional, keyword-only
+        WGS84 degrees: keep only the ways with at least one node inside (whole ways are kept,
+        so roads leaving and re-entering the box stay connected). Use it to take a county out
+        of a province or country extract.
 
     Returns
     -------
@@ -327,7 +344,7 @@ def read_roads_osm(path: str | os.PathLike[str], *, simplify: bool = True) -> Ro
     with tempfile.TemporaryDirectory(prefix="planning-osm-") as tmp:
         xml = Path(tmp) / "highways.osm"
         try:
-            _, n_ways = _extract_highways(path, xml)
+            _, n_ways = _extract_highways(path, xml, bbox)
         except RuntimeError as exc:  # osmium reports unreadable files as RuntimeError
             raise InputError(f"road file '{path}'", [f"cannot read the OSM file: {exc}"]) from exc
         if n_ways:

@@ -231,3 +231,15 @@ roads: {{path: roads.osm}}
     assert c.area_km2() == pytest.approx(2977.0, abs=15.0)
     assert c.meta["inputs"]["boundary"]["conversion"] == "gcj02 -> wgs84"
     assert c.facilities["township_id"].tolist() == ["141124100"]
+
+
+def test_roads_clip_buffer(tmp_path, tiny):
+    folder = tiny.write(tmp_path / "c", manifest=tiny.MANIFEST.replace(
+        "roads: {path: roads.osm}", "roads: {path: roads.osm, clip_buffer_m: 1000}"))
+    osm = (folder / "roads.osm").read_text(encoding="utf-8")
+    far = ('<node id="90" lat="39.0" lon="112.0"/><node id="91" lat="39.0" lon="112.01"/>'
+           '<way id="90"><nd ref="90"/><nd ref="91"/><tag k="highway" v="primary"/></way>\n</osm>')
+    (folder / "roads.osm").write_text(osm.replace("</osm>", far), encoding="utf-8")
+    assert sorted(load_county(folder).roads.nodes.index) == [1, 2, 4, 5]  # the far road is left out
+    (folder / "county.yaml").write_text(tiny.MANIFEST, encoding="utf-8")
+    assert sorted(load_county(folder).roads.nodes.index) == [1, 2, 4, 5, 90, 91]

@@ -205,3 +205,14 @@ def test_merged_edge_attributes_are_deterministic(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(path)],
                          capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="12345"), check=True)
     assert out.stdout.strip() == _digest(net)
+
+
+def test_bbox_keeps_whole_ways_touching_it(tmp_path):
+    path = tmp_path / "roads.osm"
+    path.write_text(OSM_XML, encoding="utf-8")
+    # a box around node 5 only (lon 0.005): the tertiary way 4-5 is kept whole, nothing else
+    net = read_roads_osm(path, bbox=(0.0045, -0.0005, 0.0055, 0.0005))
+    assert _edge_table(net) == [(5, 4, "tertiary", True)]
+    assert sorted(net.nodes.index) == [4, 5]
+    with pytest.raises(InputError, match="no edges"):
+        read_roads_osm(path, bbox=(10.0, 10.0, 11.0, 11.0))
