@@ -7,8 +7,8 @@ travel time and the road distance of the same route. Sources enter the graph wit
 cost (a point snapped onto an edge reaches the edge's end nodes at a fraction of the edge time,
 plus its walked access leg), which plain ``scipy.sparse.csgraph.dijkstra`` cannot express.
 
-A binary heap with lazy deletion is used; ties are broken by heap order, which depends only on
-the inputs, so results are deterministic. Unreached nodes keep ``inf`` (primary and secondary)
+A 4-ary heap with decrease-key is used (each node enters the heap once per search); ties are
+broken by heap order, which depends only on the inputs, so results are deterministic. Unreached nodes keep ``inf`` (primary and secondary)
 and label ``-1``; callers turn these into NaN before anything leaves the engine.
 """
 
@@ -17,46 +17,56 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["multi_source", "one_to_many", "transpose_csr"]
+__all__ = ["multi_source", "one_to_many", "transpose_csr", "grid_snap", "grid_cells", "best_per_group", "locate_pairs"]
 
 
-@njit(cache=True, nogil=True)
-def _push(hk, hn, size, key, node):
-    i = size
+@njit(cache=True, nogil=True, inline="always")
+def _sift_up(hk, hn, pos, i, key, node):
+    """Place ``node`` with ``key`` at heap slot ``i`` or above (4-ary min-heap)."""
     while i > 0:
-        p = (i - 1) >> 1
+        p = (i - 1) >> 2
         if hk[p] <= key:
             break
         hk[i] = hk[p]
         hn[i] = hn[p]
+        pos[hn[i]] = i
         i = p
     hk[i] = key
     hn[i] = node
-    return size + 1
+    pos[node] = i
 
 
-@njit(cache=True, nogil=True)
-def _pop(hk, hn, size):
+@njit(cache=True, nogil=True, inline="always")
+def _pop(hk, hn, pos, size):
+    """Remove and return the minimum of the 4-ary heap: (key, node, new size)."""
     key = hk[0]
     node = hn[0]
+    pos[node] = -1
     size -= 1
     if size > 0:
         lk = hk[size]
         ln = hn[size]
         i = 0
         while True:
-            c = 2 * i + 1
+            c = 4 * i + 1
             if c >= size:
                 break
-            if c + 1 < size and hk[c + 1] < hk[c]:
-                c += 1
-            if hk[c] >= lk:
+            best = c
+            bk = hk[c]
+            end = min(c + 4, size)
+            for j in range(c + 1, end):
+                if hk[j] < bk:
+                    bk = hk[j]
+                    best = j
+            if bk >= lk:
                 break
-            hk[i] = hk[c]
-            hn[i] = hn[c]
-            i = c
+            hk[i] = bk
+            hn[i] = hn[best]
+            pos[hn[i]] = i
+            i = best
         hk[i] = lk
         hn[i] = ln
+        pos[ln] = i
     return key, node, size
 
 
@@ -86,10 +96,9 @@ def multi_source(indptr, indices, w1, w2, seed_node, seed_c1, seed_c2, seed_labe
     c1 = np.full(n, np.inf)
     c2 = np.full(n, np.inf)
     label = np.full(n, -1, np.int64)
-    done = np.zeros(n, np.bool_)
-    cap = indices.size + seed_node.size + 1
-    hk = np.empty(cap, np.float64)
-    hn = np.empty(cap, np.int64)
+    pos = np.full(n, -1, np.int64)
+    hk = np.empty(n, np.float64)
+    hn = np.empty(n, np.int64)
     size = 0
     for s in range(seed_node.size):
         v = seed_node[s]
@@ -98,30 +107,33 @@ def multi_source(indptr, indices, w1, w2, seed_node, seed_c1, seed_c2, seed_labe
             c1[v] = k
             c2[v] = seed_c2[s]
             label[v] = seed_label[s]
-            size = _push(hk, hn, size, k, v)
+            if pos[v] >= 0:
+                _sift_up(hk, hn, pos, pos[v], k, v)
+            else:
+                _sift_up(hk, hn, pos, size, k, v)
+                size += 1
     while size > 0:
-        k, u, size = _pop(hk, hn, size)
-        if done[u] or k > c1[u]:
-            continue
-        done[u] = True
+        k, u, size = _pop(hk, hn, pos, size)
         cu2 = c2[u]
         lu = label[u]
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            if done[v]:
-                continue
             nk = k + w1[e]
             if nk < c1[v] and nk <= limit:
                 c1[v] = nk
                 c2[v] = cu2 + w2[e]
                 label[v] = lu
-                size = _push(hk, hn, size, nk, v)
+                if pos[v] >= 0:
+                    _sift_up(hk, hn, pos, pos[v], nk, v)
+                else:
+                    _sift_up(hk, hn, pos, size, nk, v)
+                    size += 1
     return c1, c2, label
 
 
 @njit(cache=True, nogil=True)
 def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
-                tgt_ptr, tgt_dest, tgt_c1, tgt_c2, n_dest, limit):
+                tgt_ptr, tgt_dest, tgt_c1, tgt_c2, dst_ptr, dst_node, dst_c1, dst_c2, limit):
     """One Dijkstra per origin; returns only the (origin, destination) pairs within ``limit``.
 
     Parameters
@@ -131,32 +143,39 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
     src_ptr : int64 array, length n_origins + 1
         Seeds of origin ``o`` are ``src_node[src_ptr[o]:src_ptr[o + 1]]`` with initial costs
         ``src_c1``/``src_c2`` (an origin without seeds reaches nothing).
-    tgt_ptr : int64 array, length n_nodes + 1
-        Destination entries at node ``x`` are ``tgt_dest[tgt_ptr[x]:tgt_ptr[x + 1]]``; reaching
-        the destination from ``x`` adds ``tgt_c1``/``tgt_c2``.
-    n_dest : int
-        Number of destinations.
+    tgt_ptr, tgt_dest, tgt_c1, tgt_c2 : arrays
+        Destination entries by node (``tgt_ptr`` has length n_nodes + 1): reaching destination
+        ``tgt_dest[j]`` from the node adds ``tgt_c1[j]``/``tgt_c2[j]``.
+    dst_ptr, dst_node, dst_c1, dst_c2 : arrays
+        The same entries by destination (``dst_ptr`` has length n_destinations + 1).
     limit : float
         Largest primary cost kept (``inf`` for every reachable pair).
 
     Returns
     -------
-    origin, destination : int64 arrays
-        Reached pairs, sorted by origin then destination.
+    counts : int64 array
+        Number of pairs of each origin (pairs are stored origin by origin).
+    destination : int32 array
+        Destination of each pair, ascending within an origin.
     c1, c2 : float64 arrays
         Primary cost and secondary sum of each pair.
+    m : int
+        Number of pairs: only the first ``m`` entries of the three arrays are valid (the
+        buffers are returned without a final copy).
 
     Notes
     -----
     Scratch memory is O(nodes + destinations); the output grows with the reached pairs only.
-    A search stops once every node carrying a destination entry is settled, or when the heap
-    holds nothing within ``limit``.
+    A search stops once every node carrying a destination entry is settled, or when nothing
+    within ``limit`` is left. Destinations are then read either by scanning every destination
+    (when the search reached many nodes) or from the reached nodes' entries (then sorted).
     """
     n = indptr.size - 1
     n_orig = src_ptr.size - 1
+    n_dest = dst_ptr.size - 1
     c1 = np.full(n, np.inf)
     c2 = np.full(n, np.inf)
-    done = np.zeros(n, np.bool_)
+    pos = np.full(n, -1, np.int64)
     touched = np.empty(n, np.int64)
     best1 = np.full(n_dest, np.inf)
     best2 = np.full(n_dest, np.inf)
@@ -165,18 +184,18 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
     for x in range(n):
         if tgt_ptr[x + 1] > tgt_ptr[x]:
             n_targets += 1
-    cap_heap = indices.size + src_node.size + 1
-    hk = np.empty(cap_heap, np.float64)
-    hn = np.empty(cap_heap, np.int64)
+    n_entries = dst_node.size
+    hk = np.empty(n, np.float64)
+    hn = np.empty(n, np.int64)
     cap = 1024
-    out_o = np.empty(cap, np.int64)
-    out_d = np.empty(cap, np.int64)
+    counts = np.zeros(n_orig, np.int64)
+    out_d = np.empty(cap, np.int32)
     out_1 = np.empty(cap, np.float64)
     out_2 = np.empty(cap, np.float64)
     m = 0
     for o in range(n_orig):
+        m0 = m
         nt = 0
-        nd = 0
         size = 0
         for s in range(src_ptr[o], src_ptr[o + 1]):
             v = src_node[s]
@@ -187,31 +206,21 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
                     nt += 1
                 c1[v] = k
                 c2[v] = src_c2[s]
-                size = _push(hk, hn, size, k, v)
+                if pos[v] >= 0:
+                    _sift_up(hk, hn, pos, pos[v], k, v)
+                else:
+                    _sift_up(hk, hn, pos, size, k, v)
+                    size += 1
         settled_targets = 0
         while size > 0:
-            k, u, size = _pop(hk, hn, size)
-            if done[u] or k > c1[u]:
-                continue
-            done[u] = True
-            cu2 = c2[u]
+            k, u, size = _pop(hk, hn, pos, size)
             if tgt_ptr[u + 1] > tgt_ptr[u]:
-                for j in range(tgt_ptr[u], tgt_ptr[u + 1]):
-                    d = tgt_dest[j]
-                    val = k + tgt_c1[j]
-                    if val < best1[d]:
-                        if best1[d] == np.inf:
-                            dtouched[nd] = d
-                            nd += 1
-                        best1[d] = val
-                        best2[d] = cu2 + tgt_c2[j]
                 settled_targets += 1
                 if settled_targets == n_targets:
                     break
+            cu2 = c2[u]
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
-                if done[v]:
-                    continue
                 nk = k + w1[e]
                 if nk < c1[v] and nk <= limit:
                     if c1[v] == np.inf:
@@ -219,37 +228,74 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
                         nt += 1
                     c1[v] = nk
                     c2[v] = cu2 + w2[e]
-                    size = _push(hk, hn, size, nk, v)
-        for i in range(nt):
-            v = touched[i]
-            c1[v] = np.inf
-            c2[v] = np.inf
-            done[v] = False
-        if nd > 0:
-            ds = np.sort(dtouched[:nd])
+                    if pos[v] >= 0:
+                        _sift_up(hk, hn, pos, pos[v], nk, v)
+                    else:
+                        _sift_up(hk, hn, pos, size, nk, v)
+                        size += 1
+        for i in range(size):
+            pos[hn[i]] = -1
+        # every target node that is reachable within the limit is now settled (final cost)
+        if m + n_dest > cap and 4 * nt >= n_entries:
+            cap = max(cap + cap // 2, m + n_dest)
+            out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
+        if 4 * nt >= n_entries:
+            for d in range(n_dest):
+                b1 = np.inf
+                b2 = np.inf
+                for j in range(dst_ptr[d], dst_ptr[d + 1]):
+                    val = c1[dst_node[j]] + dst_c1[j]
+                    if val < b1:
+                        b1 = val
+                        b2 = c2[dst_node[j]] + dst_c2[j]
+                if b1 <= limit and b1 < np.inf:
+                    out_d[m] = d
+                    out_1[m] = b1
+                    out_2[m] = b2
+                    m += 1
+        else:
+            nd = 0
+            for i in range(nt):
+                x = touched[i]
+                for j in range(tgt_ptr[x], tgt_ptr[x + 1]):
+                    d = tgt_dest[j]
+                    val = c1[x] + tgt_c1[j]
+                    if val < best1[d]:
+                        if best1[d] == np.inf:
+                            dtouched[nd] = d
+                            nd += 1
+                        best1[d] = val
+                        best2[d] = c2[x] + tgt_c2[j]
             if m + nd > cap:
-                new_cap = max(2 * cap, m + nd)
-                t_o = np.empty(new_cap, np.int64)
-                t_d = np.empty(new_cap, np.int64)
-                t_1 = np.empty(new_cap, np.float64)
-                t_2 = np.empty(new_cap, np.float64)
-                t_o[:m] = out_o[:m]
-                t_d[:m] = out_d[:m]
-                t_1[:m] = out_1[:m]
-                t_2[:m] = out_2[:m]
-                out_o, out_d, out_1, out_2 = t_o, t_d, t_1, t_2
-                cap = new_cap
+                cap = max(cap + cap // 2, m + nd)
+                out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
+            ds = np.sort(dtouched[:nd])
             for i in range(nd):
                 d = ds[i]
                 if best1[d] <= limit:
-                    out_o[m] = o
                     out_d[m] = d
                     out_1[m] = best1[d]
                     out_2[m] = best2[d]
                     m += 1
                 best1[d] = np.inf
                 best2[d] = np.inf
-    return out_o[:m].copy(), out_d[:m].copy(), out_1[:m].copy(), out_2[:m].copy()
+        for i in range(nt):
+            v = touched[i]
+            c1[v] = np.inf
+            c2[v] = np.inf
+        counts[o] = m - m0
+    return counts, out_d, out_1, out_2, m
+
+
+@njit(cache=True, nogil=True)
+def _grow(out_d, out_1, out_2, m, cap):
+    t_d = np.empty(cap, np.int32)
+    t_1 = np.empty(cap, np.float64)
+    t_2 = np.empty(cap, np.float64)
+    t_d[:m] = out_d[:m]
+    t_1[:m] = out_1[:m]
+    t_2[:m] = out_2[:m]
+    return t_d, t_1, t_2
 
 
 def transpose_csr(indptr: np.ndarray, indices: np.ndarray, *weights: np.ndarray,
@@ -264,3 +310,178 @@ def transpose_csr(indptr: np.ndarray, indices: np.ndarray, *weights: np.ndarray,
     new_indptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(indices, minlength=n), out=new_indptr[1:])
     return (new_indptr, tails[order].astype(np.int64), *(w[order] for w in weights))
+
+
+@njit(cache=True, nogil=True)
+def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, seg_len, x0, y0, cell, ncx, ncy,
+              cell_ptr, cell_items, max_dist):
+    """Nearest straight piece of any segment for each point, by ring search on a uniform grid.
+
+    Parameters
+    ----------
+    px, py : float64 arrays
+        Point coordinates.
+    ax, ay, bx, by : float64 arrays
+        Start and end of each straight piece (consecutive vertices of a segment).
+    piece_seg, piece_off : arrays
+        Segment of each piece and the piece's start distance along its segment.
+    seg_len : float64 array
+        Length of each segment (sum of its pieces).
+    x0, y0, cell : float
+        Grid origin and cell size; ``ncx``, ``ncy`` cells per axis.
+    cell_ptr, cell_items : int64 arrays
+        Pieces whose bounding box overlaps each cell (CSR, cell = row * ncx + column).
+    max_dist : float
+        Search radius; points with no piece within it get segment -1.
+
+    Returns
+    -------
+    segment : int64 array
+        Nearest segment (-1 beyond ``max_dist``); ties go to the lowest segment index.
+    fraction : float64 array
+        Position of the projection along the segment (0 at its start, 1 at its end).
+    distance : float64 array
+        Distance from the point to the segment.
+
+    Notes
+    -----
+    After ring ``k`` of cells around the point's cell, every unvisited piece is at least
+    ``k · cell`` away, so the search stops as soon as the best distance is within that bound:
+    the result is the exact nearest segment, not an approximation.
+    """
+    n = px.size
+    seg = np.full(n, -1, np.int64)
+    frac = np.full(n, np.nan)
+    dist = np.full(n, np.nan)
+    max_ring = int(np.ceil(max_dist / cell)) + 1
+    for i in range(n):
+        x = px[i]
+        y = py[i]
+        cx = int(np.floor((x - x0) / cell))
+        cy = int(np.floor((y - y0) / cell))
+        best = np.inf
+        bseg = -1
+        bpiece = -1
+        bt = 0.0
+        for k in range(max_ring + 1):
+            for gy in range(cy - k, cy + k + 1):
+                if gy < 0 or gy >= ncy:
+                    continue
+                edge_row = gy == cy - k or gy == cy + k
+                step = 1 if edge_row else 2 * k
+                gx = cx - k
+                while gx <= cx + k:
+                    if 0 <= gx < ncx:
+                        c = gy * ncx + gx
+                        for q in range(cell_ptr[c], cell_ptr[c + 1]):
+                            p = cell_items[q]
+                            dx = bx[p] - ax[p]
+                            dy = by[p] - ay[p]
+                            ll = dx * dx + dy * dy
+                            t = 0.0
+                            if ll > 0:
+                                t = ((x - ax[p]) * dx + (y - ay[p]) * dy) / ll
+                                if t < 0.0:
+                                    t = 0.0
+                                elif t > 1.0:
+                                    t = 1.0
+                            qx = ax[p] + t * dx - x
+                            qy = ay[p] + t * dy - y
+                            d = np.sqrt(qx * qx + qy * qy)
+                            s = piece_seg[p]
+                            if d < best or (d == best and s < bseg):
+                                best = d
+                                bseg = s
+                                bpiece = p
+                                bt = t
+                    if step == 0:
+                        break
+                    gx += step
+            if best <= k * cell:
+                break
+        if bseg >= 0 and best <= max_dist:
+            seg[i] = bseg
+            dist[i] = best
+            L = seg_len[bseg]
+            if L > 0:
+                dx = bx[bpiece] - ax[bpiece]
+                dy = by[bpiece] - ay[bpiece]
+                f = (piece_off[bpiece] + bt * np.sqrt(dx * dx + dy * dy)) / L
+                frac[i] = min(1.0, max(0.0, f))
+            else:
+                frac[i] = 0.0
+    return seg, frac, dist
+
+
+@njit(cache=True, nogil=True)
+def grid_cells(ax, ay, bx, by, x0, y0, cell, ncx, ncy):
+    """Cells overlapped by each piece's bounding box, as CSR (``cell_ptr``, ``cell_items``)."""
+    m = ax.size
+    counts = np.zeros(ncx * ncy + 1, np.int64)
+    for p in range(m):
+        c0 = max(0, int(np.floor((min(ax[p], bx[p]) - x0) / cell)))
+        c1 = min(ncx - 1, int(np.floor((max(ax[p], bx[p]) - x0) / cell)))
+        r0 = max(0, int(np.floor((min(ay[p], by[p]) - y0) / cell)))
+        r1 = min(ncy - 1, int(np.floor((max(ay[p], by[p]) - y0) / cell)))
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                counts[r * ncx + c + 1] += 1
+    ptr = np.cumsum(counts)
+    items = np.empty(ptr[-1], np.int64)
+    fill = ptr[:-1].copy()
+    for p in range(m):
+        c0 = max(0, int(np.floor((min(ax[p], bx[p]) - x0) / cell)))
+        c1 = min(ncx - 1, int(np.floor((max(ax[p], bx[p]) - x0) / cell)))
+        r0 = max(0, int(np.floor((min(ay[p], by[p]) - y0) / cell)))
+        r1 = min(ncy - 1, int(np.floor((max(ay[p], by[p]) - y0) / cell)))
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                items[fill[r * ncx + c]] = p
+                fill[r * ncx + c] += 1
+    return ptr, items
+
+
+@njit(cache=True, nogil=True)
+def best_per_group(group, label, c1, c2, n_groups, limit):
+    """Cheapest candidate per group: ``(label, c1, c2)`` arrays of length ``n_groups``.
+
+    Candidates with a negative label or ``c1`` above ``limit`` are ignored; ties keep the
+    first candidate. Groups without a candidate get label -1 and NaN costs.
+    """
+    best_l = np.full(n_groups, -1, np.int64)
+    best_1 = np.full(n_groups, np.inf)
+    best_2 = np.full(n_groups, np.nan)
+    for i in range(group.size):
+        g = group[i]
+        v = c1[i]
+        if label[i] >= 0 and v <= limit and v < best_1[g]:
+            best_1[g] = v
+            best_2[g] = c2[i]
+            best_l[g] = label[i]
+    for g in range(n_groups):
+        if best_l[g] < 0:
+            best_1[g] = np.nan
+    return best_l, best_1, best_2
+
+
+@njit(cache=True, nogil=True)
+def locate_pairs(offsets, dest, qo, qd):
+    """Position of pairs ``(qo, qd)`` in an origin-blocked, destination-sorted pair list.
+
+    Returns ``(position, found)``: where the pair is, or where it would be inserted.
+    """
+    pos = np.empty(qo.size, np.int64)
+    found = np.zeros(qo.size, np.bool_)
+    for i in range(qo.size):
+        lo = offsets[qo[i]]
+        hi = offsets[qo[i] + 1]
+        d = qd[i]
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if dest[mid] < d:
+                lo = mid + 1
+            else:
+                hi = mid
+        pos[i] = lo
+        found[i] = lo < offsets[qo[i] + 1] and dest[lo] == d
+    return pos, found

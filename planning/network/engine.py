@@ -300,18 +300,7 @@ class TravelEngine:
         cand_1.append(so_1)
         cand_2.append(so_2)
         co, cd, k1, k2 = (np.concatenate(a) for a in (cand_o, cand_d, cand_1, cand_2))
-        ok = (cd >= 0) & (k1 <= limit)
-        co, cd, k1, k2 = co[ok], cd[ok], k1[ok], k2[ok]
-        order = np.lexsort((k1, co))
-        co, cd, k1, k2 = co[order], cd[order], k1[order], k2[order]
-        first = np.ones(co.size, bool)
-        first[1:] = co[1:] != co[:-1]
-        best_d = np.full(n_o, -1, np.int64)
-        best_1 = np.full(n_o, np.nan)
-        best_2 = np.full(n_o, np.nan)
-        best_d[co[first]] = cd[first]
-        best_1[co[first]] = k1[first]
-        best_2[co[first]] = k2[first]
+        best_d, best_1, best_2 = _kernels.best_per_group(co, cd, k1, k2, n_o, limit)
         reached = best_d >= 0
         reason = so.reason.copy()
         unreached = so.ok & ~reached
@@ -381,24 +370,28 @@ class TravelEngine:
         t_order = np.argsort(dn, kind="stable")
         tgt_ptr = np.zeros(g.n_nodes + 1, np.int64)
         np.cumsum(np.bincount(dn, minlength=g.n_nodes), out=tgt_ptr[1:])
-        ro, rd, r1, r2 = _kernels.one_to_many(
+        d_order = np.argsort(dp, kind="stable")
+        dst_ptr = np.zeros(n_d + 1, np.int64)
+        np.cumsum(np.bincount(dp, minlength=n_d), out=dst_ptr[1:])
+        counts, rd, r1, r2, m = _kernels.one_to_many(
             g.indptr, g.indices, w1, w2, src_ptr, on[order], o1[order], o2[order],
-            tgt_ptr, dp[t_order], d1[t_order], d2[t_order], n_d, limit)
+            tgt_ptr, dp[t_order], d1[t_order], d2[t_order], dst_ptr, dn[d_order], d1[d_order], d2[d_order], limit)
+        rd, r1, r2 = rd[:m], r1[:m], r2[:m]
         so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)
         if so_o.size:
-            ro, rd, r1, r2 = _merge_direct(n_d, (ro, rd, r1, r2), (so_o, so_d, so_1, so_2), limit)
+            counts, rd, r1, r2 = _merge_direct(counts, (rd, r1, r2), (so_o, so_d, so_1, so_2), limit)
         if cutoff is None:
             full1 = np.full(n_o * n_d, np.nan)
             full2 = np.full(n_o * n_d, np.nan)
-            key = ro * n_d + rd
+            key = np.repeat(np.arange(n_o, dtype=np.int64) * n_d, counts) + rd
             full1[key] = r1
             full2[key] = r2
-            ro = np.repeat(np.arange(n_o, dtype=np.int64), n_d)
+            counts = np.full(n_o, n_d, np.int64)
             rd = np.tile(np.arange(n_d, dtype=np.int64), n_o)
             r1, r2 = full1, full2
         time, dist = (r1, r2) if metric == "time" else (r2, r1)
-        return pd.DataFrame({"origin_id": so.ids[ro], "destination_id": sd.ids[rd], "travel_time_min": time,
-                             "distance_m": dist}, columns=list(OD_COLUMNS))
+        return pd.DataFrame({"origin_id": np.repeat(so.ids, counts), "destination_id": sd.ids[rd], "travel_time_min": time,
+                             "distance_m": dist}, columns=list(OD_COLUMNS), copy=False)
 
     # ------------------------------------------------------------------ service areas
     def service_areas(self, facilities: Points, *, mode: str = "walk", breaks: tuple[float, ...] = (5, 10, 15),
@@ -508,29 +501,30 @@ def _part(base: np.ndarray, fraction: np.ndarray, weight: np.ndarray) -> np.ndar
         return np.where(fraction == 0, base, base + fraction * weight)
 
 
-def _merge_direct(n_d: int, found: tuple[np.ndarray, ...], direct: tuple[np.ndarray, ...], limit: float
+def _merge_direct(counts: np.ndarray, found: tuple[np.ndarray, ...], direct: tuple[np.ndarray, ...], limit: float
                   ) -> tuple[np.ndarray, ...]:
-    """Combine network pairs with direct same-segment trips (keep the cheaper; stay sorted)."""
-    ro, rd, r1, r2 = found
+    """Combine network pairs with direct same-segment trips (keep the cheaper; stay sorted).
+
+    ``found`` holds (destination, c1, c2) stored origin by origin (``counts`` per origin),
+    destinations ascending within an origin. Returns the updated ``(counts, d, c1, c2)``.
+    """
+    rd, r1, r2 = found
     do, dd, d1, d2 = direct
     keep = d1 <= limit
-    do, dd, d1, d2 = do[keep], dd[keep], d1[keep], d2[keep]
-    key = ro * n_d + rd
-    dkey = do * n_d + dd
-    pos = np.searchsorted(key, dkey)
-    hit = (pos < key.size) & (key[np.minimum(pos, max(key.size - 1, 0))] == dkey) if key.size else np.zeros(dkey.size, bool)
-    r1 = r1.copy()
-    r2 = r2.copy()
+    order = np.lexsort((dd[keep], do[keep]))
+    do, dd, d1, d2 = do[keep][order], dd[keep][order], d1[keep][order], d2[keep][order]
+    offsets = np.zeros(counts.size + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    pos, hit = _kernels.locate_pairs(offsets, rd, do, dd.astype(rd.dtype))
     hp = pos[hit]
     better = d1[hit] < r1[hp]
     r1[hp[better]] = d1[hit][better]
     r2[hp[better]] = d2[hit][better]
     new = ~hit
-    if not new.any():
-        return ro, rd, r1, r2
-    o = np.concatenate([ro, do[new]])
-    d = np.concatenate([rd, dd[new]])
-    a = np.concatenate([r1, d1[new]])
-    b = np.concatenate([r2, d2[new]])
-    order = np.lexsort((d, o))
-    return o[order], d[order], a[order], b[order]
+    if new.any():
+        at = pos[new]
+        rd = np.insert(rd, at, dd[new].astype(rd.dtype))
+        r1 = np.insert(r1, at, d1[new])
+        r2 = np.insert(r2, at, d2[new])
+        counts = counts + np.bincount(do[new], minlength=counts.size)
+    return counts, rd, r1, r2

@@ -1,6 +1,8 @@
 """Snapping points (villages, facilities, population cells) onto the road network.
 
-Each point is projected onto its nearest road SEGMENT (not node; shapely ``STRtree``): it enters
+Each point is projected onto its nearest road SEGMENT (not node; an exact ring search over a
+uniform grid of the segments' straight pieces, in numba; shapely's ``STRtree`` gives the
+distance of points beyond the maximum): it enters
 the graph between the segment's ends ``u`` and ``v`` at the fraction ``f`` of the segment where
 the projection falls, so reaching ``v`` costs ``(1 − f)`` of the segment's time and reaching ``u``
 costs ``f`` of its reverse time (where the mode may use that direction). The straight line from
@@ -22,6 +24,7 @@ import shapely
 from pyproj import CRS
 
 from planning._errors import CRSError, InputError
+from planning.network._kernels import grid_snap
 from planning.network.graph import MODES, RoadGraph
 
 __all__ = ["SnappedPoints", "snap_points", "check_points"]
@@ -198,20 +201,16 @@ def snap_points(graph: RoadGraph, points: gpd.GeoDataFrame, *, mode: str = "walk
         kind = "drivable" if mode == "drive" else "walkable"
         reason[:] = f"no {kind} road in the network"
     elif n:
-        pts = shapely.points(x, y)
-        (inp, hit), d = seg.tree.query_nearest(pts, max_distance=max_m, return_distance=True, all_matches=False)
-        segment[inp] = hit
-        dist[inp] = d
+        gr = seg.grid
+        segment, fraction, dist = grid_snap(
+            x, y, gr["ax"], gr["ay"], gr["bx"], gr["by"], gr["piece_seg"], gr["piece_off"], gr["seg_len"],
+            gr["x0"], gr["y0"], gr["cell"], gr["ncx"], gr["ncy"], gr["cell_ptr"], gr["cell_items"], max_m)
         far = np.flatnonzero(segment < 0)
         if far.size:
-            (inp2, _), d2 = seg.tree.query_nearest(pts[far], return_distance=True, all_matches=False)
+            pts = shapely.points(x[far], y[far])
+            (inp2, _), d2 = seg.tree.query_nearest(pts, return_distance=True, all_matches=False)
             dist[far[inp2]] = d2
             reason[far] = [f"snap distance {v:,.0f} m > max {max_m:,.0f} m" for v in dist[far]]
-        ok = segment >= 0
-        lines = seg.geometry[segment[ok]]
-        fraction[ok] = shapely.line_locate_point(lines, pts[ok], normalized=True)
-        zero_len = shapely.length(lines) == 0
-        fraction[np.flatnonzero(ok)[zero_len]] = 0.0
     access = dist * 0.06 / speed
     return SnappedPoints(ids=ids, mode=mode, segment=segment, fraction=fraction, snap_distance_m=dist,
                          access_time_min=access, reason=reason, x=x, y=y, graph=graph)

@@ -41,6 +41,12 @@ def test_access_leg_and_partial_edge(netlib, line_engine):
     drive = line_engine.od(o, d, mode="drive").iloc[0]
     assert drive.travel_time_min == pytest.approx((30 + 40) * WALK + 550 * RES)
     assert drive.distance_m == pytest.approx(620.0)
+    # under a cutoff only the direct trip along the shared segment qualifies (network ones are longer)
+    o2 = _pts(netlib, [(250.0, 30.0), (900.0, 0.0), (100.0, 0.0)], "o")
+    d2 = _pts(netlib, [(800.0, -40.0), (50.0, 0.0)], "d")
+    cut = line_engine.od(o2, d2, mode="walk", cutoff=9.0)
+    assert list(zip(cut.origin_id, cut.destination_id)) == [("o0", "d0"), ("o0", "d1"), ("o1", "d0"), ("o2", "d1")]
+    assert cut["travel_time_min"].to_numpy() == pytest.approx([620 * WALK, 230 * WALK, 140 * WALK, 50 * WALK])
     # the destination off the end of the road: snapped at the node, egress walked
     d2 = _pts(netlib, [(1000.0, 300.0)], "e")
     r = line_engine.nearest(o, d2, mode="drive").iloc[0]
@@ -179,3 +185,27 @@ def test_graph_errors(netlib):
     geo.nodes = geo.nodes.set_crs(4326, allow_override=True)
     with pytest.raises(CRSError, match="not projected"):
         RoadGraph.from_network(geo)
+
+
+def test_grid_snapping_equals_shapely(netlib, random_nets):
+    """The grid snapper finds the same nearest distance and point as shapely's STRtree."""
+    import shapely
+
+    net, _ = random_nets[0]
+    engine = TravelEngine(RoadGraph.from_network(net), settings=TravelSettings(max_snap_m=300))
+    rng = np.random.default_rng(21)
+    xs, ys = rng.uniform(-600, 2200, 400), rng.uniform(-600, 2200, 400)
+    pts = _pts(netlib, list(zip(xs, ys)), "p")
+    for mode in ("walk", "drive"):
+        sp = engine.snap(pts, mode=mode)
+        seg = engine.graph.segments(mode)
+        geoms = shapely.points(xs, ys)
+        (_, hit), d = seg.tree.query_nearest(geoms, return_distance=True, all_matches=False)
+        assert sp.snap_distance_m == pytest.approx(d, abs=1e-9)
+        ok = sp.ok
+        assert ok.sum() > 100 and (~ok).sum() > 10 and (d[~ok] > 300).all() and (d[ok] <= 300).all()
+        ours = shapely.line_interpolate_point(seg.geometry[sp.segment[ok]], sp.fraction[ok], normalized=True)
+        ref = shapely.line_interpolate_point(
+            seg.geometry[hit[ok]], shapely.line_locate_point(seg.geometry[hit[ok]], geoms[ok], normalized=True),
+            normalized=True)
+        assert shapely.distance(ours, ref) == pytest.approx(np.zeros(ok.sum()), abs=1e-6)
