@@ -401,6 +401,9 @@ def _township_blocks(county: County, current: pd.DataFrame, coverage: pd.DataFra
             status.append([""] + sts)
         blocks.append(Paragraph(label("township_rules_intro", lang)))
         blocks.append(Table("township_rules", [label("col_township", lang)] + rules, rows, status=status))
+    village_table = _township_village_counts(county, current, order, lang)
+    if village_table is not None:
+        blocks += [Paragraph(label("township_villages_intro", lang)), village_table]
     if coverage is not None and len(coverage):
         covered, shares = _coverage_columns(coverage)
         cols = [label("col_township", lang), label("col_population", lang)]
@@ -435,6 +438,40 @@ def _township_blocks(county: County, current: pd.DataFrame, coverage: pd.DataFra
                                                     f"({_threshold_text(widest[len('share_'):], lang)})"),
                                  label("chart_coverage_share", lang)))
     return blocks
+
+
+def _township_village_counts(county: County, frame: pd.DataFrame, order: list[str], lang: str) -> Table | None:
+    """Per township and village-level rule: failing villages / villages checked, and the people in them."""
+    rows_df = frame[frame["level"].astype(str).isin(("village", "community"))]
+    if rows_df.empty:
+        return None
+    township_of = dict(zip(county.villages["id"].astype(str), county.villages["township_id"].astype(str)))
+    if county.communities is not None and "township_id" in county.communities.columns:
+        township_of.update(zip(county.communities["id"].astype(str), county.communities["township_id"].astype(str)))
+    tids = rows_df["area_id"].astype(str).map(township_of)
+    rules = _rule_order(rows_df["rule_id"].astype(str).tolist(), order)
+    fails = rows_df["status"].astype(str) == "fail"
+    pop = pd.to_numeric(rows_df["failing_population"], errors="coerce").fillna(0)
+    rows, status = [], []
+    for _, t in county.townships.iterrows():
+        tid = str(t["id"])
+        in_t = (tids == tid).to_numpy()
+        cells, marks = [str(t["name"])], [""]
+        for rule in rules:
+            sel = in_t & (rows_df["rule_id"].astype(str) == rule).to_numpy()
+            n, n_fail = int(sel.sum()), int((sel & fails.to_numpy()).sum())
+            cells.append(f"{n_fail}/{n}" if n else "—")
+            marks.append(("fail" if n_fail else "pass") if n else "")
+        failing_here = in_t & fails.to_numpy()
+        # each failing village once: its largest failing population over the rules
+        per_area = pop[failing_here].groupby(rows_df["area_id"].astype(str)[failing_here]).max()
+        cells.append(fmt_int(per_area.sum()))
+        marks.append("")
+        rows.append(cells)
+        status.append(marks)
+    return Table("township_villages",
+                 [label("col_township", lang)] + rules + [label("col_failing_village_population", lang)],
+                 rows, status=status)
 
 
 def _failing_villages(frame: pd.DataFrame, county: County, order: list[str], lang: str, key: str) -> Table | None:

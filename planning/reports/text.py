@@ -189,6 +189,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "col_modified": "参数已调整",
         "col_item": "指标",
         "township_rules_intro": "下表列出各乡镇级规则的核查结论（✓ 达标，✗ 未达标，— 不适用，? 缺数据）。",
+        "township_villages_intro": "各乡镇行政村（社区）级规则未达标情况（未达标数/核查数），以及至少一项规则未达标的村（社区）常住人口：",
+        "col_failing_village_population": "未达标村人口",
         "coverage_intro": "各乡镇人口覆盖情况：",
         "uncovered_intro": "以下行政村未达到相应规则要求：",
         "uncovered_after_intro": "实施规划建议后仍未达标的行政村：",
@@ -325,6 +327,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "col_modified": "Parameters changed",
         "col_item": "Item",
         "township_rules_intro": "Township-level rules by township (✓ pass, ✗ fail, — not applicable, ? no data).",
+        "township_villages_intro": "Village-level rules by township (failing / checked), and the residents of "
+                                   "villages failing at least one rule:",
+        "col_failing_village_population": "Residents of failing villages",
         "coverage_intro": "Population covered by township:",
         "uncovered_intro": "These villages fail the rules below:",
         "uncovered_after_intro": "Villages still failing after the actions:",

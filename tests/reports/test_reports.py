@@ -115,6 +115,8 @@ def test_html_lists_failing_rules_with_clauses(report_zh, tmp_path):
 def test_township_village_action_and_before_after_tables(report_zh, tmp_path):
     page = _html(report_zh, tmp_path / "report.html")
     assert page.tables["table-township_rules"] == [["乡镇", "HC-04"], ["城关镇", "✓"], ["石门乡", "✗"]]
+    assert page.tables["table-township_villages"] == [["乡镇", "HC-01", "未达标村人口"], ["城关镇", "0/3", "0"],
+                                                      ["石门乡", "2/2", "515"]]
     assert page.tables["table-coverage"] == [
         ["乡镇", "常住人口", "10 分钟覆盖人口", "15 分钟覆盖人口", "覆盖率（10 分钟）", "覆盖率（15 分钟）"],
         ["城关镇", "2,150", "2,150", "2,150", "100.0%", "100.0%"],
@@ -226,3 +228,17 @@ def test_failed_write_leaves_no_file(report_zh, tmp_path):
         report_zh.write_html(blocker)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.docx"] and not any(blocker.iterdir())
     assert report_zh.write_html(tmp_path / "new" / "report.html").is_file()  # a new directory is created
+
+
+def test_township_village_counts_count_each_failing_village_once():
+    import pandas as pd
+
+    from planning.reports.content import _township_village_counts
+
+    extra = pd.DataFrame([["LC-05", "village", "V5", "石窑村", "fail", 0, 1, "facilities", 95, "V5:石窑村",
+                           "drive_time", "001 七(一)", "", False]], columns=tiny.COMPLIANCE_COLUMNS)
+    table = _township_village_counts(tiny.county(), pd.concat([tiny.compliance(), extra], ignore_index=True),
+                                     ["HC-01", "LC-05"], "en")
+    assert table.columns == ["Township", "HC-01", "LC-05", "Residents of failing villages"]
+    assert table.rows == [["城关镇", "0/3", "—", "0"], ["石门乡", "2/2", "1/1", "515"]]  # V5's 95 counted once
+    assert table.status == [["", "pass", "", ""], ["", "fail", "fail", ""]]
