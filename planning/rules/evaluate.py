@@ -149,7 +149,8 @@ def summarize(compliance: pd.DataFrame) -> pd.DataFrame:
 def check_county(county: Any, *, out_dir: str | os.PathLike[str] | None = None,
                  params: Mapping[str, Mapping[str, float]] | None = None,
                  override: Mapping[str, bool] | None = None, engine: Any = None, settings: Any = None,
-                 assignment: Any = None, lang: str = "zh") -> tuple[pd.DataFrame, pd.DataFrame]:
+                 assignment: Any = None, rules: Iterable[str] | None = None,
+                 lang: str = "zh") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evaluate every rule and (optionally) write ``compliance.csv`` and ``compliance_summary.csv``.
 
     Parameters
@@ -159,7 +160,7 @@ def check_county(county: Any, *, out_dir: str | os.PathLike[str] | None = None,
     out_dir : path, optional
         Directory to write to (created when absent); each file is written atomically
         (:func:`planning.io.write_table`: UTF-8 with BOM so that Excel shows Chinese).
-    params, override, engine, settings, assignment, lang
+    params, override, engine, settings, assignment, rules, lang
         As :func:`evaluate`.
 
     Returns
@@ -167,7 +168,7 @@ def check_county(county: Any, *, out_dir: str | os.PathLike[str] | None = None,
     (compliance, summary) : tuple of DataFrame
     """
     compliance = evaluate(county, params=params, override=override, engine=engine, settings=settings,
-                          assignment=assignment, lang=lang)
+                          assignment=assignment, rules=rules, lang=lang)
     summary = summarize(compliance)
     if out_dir is not None:
         from planning.io import write_table

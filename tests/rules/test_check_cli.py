@@ -11,10 +11,14 @@ from planning.rules import COMPLIANCE_COLUMNS, SUMMARY_COLUMNS
 
 
 def test_check_demo_county_every_rule(repo_dir, shared_dir, tmp_path, capsys):
+    """Through a scenario file: its rule parameters (HC-06 overridden to 25 km) plus --param on top."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"county: {repo_dir / 'data' / 'demo' / 'county.yaml'}\n"
+                        "rules:\n  check: all\n  params:\n    HC-06: {radius_km: 25, override: true}\n"
+                        "    LC-01: {walk_minutes: 15}\n", encoding="utf-8")
     out = tmp_path / "check"
-    code = main(["check", str(repo_dir / "data" / "demo"), "--out", str(out), "--lang", "en",
-                 "--param", "HC-06.radius_km=25", "--override", "HC-06", "--param", "LC-01.walk_minutes=10",
-                 "--fail-on-violation"])
+    code = main(["check", str(scenario), "--out", str(out), "--lang", "en",
+                 "--param", "LC-01.walk_minutes=10", "--fail-on-violation"])
     assert code == 1  # the demo county has deliberate gaps
     printed = capsys.readouterr().out
     assert "25 rules" in printed and "compliance.csv" in printed
@@ -35,6 +39,8 @@ def test_check_demo_county_every_rule(repo_dir, shared_dir, tmp_path, capsys):
     # documented gaps of the demo county are found: no odd-job market, no central township hospital
     s = summary.set_index("rule_id")
     assert s.at["EM-01", "county_status"] == "fail" and s.at["HC-05", "county_status"] == "fail"
+    # the command-line value wins over the scenario's (LC-01 at 10 min)
+    assert compliance[compliance.rule_id == "LC-01"]["detail_en"].str.contains("within 10 min walk").any()
     # every deliberate gap of data/demo/gaps.csv is found at its place (HC-01/HC-02 rows only exercise
     # exemptions: they fail only where nothing is within the HC-02 times), and its rule fails county-wide
     gaps = pd.read_csv(repo_dir / "data" / "demo" / "gaps.csv", dtype=str)
@@ -61,4 +67,23 @@ def test_check_refuses_out_of_range_before_loading(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "HC-06.radius_km = 25 km is outside the allowed range [10, 20] km" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_check_scenario_problems(repo_dir, tmp_path, capsys):
+    import yaml
+
+    demo = repo_dir / "data" / "demo"
+    manifest = yaml.safe_load((demo / "county.yaml").read_text(encoding="utf-8"))
+    for spec in [*manifest["layers"].values(), manifest["roads"], manifest["population"], manifest["dem"]]:
+        spec["path"] = str(demo / spec["path"])
+    inline = tmp_path / "inline.yaml"
+    inline.write_text(yaml.safe_dump({"county": manifest}, allow_unicode=True), encoding="utf-8")
+    assert main(["check", str(inline), "--out", str(tmp_path / "o")]) == 2
+    assert "inline county manifest is checked by `planning run`" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"county: {repo_dir / 'data' / 'demo' / 'county.yaml'}\nrules:\n  params:\n"
+                   "    HC-06: {radius_km: 25}\n", encoding="utf-8")
+    assert main(["check", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "radius_km" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
