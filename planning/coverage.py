@@ -533,7 +533,7 @@ def coverage_by_area(table: pd.DataFrame, *, thresholds: Sequence[float],
         rows.append(_row("township", tid, names.get(tid, tid), table[table["township_id"].astype(str) == tid]))
     rows.append(_row("county", county_id, county_name, table))
     out = pd.DataFrame(rows)
-    if pd.api.types.is_float_dtype(table["population"]) is False:
+    if not pd.api.types.is_float_dtype(table["population"]):
         for c in ["population"] + [f"covered_pop_{lab}" for lab in labels]:
             out[c] = out[c].astype("int64")
     return out
