@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,7 +74,8 @@ _ROAD_CLASSES: tuple[str, ...] = tuple(sorted(
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # ids written without quotes in YAML (township_id: 149901202) arrive as numbers: take them as text
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 class RulesSpec(_Strict):
@@ -317,10 +319,22 @@ def _pydantic_problems(exc: ValidationError, marks: Marks) -> list[str]:
         message = err["msg"].removeprefix("Value error, ")
         entries.append((clean, branch, f"{message}{got_text}"))
     problems = []
+    done: set[tuple[Any, ...]] = set()
     for loc, branch, message in entries:
         # of the failed branches of a union, report the one that went deepest
         if branch and any(other[:len(loc)] == loc and len(other) > len(loc) for other, _, _ in entries):
             continue
+        if branch:  # every branch failed at this same key: one message listing what is allowed
+            if loc in done:
+                continue
+            done.add(loc)
+            same = [m for other, b, m in entries if other == loc and b]
+            wanted = [m.split("; got ")[0].removeprefix("Input should be ") for m in same]
+            got = same[0].split("; got ", 1)[1] if "; got " in same[0] else ""
+            message = "should be " + " or ".join(dict.fromkeys(wanted)) + (f"; got {got}" if got else "")
+        message = re.sub(r" or instance of \w+", "", message)
+        if message.endswith("; got None") and "dictionary" in message:
+            message = "is empty; give its keys or remove it"
         problems.append(marks.problem(loc, message))
     return problems
 
@@ -369,8 +383,8 @@ def _check_semantics(data: dict[str, Any], marks: Marks, problems: list[str]) ->
     """Checks beyond types, on the raw data (so they run even when types are wrong): files
     exist, recipe names and candidate layers, duplicate ids, rule ids and parameter ranges."""
     county = data.get("county")
-    if isinstance(county, str):
-        path = Path(county)
+    if isinstance(county, (str, int, float)) and not isinstance(county, bool):
+        path = Path(str(county))
         if path.is_dir():
             path = path / "county.yaml"
         if not path.is_file():

@@ -210,3 +210,23 @@ def test_scenario_error_is_input_and_value_error(tmp_path):
         load_scenario(path)
     with pytest.raises(ValueError):
         load_scenario(path)
+
+
+def test_messages_for_wrong_shapes(tmp_path, county_yaml):
+    path = write(tmp_path, "county: county/county.yaml\n"            # 1
+                           "travel:\n"                                 # 2
+                           "rules: [HC-01]\n"                          # 3
+                           "edits:\n"                                  # 4
+                           "  close_facilities: F1\n"                  # 5
+                           "  population: [{township_id: 149901202, factor: 0.9}]\n"  # 6
+                           "outputs: {files: nope}\n")                 # 7
+    assert problems_of(path) == [
+        f"{path}:2: travel: is empty; give its keys or remove it",
+        f"{path}:3: rules: Input should be a valid dictionary; got ['HC-01']",
+        f"{path}:5: edits.close_facilities: Input should be a valid list; got 'F1'",
+        f"{path}:7: outputs.files: should be 'all' or a valid list; got 'nope'",
+    ]
+    # unquoted numeric ids are taken as text
+    ok = write(tmp_path, "county: county/county.yaml\nedits: {population: [{township_id: 149901202, delta: 5}]}\n",
+               name="ok.yaml")
+    assert load_scenario(ok).edits.population[0].township_id == "149901202"
