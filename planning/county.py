@@ -60,12 +60,12 @@ class Raster:
             CRS coordinates of cell centres and the cell values.
         """
         rows, cols = np.nonzero(np.isfinite(self.array) & (self.array != 0))
-        xs, ys = self.transform * (cols + 0.5, rows + 0.5)
+        xs, ys = self.transform @ (cols + 0.5, rows + 0.5)
         return np.asarray(xs, float), np.asarray(ys, float), self.array[rows, cols]
 
     def sample(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Values at CRS coordinates (nearest cell); NaN outside the raster."""
-        col, row = ~self.transform * (np.asarray(x, float), np.asarray(y, float))
+        col, row = (~self.transform) @ (np.asarray(x, float), np.asarray(y, float))
         col = np.floor(col).astype(np.int64)
         row = np.floor(row).astype(np.int64)
         out = np.full(col.shape, np.nan)
@@ -99,13 +99,15 @@ class RoadNetwork:
         return CRS.from_user_input(self.nodes.crs)
 
     def length_by_class_km(self) -> pd.Series:
-        """Road length (km) by highway class, counting each two-way road once."""
+        """Road length (km) by highway class, counting each two-way road once.
+
+        A two-way road appears once in each direction, so its edges count half; a one-way road's
+        single edge counts fully.
+        """
         e = self.edges
-        key = np.where(e["u"].to_numpy() < e["v"].to_numpy(),
-                       e["u"].astype(str) + "-" + e["v"].astype(str),
-                       e["v"].astype(str) + "-" + e["u"].astype(str))
-        once = e.assign(_pair=key).drop_duplicates(["_pair", "highway", "length_m"])
-        return (once.groupby("highway")["length_m"].sum() / 1000.0).sort_values(ascending=False)
+        weight = np.where(e["oneway"].astype(bool).to_numpy(), 1.0, 0.5)
+        km = pd.Series(e["length_m"].to_numpy() * weight / 1000.0, index=e.index)
+        return km.groupby(e["highway"]).sum().sort_values(ascending=False)
 
 
 @dataclass

@@ -59,3 +59,31 @@ def test_import_has_no_side_effects():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_county_raster_and_road_helpers():
+    import geopandas as gpd
+    import numpy as np
+    from affine import Affine
+    from pyproj import CRS
+    from shapely.geometry import LineString, Point
+
+    from planning.county import Raster, RoadNetwork
+
+    raster = Raster(np.array([[1.0, np.nan], [0.0, 4.0]]), Affine(100, 0, 1000, 0, -100, 2000),
+                    CRS.from_epsg(4546))
+    x, y, v = raster.cell_centres()
+    assert list(zip(x, y, v)) == [(1050.0, 1950.0, 1.0), (1150.0, 1850.0, 4.0)]
+    assert raster.total() == 5.0
+    np.testing.assert_array_equal(raster.sample(np.array([1010.0, 1199.0, 5000.0]),
+                                                np.array([1990.0, 1801.0, 0.0])), [1.0, 4.0, np.nan])
+    # a two-way road (both directions, lengths differing in the last digit) and a one-way street
+    line = LineString([(0, 0), (1000, 0)])
+    edges = gpd.GeoDataFrame(
+        {"u": [0, 1, 1], "v": [1, 0, 2], "length_m": [1000.0, 1000.0000000001, 250.0],
+         "highway": ["tertiary", "tertiary", "residential"], "oneway": [False, False, True]},
+        geometry=[line, line.reverse(), LineString([(1000, 0), (1250, 0)])], crs=4546)
+    nodes = gpd.GeoDataFrame({"x": [0.0, 1000.0, 1250.0], "y": [0.0] * 3},
+                             geometry=[Point(0, 0), Point(1000, 0), Point(1250, 0)], crs=4546)
+    km = RoadNetwork(nodes, edges).length_by_class_km()
+    assert km["tertiary"] == pytest.approx(1.0) and km["residential"] == pytest.approx(0.25)
