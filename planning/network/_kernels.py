@@ -313,7 +313,7 @@ def transpose_csr(indptr: np.ndarray, indices: np.ndarray, *weights: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
-def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, seg_len, x0, y0, cell, ncx, ncy,
+def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, piece_len, seg_len, x0, y0, cell, ncx, ncy,
               cell_ptr, cell_items, max_dist):
     """Nearest straight piece of any segment for each point, by ring search on a uniform grid.
 
@@ -323,8 +323,8 @@ def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, seg_len, x0, y0, cel
         Point coordinates.
     ax, ay, bx, by : float64 arrays
         Start and end of each straight piece (consecutive vertices of a segment).
-    piece_seg, piece_off : arrays
-        Segment of each piece and the piece's start distance along its segment.
+    piece_seg, piece_off, piece_len : arrays
+        Segment of each piece, the piece's start distance along its segment, its length.
     seg_len : float64 array
         Length of each segment (sum of its pieces).
     x0, y0, cell : float
@@ -339,7 +339,8 @@ def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, seg_len, x0, y0, cel
     segment : int64 array
         Nearest segment (-1 beyond ``max_dist``); ties go to the lowest segment index.
     fraction : float64 array
-        Position of the projection along the segment (0 at its start, 1 at its end).
+        Position of the projection along the segment (0 at its start, 1 at its end; within
+        1e-9 of either end it is exactly 0 or 1).
     distance : float64 array
         Distance from the point to the segment.
 
@@ -404,10 +405,13 @@ def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, seg_len, x0, y0, cel
             dist[i] = best
             L = seg_len[bseg]
             if L > 0:
-                dx = bx[bpiece] - ax[bpiece]
-                dy = by[bpiece] - ay[bpiece]
-                f = (piece_off[bpiece] + bt * np.sqrt(dx * dx + dy * dy)) / L
-                frac[i] = min(1.0, max(0.0, f))
+                f = (piece_off[bpiece] + bt * piece_len[bpiece]) / L
+                # a point at a segment's end is at its node: no rounding residue at 0 or 1
+                if f < 1e-9:
+                    f = 0.0
+                elif f > 1.0 - 1e-9:
+                    f = 1.0
+                frac[i] = f
             else:
                 frac[i] = 0.0
     return seg, frac, dist

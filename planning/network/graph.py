@@ -282,7 +282,7 @@ class SegmentTable:
         bx, by = np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(b[:, 1])
         ptr, items = grid_cells(ax, ay, bx, by, float(x0), float(y0), cell, ncx, ncy)
         return {"ax": ax, "ay": ay, "bx": bx, "by": by, "piece_seg": piece_seg,
-                "piece_off": np.asarray(piece_off, float), "seg_len": seg_len, "x0": float(x0), "y0": float(y0),
+                "piece_off": np.asarray(piece_off, float), "piece_len": plen, "seg_len": seg_len, "x0": float(x0), "y0": float(y0),
                 "cell": cell, "ncx": ncx, "ncy": ncy, "cell_ptr": ptr, "cell_items": items}
 
     def __len__(self) -> int:

@@ -203,7 +203,7 @@ def snap_points(graph: RoadGraph, points: gpd.GeoDataFrame, *, mode: str = "walk
     elif n:
         gr = seg.grid
         segment, fraction, dist = grid_snap(
-            x, y, gr["ax"], gr["ay"], gr["bx"], gr["by"], gr["piece_seg"], gr["piece_off"], gr["seg_len"],
+            x, y, gr["ax"], gr["ay"], gr["bx"], gr["by"], gr["piece_seg"], gr["piece_off"], gr["piece_len"], gr["seg_len"],
             gr["x0"], gr["y0"], gr["cell"], gr["ncx"], gr["ncy"], gr["cell_ptr"], gr["cell_items"], max_m)
         far = np.flatnonzero(segment < 0)
         if far.size:

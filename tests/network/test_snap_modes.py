@@ -209,3 +209,23 @@ def test_grid_snapping_equals_shapely(netlib, random_nets):
             seg.geometry[hit[ok]], shapely.line_locate_point(seg.geometry[hit[ok]], geoms[ok], normalized=True),
             normalized=True)
         assert shapely.distance(ours, ref) == pytest.approx(np.zeros(ok.sum()), abs=1e-6)
+
+
+def test_points_at_ends_of_one_way_curved_road(netlib):
+    """A point at the end node of a one-way road with many vertices is at that node (no
+    rounding residue that would make it unreachable from behind)."""
+    rng = np.random.default_rng(8)
+    xs = np.linspace(0.0, 1000.0, 23)
+    ys = rng.uniform(-3.0, 3.0, 23)
+    ys[0] = ys[-1] = 0.0
+    curve = LineString(np.stack([xs, ys], 1))
+    xy = {1: (0.0, 0.0), 2: (1000.0, 0.0), 3: (1000.0, 500.0)}
+    rows = [{"u": 1, "v": 2, "length_m": curve.length, "highway": "primary", "oneway": True, "geometry": curve},
+            {"u": 2, "v": 3, "length_m": 500.0, "highway": "primary", "oneway": True}]
+    engine = TravelEngine(RoadGraph.from_network(netlib.network_from_rows(xy, rows)))
+    pts = _pts(netlib, [(0.0, 0.0), (1000.0, 0.0), (1000.0, 500.0)], "n")
+    od = engine.od(pts, pts, mode="drive").set_index(["origin_id", "destination_id"])["travel_time_min"]
+    assert od[("n0", "n1")] == pytest.approx(curve.length * 60 / 60000, abs=1e-9)
+    assert od[("n1", "n2")] == pytest.approx(0.5, abs=1e-9)
+    assert od[("n0", "n2")] == pytest.approx(curve.length * 60 / 60000 + 0.5, abs=1e-9)
+    assert np.isnan(od[("n2", "n0")])
