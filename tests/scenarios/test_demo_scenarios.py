@@ -21,7 +21,9 @@ def test_budget_low_overrides_only_budgets(repo_dir):
     base = load_scenario(repo_dir / "scenarios" / "demo.yaml")
     low = load_scenario(repo_dir / "scenarios" / "demo_budget_low.yaml")
     assert low.recipes["village_clinics"].budget == 150
-    assert low.recipes["village_clinics"].candidates == base.recipes["village_clinics"].candidates == "villages"
+    assert low.recipes["village_clinics"].time_limit_s == base.recipes["village_clinics"].time_limit_s == 60
+    assert low.recipes["odd_job_markets"] == base.recipes["odd_job_markets"]
+    assert low.recipes["emergency_network"].candidates == "township_seats"
     assert low.travel == base.travel and low.outputs == base.outputs
 
 
