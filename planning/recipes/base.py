@@ -54,6 +54,7 @@ ACTION_COLUMNS: tuple[str, ...] = (
 DEFAULT_COSTS_WAN: dict[str, float] = {
     "new:village_clinic": 30.0,
     "merge:village_clinic": 5.0,
+    "upgrade:village_doctor": 5.0,  # per village doctor hired (recruitment and training), HC-03
     "close:village_clinic": 0.0,
     "new:township_hospital": 1500.0,
     "upgrade:central_township_hospital": 800.0,
