@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,7 @@ from planning.reports._files import write_bytes_atomic
 if TYPE_CHECKING:
     from planning.reports.content import ReportDocument
 
-__all__ = ["render_docx", "write_docx"]
+__all__ = ["render_docx", "write_docx", "column_widths_cm"]
 
 _FIXED_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 _STATUS_FILL = {"pass": "E5F5E0", "fail": "FDE0DD", "no_data": "F0F0F0", "not_applicable": ""}
@@ -54,6 +56,53 @@ def _shade(cell: Any, fill: str) -> None:
     tcpr = cell._tc.get_or_add_tcPr()
     shd = tcpr.makeelement(qn("w:shd"), {qn("w:val"): "clear", qn("w:color"): "auto", qn("w:fill"): fill})
     tcpr.append(shd)
+
+
+def _display_width(text: str) -> int:
+    """Width of a text in Latin-character units (CJK characters count two)."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
+def _unbreakable(text: str) -> int:
+    """Width a cell needs on one line: the whole text when short, else its longest Latin word."""
+    width = _display_width(text)
+    if width <= 10:
+        return width
+    words = re.findall(r"[^\s\u2e80-\uffff]+", text)
+    return max((len(w) for w in words), default=2)
+
+
+def column_widths_cm(columns: list[str], rows: list[list[str]], *, total_cm: float = 17.0,
+                     cm_per_char: float = 0.19, padding_cm: float = 0.4) -> list[float]:
+    """Column widths filling the page width: short cells kept on one line, long texts share the rest.
+
+    Each column gets at least the width of its widest short cell (ids, statuses, numbers; up to
+    14 characters) and wants the 90th percentile of its text widths (up to 30 characters); the
+    space left after the minimums is shared in proportion to what each column wants beyond its
+    minimum. CJK characters count two; each cell also has ``padding_cm`` of margins.
+
+    Examples
+    --------
+    >>> [round(w, 1) for w in column_widths_cm(["id", "text"], [["HC-01", "一个行政村一所村卫生室"]], total_cm=10)]
+    [2.1, 7.9]
+    """
+    mins, wants = [], []
+    for j, header in enumerate(columns):
+        cells = [str(r[j]) for r in rows if j < len(r)]
+        lengths = sorted([_display_width(str(header)) // 2] + [_display_width(c) for c in cells])
+        low = float(max(3, min(14, max([_unbreakable(c) for c in cells] + [0]))))
+        mins.append(low)
+        wants.append(max(low, float(min(30, lengths[math.ceil(0.9 * (len(lengths) - 1))]))))
+    budget = max(total_cm - padding_cm * len(columns), 1.0) / cm_per_char
+    if sum(wants) <= budget:
+        units = [w * budget / sum(wants) for w in wants]
+    elif sum(mins) >= budget:
+        units = [m * budget / sum(mins) for m in mins]
+    else:
+        extra = budget - sum(mins)
+        flexible = sum(w - m for w, m in zip(wants, mins))
+        units = [m + (w - m) * extra / flexible for w, m in zip(wants, mins)]
+    return [u * cm_per_char + padding_cm for u in units]
 
 
 def _repeat_header(row: Any) -> None:
@@ -103,9 +152,14 @@ def _document(report: ReportDocument) -> Any:
                 doc.add_paragraph(block.caption).runs[0].bold = True
             table = doc.add_table(rows=1, cols=len(block.columns))
             table.style = doc.styles["Table Grid"]
+            table.autofit = False
+            widths = [Cm(w) for w in column_widths_cm(block.columns, block.rows)]
+            for column, width in zip(table.columns, widths):  # the grid (LibreOffice) and each cell (Word)
+                column.width = width
             header = table.rows[0]
             _repeat_header(header)
-            for cell, text in zip(header.cells, block.columns):
+            for cell, text, width in zip(header.cells, block.columns, widths):
+                cell.width = width
                 cell.text = ""
                 run = cell.paragraphs[0].add_run(str(text))
                 run.bold = True
@@ -115,7 +169,8 @@ def _document(report: ReportDocument) -> Any:
             for i, (row, marks) in enumerate(zip(block.rows, status)):
                 cells = table.add_row().cells
                 last = block.total and i == len(block.rows) - 1
-                for cell, text, mark in zip(cells, row, marks):
+                for cell, text, mark, width in zip(cells, row, marks, widths):
+                    cell.width = width
                     run = cell.paragraphs[0].add_run(str(text))
                     run.font.size = Pt(8.5)
                     run.bold = last or mark == "fail"

@@ -242,3 +242,18 @@ def test_township_village_counts_count_each_failing_village_once():
     assert table.columns == ["Township", "HC-01", "LC-05", "Residents of failing villages"]
     assert table.rows == [["城关镇", "0/3", "—", "0"], ["石门乡", "2/2", "1/1", "515"]]  # V5's 95 counted once
     assert table.status == [["", "pass", "", ""], ["", "fail", "fail", ""]]
+
+
+def test_docx_column_widths_fill_the_page_and_keep_short_cells_whole(report_zh, tmp_path):
+    from planning.reports.docx import column_widths_cm
+
+    widths = column_widths_cm(["规则", "内容", "结论"], [["HC-01", "每个行政村设置1所村卫生室" * 3, "未达标"],
+                                                  ["HC-06*", "健全农村急救转诊网络", "达标"]])
+    assert sum(widths) == pytest.approx(17.0)
+    assert widths[1] > widths[0] and widths[1] > widths[2]
+    assert widths[0] >= 6 * 0.19 + 0.4 and widths[2] >= 6 * 0.19 + 0.4  # 'HC-06*' and '未达标' fit on one line
+    document = docx.Document(str(report_zh.write_docx(tmp_path / "report.docx")))
+    rules = next(t for t in document.tables if t.rows[0].cells[0].text == "规则")
+    grid = [c.width.cm for c in rules.columns]
+    assert sum(grid) == pytest.approx(17.0, abs=0.01)
+    assert set(sorted(range(len(grid)), key=grid.__getitem__)[-2:]) == {1, 2}  # requirement and source: widest
