@@ -18,10 +18,11 @@ def _files(directory: Path) -> dict[str, bytes]:
 
 def test_failed_run_leaves_previous_outputs_and_no_partial_files(tiny_county_dir, tmp_path, monkeypatch):
     out = tmp_path / "out"
-    first = run_scenario({"county": str(tiny_county_dir), "name": "tiny",
-                          "outputs": {"files": ["compliance.csv", "coverage_by_township.csv"], "lang": "en"}},
-                         out_dir=out, progress=False)
-    assert sorted(first.files) == ["compliance.csv", "coverage_by_township.csv", "run.json"]
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(f"name: tiny\ncounty: {tiny_county_dir}\n"
+                        "outputs: {files: [compliance.csv, coverage_by_township.csv], lang: en}\n", encoding="utf-8")
+    # rules fail in the tiny county: --fail-on-violation exits 1, outputs are still written
+    assert main(["run", str(scenario), "--out", str(out), "--no-progress", "--fail-on-violation"]) == 1
     before = _files(out)
     assert sorted(before) == ["compliance.csv", "coverage_by_township.csv", "run.json"]
     record = json.loads(before["run.json"])
