@@ -474,28 +474,35 @@ def _township_village_counts(county: County, frame: pd.DataFrame, order: list[st
                  rows, status=status)
 
 
-def _failing_villages(frame: pd.DataFrame, county: County, order: list[str], lang: str, key: str) -> Table | None:
+def _failing_villages(frame: pd.DataFrame, county: County, order: list[str], titles: dict[str, str], lang: str,
+                      key: str) -> list[Block]:
+    """Failing villages (and communities), one sub-heading and table per rule, by township then name."""
     rows_df = frame[frame["level"].astype(str).isin(("village", "community")) & (frame["status"] == "fail")]
     if rows_df.empty:
-        return None
+        return []
     tnames = dict(zip(county.townships["id"].astype(str), county.townships["name"].astype(str)))
     vt = dict(zip(county.villages["id"].astype(str), county.villages["township_id"].astype(str)))
     if county.communities is not None and "township_id" in county.communities.columns:
         vt.update(zip(county.communities["id"].astype(str), county.communities["township_id"].astype(str)))
     detail = _detail_col(rows_df, lang)
-    pos = {r: i for i, r in enumerate(_rule_order(rows_df["rule_id"].astype(str).tolist(), order))}
-    records = []
-    for _, r in rows_df.iterrows():
-        tname = tnames.get(vt.get(str(r["area_id"]), ""), "")
-        records.append((pos[str(r["rule_id"])], tname, str(r["area_name"]), [
-            str(r["rule_id"]), str(r["area_name"]), tname, fmt_int(r["failing_population"]),
-            _value_text(r["value"], r["unit"], lang), _value_text(r["threshold"], r["unit"], lang),
-            _cell(r[detail]) if detail else ""]))
-    records.sort(key=lambda x: x[:3])
-    cols = [label("col_rule", lang), label("col_village", lang), label("col_township", lang),
-            label("col_failing_population", lang), label("col_value", lang), label("col_threshold", lang),
-            label("col_detail", lang)]
-    return Table(key, cols, [r[3] for r in records])
+    cols = [label("col_village", lang), label("col_township", lang), label("col_failing_population", lang),
+            label("col_value", lang), label("col_threshold", lang), label("col_detail", lang)]
+    blocks: list[Block] = []
+    for rid in _rule_order(rows_df["rule_id"].astype(str).tolist(), order):
+        part = rows_df[rows_df["rule_id"].astype(str) == rid]
+        records = []
+        for _, r in part.iterrows():
+            tname = tnames.get(vt.get(str(r["area_id"]), ""), "")
+            records.append((tname, str(r["area_name"]), [
+                str(r["area_name"]), tname, fmt_int(r["failing_population"]),
+                _value_text(r["value"], r["unit"], lang), _value_text(r["threshold"], r["unit"], lang),
+                _cell(r[detail]) if detail else ""]))
+        records.sort(key=lambda x: x[:2])
+        people = fmt_int(pd.to_numeric(part["failing_population"], errors="coerce").fillna(0).sum())
+        blocks.append(Heading(label("uncovered_rule_heading", lang, rule=rid, title=titles.get(rid, ""),
+                                    n=len(records), people=people), level=2))
+        blocks.append(Table(f"{key}:{rid}", cols, [r[2] for r in records]))
+    return blocks
 
 
 def _actions_blocks(actions: pd.DataFrame, county: County, lang: str) -> list[Block]:
@@ -663,15 +670,15 @@ def build_report(county: County, compliance: pd.DataFrame, *, actions: gpd.GeoDa
     blocks += _township_blocks(county, current, coverage_by_township, order, lang)
 
     blocks.append(Heading(label("sec_uncovered", lang)))
-    table = _failing_villages(current, county, order, lang, "uncovered")
-    if table is None:
-        blocks.append(Paragraph(label("no_uncovered", lang)))
+    failing_now = _failing_villages(current, county, order, titles, lang, "uncovered")
+    if failing_now:
+        blocks += [Paragraph(label("uncovered_intro", lang)), *failing_now]
     else:
-        blocks += [Paragraph(label("uncovered_intro", lang)), table]
+        blocks.append(Paragraph(label("no_uncovered", lang)))
     if after is not None:
-        table_after = _failing_villages(after, county, order, lang, "uncovered_after")
-        if table_after is not None:
-            blocks += [Paragraph(label("uncovered_after_intro", lang)), table_after]
+        failing_after = _failing_villages(after, county, order, titles, lang, "uncovered_after")
+        if failing_after:
+            blocks += [Paragraph(label("uncovered_after_intro", lang)), *failing_after]
 
     blocks += _actions_blocks(actions, county, lang)
     if after is not None and later is not None:
