@@ -71,7 +71,8 @@ class ProvinceResult:
         return "\n".join(lines)
 
 
-def check_county_task(manifest: str, scenario: dict[str, Any] | None, run_recipes: bool) -> dict[str, Any]:
+def check_county_task(manifest: str, scenario: dict[str, Any] | None, run_recipes: bool,
+                      cache_dir: str | None = None) -> dict[str, Any]:
     """One county's task: load, check every rule, optionally run the scenario's recipes.
 
     Parameters
@@ -82,6 +83,8 @@ def check_county_task(manifest: str, scenario: dict[str, Any] | None, run_recipe
         A scenario as ``Scenario.model_dump()`` (its ``county`` is ignored); None = defaults.
     run_recipes : bool
         Also run the scenario's recipes; the county's rules are then checked after the actions.
+    cache_dir : str, optional
+        Travel cache directory (:mod:`planning.cache`), shared safely by concurrent tasks.
 
     Returns
     -------
@@ -103,7 +106,13 @@ def check_county_task(manifest: str, scenario: dict[str, Any] | None, run_recipe
         from planning.network.engine import TravelEngine
 
         settings = spec.settings()
-        engine = TravelEngine.from_county(county, settings=settings)
+        if cache_dir is None:
+            engine: Any = TravelEngine.from_county(county, settings=settings)
+        else:
+            from planning.cache import CachedEngine, TravelCache, network_digest
+
+            engine = CachedEngine(lambda: TravelEngine.from_county(county, settings=settings),
+                                  cache=TravelCache(cache_dir), key=network_digest(county, settings))
         params, override = spec.rules.values(), spec.rules.overrides()
         rules = None if spec.rules.check == "all" else spec.rules.check
         table = evaluate(county, params=params, override=override, engine=engine, settings=settings, rules=rules)
@@ -231,7 +240,7 @@ def _write(out_dir: Path, counties: pd.DataFrame, compliance: pd.DataFrame, summ
 
 def run_province(counties: list[str | Path], *, scenario: Any = None, client: Any = None, n_workers: int = 2,
                  processes: bool = True, run_recipes: bool = False, out_dir: str | Path | None = None,
-                 progress: bool = True) -> ProvinceResult:
+                 cache_dir: str | Path | None = None, progress: bool = True) -> ProvinceResult:
     """Check every county of a province in parallel on Dask.
 
     Parameters
@@ -253,6 +262,9 @@ def run_province(counties: list[str | Path], *, scenario: Any = None, client: An
     out_dir : str or Path, optional
         Write ``province_counties.csv``, ``province_compliance.csv``, ``province_summary.csv`` and
         ``province.json`` there (atomically, all or nothing).
+    cache_dir : str or Path, optional
+        Travel cache shared by the tasks (a re-run with other rule parameters reuses every
+        county's travel tables); None = no cache.
     progress : bool
         Progress bar (only when stderr is a terminal).
 
@@ -308,7 +320,8 @@ def run_province(counties: list[str | Path], *, scenario: Any = None, client: An
         client = Client(cluster)
     bar = tqdm(total=len(paths), desc="counties", unit="county", disable=not (progress and sys.stderr.isatty()))
     try:
-        futures = [client.submit(check_county_task, str(p.resolve()), payload, run_recipes, pure=False,
+        cache = None if cache_dir is None else str(Path(cache_dir).resolve())
+        futures = [client.submit(check_county_task, str(p.resolve()), payload, run_recipes, cache, pure=False,
                                  key=f"county-{i}-{p.name}") for i, p in enumerate(paths)]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[dict[str, Any] | None] = [None] * len(futures)

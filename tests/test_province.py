@@ -37,7 +37,7 @@ def test_province_on_local_cluster(counties, tmp_path):
     scenario.write_text("rules:\n  check: [EM-01, HC-04, HC-06]\n  params: {HC-06: {radius_km: 10}}\n",
                         encoding="utf-8")
     result = run_province(counties, scenario=scenario, n_workers=2, processes=False, out_dir=tmp_path / "out",
-                          progress=False)
+                          cache_dir=tmp_path / "cache", progress=False)
     c = result.counties
     assert c["county_id"].tolist() == ["149991", "149992", "c"]  # input order; c's id unknown (not loaded)
     assert c["status"].tolist() == ["ok", "ok", "error"]
@@ -65,6 +65,11 @@ def test_province_on_local_cluster(counties, tmp_path):
     back = pd.read_csv(tmp_path / "out" / "province_summary.csv", encoding="utf-8-sig")
     assert back["rule_id"].tolist() == ["HC-04", "HC-06", "EM-01"]
     assert "甲县" not in result.text_summary().split("odd-job market")[1]
+    # a re-run from the travel cache gives the same tables
+    again = run_province(counties[:2], scenario=scenario, n_workers=2, processes=False, cache_dir=tmp_path / "cache",
+                         progress=False)
+    assert any((tmp_path / "cache").rglob("meta.json"))
+    pd.testing.assert_frame_equal(again.compliance, comp)
 
 
 def test_province_bad_input(tmp_path):
