@@ -150,6 +150,15 @@ def central_township_hospitals(county: County, *, engine: Any = None, rule_param
                                       min_per_area=min(need_min, len(eligible))).solve(
                                           SolverOptions(time_limit_s=opts.time_limit_s))
         selected = th["id"].isin(model.selected_).to_numpy()
+        # an upgrade that brings nobody new within the radius is not proposed beyond min_count
+        # (the score tie-breaker alone would otherwise fill p); lowest score dropped first
+        for j in sorted(np.flatnonzero(selected), key=lambda k: (th["score"].iloc[k], th["id"].iloc[k])):
+            if selected.sum() <= need_min:
+                break
+            rest = selected.copy()
+            rest[j] = False
+            if pop[cov[:, rest].any(axis=1)].sum() >= pop[cov[:, selected].any(axis=1)].sum():
+                selected = rest
         solver = model_summary("MCLP", model, residual_population=float(pop.sum()),
                                population_covered=float(pop[cov[:, selected].any(axis=1)].sum()) if len(pop) else 0.0,
                                objective_note="covered residual population + score tie-breaker (< 0.5)")
