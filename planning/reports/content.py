@@ -67,7 +67,8 @@ ACTIONS_REQUIRED: tuple[str, ...] = (
     "action", "kind", "site_id", "site_name", "township_id", "cost", "population_gained", "rule_id", "reason",
 )
 _STATUSES = ("pass", "fail", "not_applicable", "no_data")
-_LEVEL_ORDER = {"village": 0, "community": 1, "cell": 1, "facility": 2, "township": 3, "county": 4, "province": 5}
+#: Tiers of area levels, finest first; villages, communities and population cells are one tier (places).
+_LEVEL_ORDER = {"village": 0, "community": 0, "cell": 0, "facility": 2, "township": 3, "county": 4, "province": 5}
 _MARK = {"pass": "✓", "fail": "✗", "not_applicable": "—", "no_data": "?"}
 
 
@@ -243,8 +244,8 @@ def rule_summary(compliance: pd.DataFrame, *, order: Sequence[str] = ()) -> pd.D
 
     The headline is the county row when the rule has one; otherwise the status is the worst
     over its rows (fail > no data > pass > not applicable). ``failing_population`` sums the
-    failing rows of the rule's finest level (village before township before county), so no
-    resident is counted twice.
+    failing rows of the rule's finest tier (villages and communities before facilities before
+    townships before the county), so no resident is counted twice.
 
     Parameters
     ----------
@@ -272,8 +273,10 @@ def rule_summary(compliance: pd.DataFrame, *, order: Sequence[str] = ()) -> pd.D
             head = sub.iloc[0]
             status = next(s for s in ("fail", "no_data", "pass", "not_applicable", *sorted(statuses))
                           if s in statuses)
-        finest = min(levels, key=lambda lv: _LEVEL_ORDER.get(lv, 9))
-        fine = sub[levels == finest]
+        tier = levels.map(lambda lv: _LEVEL_ORDER.get(lv, 9))
+        fine = sub[tier == tier.min()]
+        present = sorted(set(levels[tier == tier.min()]))
+        finest = present[0] if len(present) == 1 else "place"
         failing = fine[fine["status"] == "fail"]
         modified = bool(sub["modified"].fillna(False).astype(bool).any()) if "modified" in sub.columns else False
         rows.append({

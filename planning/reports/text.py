@@ -82,9 +82,10 @@ ACTION_MARK = {
 }
 
 _LEVEL = {
-    "zh": {"village": "行政村", "community": "社区", "township": "乡镇", "county": "县",
+    "zh": {"village": "行政村", "community": "社区", "place": "村（社区）", "township": "乡镇", "county": "县",
            "province": "省", "facility": "设施", "cell": "人口格网"},
-    "en": {"village": "village", "community": "community", "township": "township", "county": "county",
+    "en": {"village": "village", "community": "community", "place": "village/community", "township": "township",
+           "county": "county",
            "province": "province", "facility": "facility", "cell": "population cell"},
 }
 
@@ -457,7 +458,8 @@ def action_name(action: str, lang: str) -> str:
     return _ACTION[check_lang(lang)].get(str(action), str(action))
 
 
-_PLURAL_EN = {"village": "villages", "community": "communities", "township": "townships", "county": "counties",
+_PLURAL_EN = {"village": "villages", "community": "communities", "place": "villages/communities",
+              "township": "townships", "county": "counties",
               "province": "provinces", "facility": "facilities", "cell": "population cells"}
 
 

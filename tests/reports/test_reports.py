@@ -258,3 +258,24 @@ def test_docx_column_widths_fill_the_page_and_keep_short_cells_whole(report_zh, 
     grid = [c.width.cm for c in rules.columns]
     assert sum(grid) == pytest.approx(17.0, abs=0.01)
     assert set(sorted(range(len(grid)), key=grid.__getitem__)[-2:]) == {1, 2}  # requirement and source: widest
+
+
+def test_rule_summary_counts_villages_and_communities_together_and_never_twice():
+    import pandas as pd
+
+    from planning.reports import rule_summary
+
+    rows = [  # EM-02: villages and communities fail; township and county rows repeat the same people
+        ("EM-02", "village", "V4", "柳树坪村", "fail", 0, 1, "points", 420, "V4:柳树坪村", "count", "001 五(四)", "", False),
+        ("EM-02", "village", "V1", "东关村", "pass", 1, 1, "points", 0, "", "count", "001 五(四)", "", False),
+        ("EM-02", "community", "C1", "城东社区", "fail", 0, 1, "points", 2500, "C1:城东社区", "count", "001 五(四)", "",
+         False),
+        ("EM-02", "township", "T2", "石门乡", "fail", 0, 1, "points", 420, "V4:柳树坪村", "count", "001 五(四)", "",
+         False),
+        ("EM-02", "county", "149999", "示范县", "fail", 0.33, 1, "share", 2920, "", "count", "001 五(四)", "", False),
+    ]
+    summary = rule_summary(pd.DataFrame(rows, columns=tiny.COMPLIANCE_COLUMNS))
+    row = summary.iloc[0]
+    assert (row.status, row.finest_level, row.n_areas, row.n_failing, row.failing_population) == (
+        "fail", "place", 3, 2, 2920.0)
+    assert row.value == 0.33
