@@ -140,7 +140,7 @@ class Figure:
 Block = Heading | Paragraph | Bullets | Table | Figure
 
 
-@dataclass
+@dataclass(repr=False)
 class ReportDocument:
     """A rendered-ready report: title, subtitle and blocks.
 
@@ -157,6 +157,13 @@ class ReportDocument:
     subtitle: str
     lang: str
     blocks: list[Block] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        counts: dict[str, int] = {}
+        for block in self.blocks:
+            counts[type(block).__name__] = counts.get(type(block).__name__, 0) + 1
+        parts = ", ".join(f"{n} {k.lower()}" for k, n in sorted(counts.items()))
+        return f"{type(self).__name__}({self.title!r}, lang={self.lang!r}: {parts})"
 
     def table(self, key: str) -> Table:
         """The first table with this ``key``.
@@ -184,7 +191,7 @@ class ReportDocument:
         return write_docx(self, path)
 
 
-@dataclass
+@dataclass(repr=False)
 class Report(ReportDocument):
     """A county report; also keeps its inputs for :func:`build_comparison`."""
 
@@ -197,7 +204,7 @@ class Report(ReportDocument):
     solver: dict[str, dict[str, Any]] | None = None
 
 
-@dataclass
+@dataclass(repr=False)
 class Comparison(ReportDocument):
     """A side-by-side report of two scenarios."""
 
