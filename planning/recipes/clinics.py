@@ -201,7 +201,14 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
     sol = _solve(n=n, m=m, pi=pi, pj=pj, t_pair=t_pair, pop=pop, exempt=exempt, t_th=t_th,
                  existing=existing_cols, fixed=fixed, doctors=np.asarray(sites["doctors"], float),
                  c_new=c_new, c_doc=c_doc, close_cost=close_cost, per_doctor=per_doctor, opts=opts)
-    y, x, e, need, hire, redeploy = sol["y"], sol["x"], sol["e"], sol["need"], sol["hire"], sol["redeploy"]
+    y, x, e, hire = sol["y"], sol["x"], sol["e"], sol["hire"]
+    # doctors needed exactly as HC-03 counts them (redeployments cost nothing, so the solver may
+    # leave n_j above the need); redeployments only where they fill a need
+    load = np.zeros(m)
+    np.add.at(load, pj[x], pop[pi[x]])
+    need = np.where(y, np.maximum(1, np.ceil(load / per_doctor - 1e-9)), 0).astype(np.int64)
+    have = np.asarray(sites["doctors"], dtype=float)
+    redeploy = np.where(y, np.clip(need - have - hire, 0, None), 0).astype(np.int64)
 
     served_by = np.full(n, None, dtype=object)
     how = np.full(n, "", dtype=object)

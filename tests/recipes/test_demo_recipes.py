@@ -1,0 +1,106 @@
+"""Every recipe on the demo county: the targeted rules pass after its actions (where it claims so)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from planning.network.engine import TravelEngine
+from planning.recipes import ACTION_COLUMNS, RECIPES
+from planning.rules import evaluate
+
+TARGETS = {
+    "village_clinics": ["HC-01", "HC-02", "HC-03"],
+    "central_township_hospitals": ["HC-05"],
+    "emergency_network": ["HC-06"],
+    "odd_job_markets": ["EM-01"],
+    "living_circles": ["LC-01", "LC-02"],
+}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from planning import demo as demo_module
+
+    county = demo_module.load()
+    return county, TravelEngine.from_county(county)
+
+
+@pytest.fixture(scope="module")
+def results(demo):
+    county, engine = demo
+    return {name: fn(county, engine=engine) for name, fn in RECIPES.items()}
+
+
+def _county_rows(county, engine, rules, **kwargs):
+    table = evaluate(county, engine=engine, rules=rules, **kwargs)
+    return table[table.level == "county"].set_index("rule_id")
+
+
+def test_targeted_rules_fail_before(demo):
+    county, engine = demo
+    before = _county_rows(county, engine, sorted({r for rs in TARGETS.values() for r in rs}))
+    assert (before["status"] == "fail").all(), before[["status"]]
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_contract(results, demo, name):
+    county, _ = demo
+    result = results[name]
+    assert result.name == name
+    a = result.actions
+    assert list(a.columns[:len(ACTION_COLUMNS)]) == list(ACTION_COLUMNS) and a.crs == county.crs
+    assert len(a) and (a["cost"] >= 0).all() and set(a["rule_id"]) <= set(TARGETS[name])
+    assert a["site_id"].is_unique
+    for key in ("model", "status", "objective", "bound", "gap", "solve_seconds"):
+        assert key in result.solver
+    assert result.solver["status"] == "optimal"
+    json.dumps(result.solver)  # goes into run.json
+    for attrs in a["attributes"]:
+        json.loads(attrs or "{}")
+
+
+def test_clinics_rules_pass_after(results, demo):
+    county, engine = demo
+    r = results["village_clinics"]
+    after = _county_rows(r.county_after, engine, TARGETS["village_clinics"], assignment=r.tables["assignment"])
+    assert (after["status"] == "pass").all() and after["failing_population"].sum() == 0
+    clinics = r.tables["clinics"]
+    assert (clinics["doctors_needed"] >= 1).all()
+    expected = [max(1, math.ceil(p / 1000 - 1e-9)) for p in clinics["population"]]  # HC-03
+    assert clinics["doctors_needed"].tolist() == expected
+    assert (clinics["doctors_present"].fillna(0) + clinics["doctors_redeployed"] + clinics["doctors_hired"]
+            >= clinics["doctors_needed"]).all()
+
+
+def test_central_rule_passes_after(results, demo):
+    county, engine = demo
+    r = results["central_township_hospitals"]
+    assert 1 <= len(r.actions) <= 3
+    assert (r.tables["scores"].set_index("id").loc[r.actions["site_id"], "distance_to_seat_km"] >= 20).all()
+    after = _county_rows(r.county_after, engine, TARGETS["central_township_hospitals"])
+    assert after.loc["HC-05", "status"] == "pass"
+
+
+def test_emergency_leaves_only_unreachable_villages(results, demo):
+    county, engine = demo
+    r = results["emergency_network"]
+    after = _county_rows(r.county_after, engine, TARGETS["emergency_network"])
+    unreachable = r.tables["unreachable"]
+    assert after.loc["HC-06", "failing_population"] == unreachable["population"].sum()
+    failing = {p.split(":")[0] for p in after.loc["HC-06", "failing_places"].split("; ") if p}
+    assert failing == set(unreachable["village_id"])
+    assert unreachable["reason"].str.contains("snap distance").all()
+
+
+def test_market_and_circles_pass_after(results, demo):
+    county, engine = demo
+    r = results["odd_job_markets"]
+    assert len(r.actions) == 1
+    assert _county_rows(r.county_after, engine, ["EM-01"]).loc["EM-01", "status"] == "pass"
+    r = results["living_circles"]
+    assert r.tables["unreachable"].empty
+    after = _county_rows(r.county_after, engine, TARGETS["living_circles"])
+    assert (after["status"] == "pass").all() and after["failing_population"].sum() == 0
