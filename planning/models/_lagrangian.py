@@ -364,6 +364,110 @@ def _regret_assign(open_sites, C, d, Q):  # pragma: no cover - numba
 
 
 @njit(cache=True)
+def _ejection_pass(slot, rem, open_sites, C, d):  # pragma: no cover - numba
+    """Ejection chains of length 2: point i moves to a cheaper full site s2 whose point k moves on.
+
+    Applies the best improving chain per point; returns whether any was applied.
+    """
+    n = C.shape[0]
+    p = open_sites.shape[0]
+    applied = False
+    for i in range(n):
+        s1 = slot[i]
+        ci = C[i, open_sites[s1]]
+        best = -1e-9
+        bs2 = -1
+        bk = -1
+        bs3 = -1
+        for s2 in range(p):
+            if s2 == s1:
+                continue
+            gain_i = C[i, open_sites[s2]] - ci
+            if not gain_i < 0.0:
+                continue
+            for k in range(n):
+                if slot[k] != s2 or rem[s2] + d[k] < d[i] - 1e-9:
+                    continue
+                ck = C[k, open_sites[s2]]
+                for s3 in range(p):
+                    if s3 == s2:
+                        continue
+                    room = rem[s3] + (d[i] if s3 == s1 else 0.0)
+                    if room < d[k] - 1e-9:
+                        continue
+                    delta = gain_i + C[k, open_sites[s3]] - ck
+                    if delta < best:
+                        best = delta
+                        bs2 = s2
+                        bk = k
+                        bs3 = s3
+        if bk >= 0:
+            rem[s1] += d[i]
+            rem[bs2] += d[bk] - d[i]
+            rem[bs3] -= d[bk]
+            slot[i] = bs2
+            slot[bk] = bs3
+            applied = True
+    return applied
+
+
+@njit(cache=True)
+def _move_refill_pass(slot, rem, open_sites, C, d):  # pragma: no cover - numba
+    """Move a point i to another site with room, then refill i's old site with the points that
+    gain most by moving into it (greedy, within the freed capacity). Applies improving moves.
+    """
+    n = C.shape[0]
+    p = open_sites.shape[0]
+    applied = False
+    gain = np.empty(n)
+    for i in range(n):
+        s1 = slot[i]
+        j1 = open_sites[s1]
+        best_out = np.inf
+        bs2 = -1
+        for s2 in range(p):
+            if s2 != s1 and rem[s2] >= d[i] - 1e-9:
+                c = C[i, open_sites[s2]] - C[i, j1]
+                if c < best_out:
+                    best_out = c
+                    bs2 = s2
+        if bs2 < 0:
+            continue
+        cnt = 0
+        for k in range(n):
+            if k == i or slot[k] == s1:
+                gain[k] = 0.0
+                continue
+            g = C[k, j1] - C[k, open_sites[slot[k]]]
+            gain[k] = g if g < 0.0 else 0.0
+            if g < 0.0:
+                cnt += 1
+        if cnt == 0:
+            continue
+        order = np.argsort(gain, kind="mergesort")
+        room = rem[s1] + d[i]
+        total = best_out
+        for r in range(cnt):
+            k = order[r]
+            if d[k] <= room + 1e-9:
+                room -= d[k]
+                total += gain[k]
+        if total < -1e-9:
+            # apply
+            rem[s1] += d[i]
+            rem[bs2] -= d[i]
+            slot[i] = bs2
+            for r in range(cnt):
+                k = order[r]
+                if d[k] <= rem[s1] + 1e-9:
+                    rem[slot[k]] += d[k]
+                    rem[s1] -= d[k]
+                    slot[k] = s1
+            applied = True
+    return applied
+
+
+@njit(cache=True)
 def _local_search(slot, open_sites, C, d, Q):  # pragma: no cover - numba
     """Shift and swap moves of demand points between open sites until no move improves."""
     n = C.shape[0]
@@ -406,6 +510,10 @@ def _local_search(slot, open_sites, C, d, Q):  # pragma: no cover - numba
                     slot[i] = sk
                     slot[k] = si
                     improved = True
+        if not improved:
+            improved = _ejection_pass(slot, rem, open_sites, C, d)
+        if not improved:
+            improved = _move_refill_pass(slot, rem, open_sites, C, d)
     total = 0.0
     for i in range(n):
         total += C[i, open_sites[slot[i]]]
@@ -573,7 +681,7 @@ def subgradient(
     inc: Incumbent | None = None,
     lam0: np.ndarray | None = None,
     alpha0: float = 2.0,
-    heuristic_every: int = 3,
+    heuristic_every: int = 10,
 ) -> LagrangianResult:
     """Maximise the Lagrangian bound by subgradient steps; run heuristics on the sites it picks.
 

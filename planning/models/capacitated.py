@@ -37,9 +37,13 @@ from planning.models.base import LocationModel, SolverOptions, SolveStatus
 __all__ = ["CapacitatedPMedian"]
 
 _METHODS = ("auto", "exact", "heuristic")
-#: Targets of the fixing rounds, as fractions of the way from the bound to the incumbent (the
-#: last, 1.0, fixes against the incumbent itself).
-TARGET_ROUNDS = (0.3, 0.7, 1.0)
+#: First target of the fixing rounds: the bound raised by this fraction of itself; each further
+#: round doubles the step. A round whose target passes this share of the way to the incumbent
+#: becomes the last round, which fixes against the incumbent itself.
+TARGET_STEP = 0.0025
+TARGET_LAST_SHARE = 0.6
+#: Rounds are used only when the incumbent is within this relative gap of the Lagrangian bound.
+TARGET_MAX_GAP = 0.01
 #: Add the Lagrangian knapsack cuts Σ_i (C_ij − λ_i) x_ij ≥ v_j y_j to the reduced MILP.
 LAGRANGIAN_CUTS = True
 _MAX_LISTED = 20
@@ -83,11 +87,11 @@ class CapacitatedPMedian(LocationModel):
     Examples
     --------
     >>> import numpy as np
-    >>> cost = np.array([[0.0, 4.0, 9.0], [4.0, 0.0, 5.0], [9.0, 5.0, 0.0]])
+    >>> cost = np.array([[0.0, 3.0, 9.0], [4.0, 0.0, 5.0], [9.0, 6.0, 0.0]])
     >>> m = CapacitatedPMedian.from_cost_matrix(
     ...     cost, demand=[2, 2, 2], capacity=[4, 4, 4], p=2).solve()
-    >>> m.objective_, list(m.selected_), m.status_
-    (4.0, [0, 2], 'optimal')
+    >>> m.objective_, [int(j) for j in m.selected_], m.status_
+    (3.0, [1, 2], 'optimal')
     """
 
     def __init__(
@@ -416,6 +420,8 @@ class CapacitatedPMedian(LocationModel):
                     res = again
                 else:
                     res.iterations += again.iterations
+        if self.single_source and inc.sites is not None and inc.cost - prob.round_bound(res.lb) > 1e-9 * max(1.0, abs(inc.cost)):
+            _polish_assignment(prob, inc, options, min(0.05 * limit, 20.0))
         lb = prob.round_bound(res.lb)
         diag = self.diagnostics_ = {
             "lagrangian_iterations": res.iterations,
@@ -477,6 +483,24 @@ class CapacitatedPMedian(LocationModel):
         }
 
 
+def _polish_assignment(prob: lr.Problem, inc: lr.Incumbent, options: SolverOptions, time_limit_s: float) -> None:
+    """Re-assign the incumbent's demand points to its open sites optimally (a GAP solved by HiGHS)."""
+    state = -np.ones(prob.m, dtype=np.int64)
+    state[inc.sites] = 1
+    pair_site = np.repeat(np.arange(prob.m), np.diff(prob.site_ptr))
+    keep = state[pair_site] == 1
+    warm = {(i, int(j)): 1.0 for i, j in enumerate(inc.assign)}
+    out = _solve_reduced_milp(
+        prob, state, pair_site[keep], prob.site_item[keep], prob.site_cost[keep], warm, options, time_limit_s
+    )
+    if out["pairs"] is not None and out["objective"] < inc.cost - 1e-9 * max(1.0, abs(inc.cost)):
+        assign = np.empty(prob.n, dtype=np.int64)
+        for i, j in out["pairs"]:
+            assign[i] = j
+        inc.cost = out["objective"]
+        inc.assign = assign
+
+
 def _threshold(prob: lr.Problem, value: float, rel_gap: float = 0.0) -> float:
     """Fixing threshold such that every removed solution has a value ``≥ value·(1 − rel_gap)``."""
     target = value - rel_gap * abs(value)
@@ -498,24 +522,34 @@ def _exact(
 ) -> tuple[float, float, np.ndarray | None, dict[tuple[int, int], float] | None]:
     """Prove optimality: Lagrangian reduced-cost fixing and HiGHS on the reduced MILP.
 
-    First rounds use a target ``T`` between the bound and the incumbent: variables that cannot be
+    When the gap is small (``TARGET_MAX_GAP``), first rounds use a target ``T`` between the bound
+    and the incumbent (``TARGET_STEP``, doubled each round): variables that cannot be
     in a solution below ``T`` are removed, which leaves a much smaller MILP; if it has a solution
     below ``T`` that solution is optimal, otherwise no solution is below ``T`` and ``T`` becomes the
     bound. The last round fixes against the incumbent itself, warm-started with it.
     """
     pair_site = np.repeat(np.arange(prob.m), np.diff(prob.site_ptr))
     pair_item = prob.site_item
-    rounds = TARGET_ROUNDS if math.isfinite(ub) else (1.0,)
     diag["rounds"] = []
-    for frac in rounds:
-        final = frac >= 1.0
+    step = TARGET_STEP
+    while True:
         remaining = options.time_limit_s - (time.perf_counter() - start)
-        if remaining <= 0.5 or not math.isfinite(ub) and not final:
+        if remaining <= 0.5:
             break
         if math.isfinite(ub) and ub - lb <= options.mip_gap * abs(ub) + 1e-9 * max(1.0, abs(ub)):
             break
         if prob.integral_objective and ub - lb < 1.0 - 1e-6:
             break
+        target = lb + step * max(abs(lb), 1.0)
+        step *= 2.0
+        if prob.integral_objective:
+            target = float(math.ceil(target - 1e-6))
+        final = (
+            not math.isfinite(ub)
+            or target >= lb + TARGET_LAST_SHARE * (ub - lb)
+            or ub - lb > TARGET_MAX_GAP * abs(ub)  # a weak bound: rounds would repeat most of the search
+            or options.mip_gap > 0
+        )
         if final:
             if math.isfinite(ub):
                 keep_pairs = np.zeros(len(pair_item), dtype=bool)
@@ -531,9 +565,6 @@ def _exact(
                 removed_floor = math.inf
             target = None
         else:
-            target = lb + frac * (ub - lb)
-            if prob.integral_objective:
-                target = float(math.ceil(target - 1e-6))
             thr = _threshold(prob, target)
             state, pair_ok = lr.reduced_cost_fixing(prob, res, thr)
             removed_floor = target
@@ -553,7 +584,7 @@ def _exact(
         )
         diag["rounds"].append(
             {
-                "target": target if target is not None else ub,
+                "target": ub if final else target,
                 "sites_closed": int((state == -1).sum()),
                 "sites_open": int((state == 1).sum()),
                 "pairs_kept": int(pair_ok.sum()),
@@ -704,7 +735,8 @@ def _solve_reduced_milp(
         bound = math.inf
     elif status == highspy.HighsModelStatus.kOptimal:
         outcome = "optimal"
-        bound = max(bound, float(info.objective_function_value) * (1 - options.mip_gap) - 1e-9)
+        # HiGHS proved optimality within its tolerances
+        bound = max(bound, float(info.objective_function_value) * (1 - options.mip_gap))
     elif cut_off[0]:
         outcome = "cut_off"
     else:

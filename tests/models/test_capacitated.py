@@ -252,7 +252,7 @@ def test_heuristic_method_reports_a_valid_bound():
 
 
 def test_determinism():
-    cost, demand, capacity, p = random_instance(11, n=40, m=40)
+    cost, demand, capacity, p = random_instance(11, n=25, m=20)
     runs = [
         CapacitatedPMedian.from_cost_matrix(cost, demand=demand, capacity=capacity, p=p).solve()
         for _ in range(2)
