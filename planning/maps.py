@@ -400,7 +400,7 @@ def _facility_layers(county: County, *, lang: str, gcj02: bool, townships: dict[
                                             "popup": _popup(str(row["name"]), rows)}))
         swatch = f"<span style='color:{KIND_COLOUR.get(kind, '#000000')}'>●</span> "
         name = (f"{kind_name(kind, lang)}（{len(features)}）" if lang == "zh"
-                else f"{kind_name(kind, lang)} ({len(features)})")
+                else _first_upper(f"{kind_name(kind, lang)} ({len(features)})"))
         layers.append(_geojson_layer(features, swatch + html.escape(name), show=shown is None or kind in shown))
     return layers
 
@@ -438,10 +438,14 @@ def _service_area_layers(service_areas: gpd.GeoDataFrame, county: County, *, lan
             features = [_feature(g, {"style": {"color": colour, "weight": 1, "fillColor": colour,
                                                "fillOpacity": 0.18, "opacity": 0.8},
                                      "tooltip": html.escape(value)}) for g in geoms if g is not None and not g.is_empty]
-            name = (label("service_area_kind", lang, kind=kind_name(group, lang), value=value) if group is not None
-                    else label("service_area", lang, value=value))
+            name = _first_upper(label("service_area_kind", lang, kind=kind_name(group, lang), value=value)
+                                if group is not None else label("service_area", lang, value=value))
             layers.append(_geojson_layer(features, name, show=gi == 0))
     return layers
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _mix(a: str, b: str, t: float) -> str:

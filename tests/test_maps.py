@@ -244,7 +244,8 @@ def test_english_labels():
     names = list(_layers(m))
     assert names[:3] == ["County boundary", "Townships", "Main roads"]
     assert "Villages: time to nearest village clinic" in names and "Proposed actions (2)" in names
-    assert "<span style='color:#1f77b4'>●</span> village clinic (2)" in names
+    assert "<span style='color:#1f77b4'>●</span> Village clinic (2)" in names
+    assert "Village clinic service area 15 min" in names
 
 
 def test_online_map_has_osm_tiles_with_attribution(tmp_path):
