@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from planning.commands._internal import internal_errors
+
 __all__ = ["add_parser", "run"]
 
 
@@ -24,6 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(func=run)
 
 
+@internal_errors
 def run(args: argparse.Namespace) -> int:
     """Compare and print where the comparison is."""
     from planning.scenarios.compare import compare_scenarios

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from planning.commands._internal import internal_errors
+
 __all__ = ["add_parser", "run"]
 
 
@@ -30,6 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(func=run)
 
 
+@internal_errors
 def run(args: argparse.Namespace) -> int:
     """Run the scenario and print the summary."""
     from planning.scenarios.run import run_scenario

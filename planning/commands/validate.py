@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from planning.commands._internal import internal_errors
+
 __all__ = ["add_parser", "run"]
 
 
@@ -22,6 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(func=run)
 
 
+@internal_errors
 def run(args: argparse.Namespace) -> int:
     """Validate ``args.scenario``; a ScenarioError propagates (exit 2 in planning.cli)."""
     from planning.scenarios import validate_scenario_file

@@ -30,3 +30,16 @@ def test_validate_load_county_checks_edits(tiny_county_dir, tmp_path, capsys):
     assert main(["validate", str(path), "--load-county"]) == 2
     err = capsys.readouterr().err
     assert f"{path}:3: edits.close_facilities[1]: facility id 'F404' not found in the county's facilities" in err
+
+
+def test_unexpected_failure_exits_3(tmp_path, capsys, monkeypatch):
+    import planning.scenarios
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(planning.scenarios, "validate_scenario_file", broken)
+    assert main(["validate", str(tmp_path / "any.yaml")]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().endswith(
+        "internal error: RuntimeError: disk on fire; please report it with the traceback above")
