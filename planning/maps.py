@@ -369,8 +369,29 @@ def _plain_village_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, *, lang
     return _geojson_layer(features, label("villages", lang))
 
 
-_FACILITY_FIELDS = ("village_doctors", "tcm_doctors", "public_health_physicians", "beds", "capacity",
-                    "floor_area_m2", "has_ambulance", "grade", "emergency_centres", "township_id")
+#: Facility fields shown in popups, with their labels.
+_FACILITY_FIELDS: dict[str, dict[str, str]] = {
+    "village_doctors": {"zh": "乡村医生（名）", "en": "village doctors"},
+    "tcm_doctors": {"zh": "中医药服务医生（名）", "en": "TCM doctors"},
+    "public_health_physicians": {"zh": "专职公共卫生医师（名）", "en": "public-health physicians"},
+    "beds": {"zh": "床位（张）", "en": "beds"},
+    "floor_area_m2": {"zh": "建筑面积（平方米）", "en": "floor area (m²)"},
+    "grade": {"zh": "等级", "en": "grade"},
+    "has_ambulance": {"zh": "急救车", "en": "ambulance"},
+    "has_outpatient": {"zh": "开设门诊", "en": "outpatient clinic"},
+    "emergency_centres": {"zh": "急诊急救中心", "en": "emergency centres"},
+    "emergency_team": {"zh": "医疗应急队伍", "en": "emergency team"},
+    "public_central": {"zh": "公办中心园", "en": "public central kindergarten"},
+    "cremation": {"zh": "火化", "en": "cremation"},
+}
+
+
+def _field_text(value: Any, lang: str) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, (int, float, np.number)):
+        return fmt_num(value, 2)
+    return str(value)
 
 
 def _facility_layers(county: County, *, lang: str, gcj02: bool, townships: dict[str, str],
@@ -387,12 +408,11 @@ def _facility_layers(county: County, *, lang: str, gcj02: bool, townships: dict[
         features = []
         for (_, row), geom in zip(fac[mask].iterrows(), geoms[mask]):
             rows = [(label("id", lang), str(row["id"])), (label("kind", lang), kind_name(kind, lang))]
-            for col in _FACILITY_FIELDS:
+            if "township_id" in fac.columns and pd.notna(row["township_id"]):
+                rows.append((label("township", lang), townships.get(str(row["township_id"]), str(row["township_id"]))))
+            for col, names in _FACILITY_FIELDS.items():
                 if col in fac.columns and pd.notna(row[col]) and str(row[col]) != "":
-                    value = townships.get(str(row[col]), str(row[col])) if col == "township_id" else row[col]
-                    key = label("township", lang) if col == "township_id" else col
-                    rows.append((key, fmt_num(value, 2) if isinstance(value, (int, float, np.number))
-                                 and not isinstance(value, bool) else str(value)))
+                    rows.append((names[lang], _field_text(row[col], lang)))
             style = {"radius": 5, "color": "#ffffff", "weight": 1.5, "fillColor": KIND_COLOUR.get(kind, "#000000"),
                      "fillOpacity": 0.95, "opacity": 1}
             features.append(_feature(geom, {"style": style,

@@ -231,6 +231,14 @@ def test_action_popups_say_what_why_population_and_rule():
     assert "HC-04" in towns["石门乡"] and "HC-04" not in towns["城关镇"]
 
 
+def test_facility_popups_in_the_planners_words():
+    layers = _layers(make_map(tiny.county(), basemap="none"))
+    clinic = layers["<span style='color:#1f77b4'>●</span> 村卫生室（2）"].data["features"][0]["properties"]["popup"]
+    assert "<th>乡村医生（名）</th><td>1</td>" in clinic and "<th>所属乡镇</th><td>城关镇</td>" in clinic
+    hospital = layers["<span style='color:#ff7f0e'>●</span> 乡镇卫生院（1）"].data["features"][0]["properties"]["popup"]
+    assert "<th>床位（张）</th><td>40</td>" in hospital and "乡村医生" not in hospital  # NaN fields left out
+
+
 def test_popup_text_is_escaped():
     county = tiny.county()
     county.villages.loc[0, "name"] = "<script>alert(1)</script>村"
