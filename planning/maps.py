@@ -369,6 +369,9 @@ def _plain_village_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, *, lang
     return _geojson_layer(features, label("villages", lang))
 
 
+_TOWNSHIP_TYPE = {"zh": {"town": "镇", "township": "乡", "street": "街道"},
+                  "en": {"town": "town", "township": "township", "street": "street office"}}
+
 #: Facility fields shown in popups, with their labels.
 _FACILITY_FIELDS: dict[str, dict[str, str]] = {
     "village_doctors": {"zh": "乡村医生（名）", "en": "village doctors"},
@@ -725,7 +728,8 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
         tid = str(row["id"])
         rows = [(label("id", lang), tid)]
         if "township_type" in county.townships.columns:
-            rows.append((label("township_type", lang), str(row["township_type"])))
+            kind = str(row["township_type"])
+            rows.append((label("township_type", lang), _TOWNSHIP_TYPE[lang].get(kind, kind)))
         pop = county.villages.loc[_str_ids(county.villages["township_id"]) == tid, "population"].sum()
         rows.append((label("population", lang), fmt_int(pop)))
         if tid in failing_t:

@@ -229,6 +229,7 @@ def test_action_popups_say_what_why_population_and_rule():
     assert "HC-01" in status["石窑村 · 未达标"] and "HC-01" not in status["东关村 · 达标"]
     towns = {f["properties"]["tooltip"]: f["properties"]["popup"] for f in layers["乡镇边界"].data["features"]}
     assert "HC-04" in towns["石门乡"] and "HC-04" not in towns["城关镇"]
+    assert "<th>乡镇类型</th><td>乡</td>" in towns["石门乡"] and "<th>常住人口</th><td>515</td>" in towns["石门乡"]
 
 
 def test_facility_popups_in_the_planners_words():
