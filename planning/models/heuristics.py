@@ -221,7 +221,7 @@ def interchange_pmedian(cost: np.ndarray, weights: np.ndarray, y: np.ndarray, *,
 
 def lagrangian_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, upper: float, *,
                        fixed: np.ndarray | None = None, iterations: int = 300,
-                       per_site: bool = False) -> float | tuple[float, np.ndarray]:
+                       per_site: bool = False) -> float | tuple[float, np.ndarray, np.ndarray]:
     """Lagrangian lower bound of the p-median (``p`` sites besides ``fixed``).
 
     Relaxing ``sum_j x_ij = 1`` with multipliers ``u_i`` gives
@@ -231,7 +231,10 @@ def lagrangian_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, upper: flo
 
     With ``per_site=True`` also returns, for every site ``j``, the best bound found on solutions
     that open ``j`` (``L(u) + rho_j - rho_last`` when ``j`` is not among the chosen): sites whose
-    bound reaches ``upper`` cannot be in a solution better than ``upper`` (reduced-cost fixing).
+    bound reaches ``upper`` cannot be in a solution better than ``upper`` (reduced-cost fixing);
+    and, for every demand ``i``, a cost radius: since any solution costs at least
+    ``L(u) + sum_ij max(0, w_i c_ij - u_i) x_ij``, a solution better than ``upper`` assigns ``i``
+    only to sites with ``w_i c_ij - u_i < upper - L(u)`` (the minimum over the iterations).
     """
     n, m = cost.shape
     big = 1e18
@@ -242,6 +245,7 @@ def lagrangian_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, upper: flo
     u = srt[:, min(1, m - 1)].copy()
     best = -np.inf
     site_best = np.full(m, -np.inf)
+    slack = np.full(n, np.inf)  # min over iterations of u_i + upper - L(u)
     step = 2.0
     stall = 0
     for _ in range(iterations):
@@ -258,6 +262,7 @@ def lagrangian_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, upper: flo
         if per_site:
             site_value = np.where(chosen, value, value + rho - last)
             np.maximum(site_best, site_value, out=site_best)
+            np.minimum(slack, u + (upper - value), out=slack)
         if value > best + 1e-9:
             best = value
             stall = 0
@@ -274,5 +279,7 @@ def lagrangian_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, upper: flo
             break
         u = u + step * (upper - value) / norm * g
     if per_site:
-        return best, site_best
+        with np.errstate(divide="ignore", invalid="ignore"):
+            radius = np.where(weights > 0, slack / np.where(weights > 0, weights, 1.0), np.inf)
+        return best, site_best, radius
     return best

@@ -204,18 +204,21 @@ class PMedian(SiteModel):
             bound = min(bound, upper)
             return self._done(best_y, upper, bound, SolveStatus.HEURISTIC)
         cols = np.arange(m)
+        lower = -np.inf
         if best_y is not None and self.p > 0:
             # Lagrangian reduced-cost fixing: drop sites that cannot be in a better solution
             iterations = int(np.clip(2e8 / max(cost.size, 1), 100, 1000))
-            lag, site_bound = lagrangian_pmedian(cost, w, self.p, upper, fixed=self._fixed, iterations=iterations,
-                                                 per_site=True)
-            keep = (site_bound < upper - 1e-9 * max(1.0, abs(upper))) | best_y | self._fixed
+            lag, site_bound, _ = lagrangian_pmedian(cost, w, self.p, upper, fixed=self._fixed,
+                                                    iterations=iterations, per_site=True)
+            tol = 1e-9 * max(1.0, abs(upper))
+            lower = min(lag, upper)
+            if lag >= upper - tol:
+                return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
+            keep = (site_bound < upper - tol) | best_y | self._fixed
             cols = np.flatnonzero(keep)
             self._kept_sites = cols.size
-            if lag >= upper - 1e-9 * max(1.0, abs(upper)):
-                return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
         y_sub, objective, bound, status = self._radius(
-            cost[:, cols], w, None if best_y is None else best_y[cols], upper, options, began, cols
+            cost[:, cols], w, None if best_y is None else best_y[cols], upper, options, began, cols, lower=lower
         )
         y = np.zeros(m, dtype=bool)
         y[cols[y_sub]] = True
@@ -227,7 +230,7 @@ class PMedian(SiteModel):
         return self._finish(y, objective=objective, bound=bound, status=status, assignment=assignment)
 
     def _radius(self, cost: np.ndarray, w: np.ndarray, best_y: np.ndarray | None, upper: float,
-                options: SolverOptions, began: float, cols: np.ndarray) -> tuple:
+                options: SolverOptions, began: float, cols: np.ndarray, *, lower: float = -np.inf) -> tuple:
         n, m = cost.shape
         fixed = self._fixed[cols]
         level, values = radius_levels(cost)
@@ -238,11 +241,12 @@ class PMedian(SiteModel):
             capped = fixed_level <= K
             K = np.minimum(K, fixed_level)
         if best_y is not None:
-            L = np.minimum(level[np.arange(n), _nearest(cost, best_y)], K)
+            # levels of the incumbent's second-nearest open site: a better solution that closes a
+            # demand's nearest site usually serves it there, so truncation rarely cuts it off
+            L = np.minimum(_second_level(level, best_y), K)
         else:
             target = max(1, int(np.ceil(4 * m / max(self.p + int(fixed.sum()), 1))))
             L = np.minimum(np.asarray([min(len(v), target) for v in values], dtype=np.int64), K)
-        lower = -np.inf
         status = SolveStatus.TIME_LIMIT
         tol = max(options.mip_gap, 0.0)
         order = np.argsort(level, axis=1, kind="stable")
@@ -335,8 +339,6 @@ class PMedian(SiteModel):
             L = np.where(grow, np.minimum(np.maximum(near_level, L), K), L)
         if best_y is None:
             raise SolverError(f"PMedian: no feasible solution found within {options.time_limit_s:g} s")
-        if self.p and len(self.weights) and status != SolveStatus.OPTIMAL and not np.isfinite(lower):
-            lower = -np.inf
         self._radius_levels = int(L.sum())
         return best_y, upper, lower, status
 
@@ -344,6 +346,14 @@ class PMedian(SiteModel):
 def _nearest(cost: np.ndarray, y: np.ndarray) -> np.ndarray:
     idx = np.flatnonzero(y)
     return idx[np.argmin(cost[:, idx], axis=1)]
+
+
+def _second_level(level: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per demand, the level of its second-nearest open site (nearest when only one is open)."""
+    sub = level[:, np.flatnonzero(y)]
+    if sub.shape[1] < 2:
+        return sub.min(axis=1)
+    return np.partition(sub, 1, axis=1)[:, 1]
 
 
 def _true_cost(cost: np.ndarray, w: np.ndarray, y: np.ndarray) -> float:
