@@ -38,6 +38,7 @@ __all__ = [
     "street_nodes",
     "existing_facilities",
     "candidate_sites",
+    "check_options",
     "township_of",
     "cost_matrix",
     "covers",
@@ -97,6 +98,30 @@ def options_or_default(options: RecipeOptions | None) -> RecipeOptions:
         raise InputError("recipe options", [f"expected RecipeOptions, got {type(options).__name__}; "
                                             "build it with planning.recipes.RecipeOptions(...)"])
     return options
+
+
+def check_options(options: RecipeOptions, what: str, *, uses: Iterable[str],
+                  candidates: Iterable[str] | None = None) -> None:
+    """Raise one :class:`InputError` naming every option set that the recipe does not use.
+
+    Parameters
+    ----------
+    options : RecipeOptions
+    what : str
+        Recipe name.
+    uses : iterable of str
+        Options among ``p``, ``budget``, ``candidates`` the recipe reads.
+    candidates : iterable of str, optional
+        The only ``candidates`` values accepted (when the recipe reads no point layer).
+    """
+    uses = set(uses)
+    problems = [f"option {name}={getattr(options, name)!r} is not used by {what}; remove it"
+                for name in ("p", "budget", "candidates") if name not in uses and getattr(options, name) is not None]
+    if candidates is not None and options.candidates is not None and options.candidates not in set(candidates):
+        problems.append(f"candidates {options.candidates!r} is not used by {what}; give "
+                        f"{' or '.join(repr(c) for c in candidates)} or leave it out")
+    if problems:
+        raise InputError(f"{what} options", problems)
 
 
 def _bool(series: pd.Series) -> pd.Series:

@@ -30,6 +30,7 @@ from planning.county import County
 from planning.models import MCLP, SolverOptions
 from planning.recipes._common import (
     actions_frame,
+    check_options,
     cost_matrix,
     covers,
     existing_facilities,
@@ -90,6 +91,7 @@ def central_township_hospitals(county: County, *, engine: Any = None, rule_param
     from planning.rules import central_hospital_scores
 
     opts = options_or_default(options)
+    check_options(opts, "central_township_hospitals", uses=("p", "budget"))
     params = resolve_params(rule_params)
     engine = get_engine(county, engine)
     lo, hi = int(params.value("HC-05", "min_count")), int(params.value("HC-05", "max_count"))

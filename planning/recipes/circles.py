@@ -11,8 +11,11 @@ walk network in built-up areas (within :data:`BUILT_UP_RADIUS_M` of a community;
 * LC-01 (15-minute living circle): the same, one model per category a community lacks within
   ``walk_minutes`` (LC-01), each category built as the facility kind of :data:`CATEGORY_KIND`.
 
-``p`` and ``budget`` apply to each model (fitness, and each category) separately. Communities no
-candidate can reach on foot within the time are listed in ``tables["unreachable"]``.
+``p`` alone gives each model (fitness, and each category) up to ``p`` sites. ``budget`` (万元) is
+one budget for everything: a joint MCLP over (community, category) demands and (site, category)
+candidates at each kind's unit cost maximises the residents covered summed over the categories
+(``p``, when also given, caps the total number of sites). Communities no candidate can reach on
+foot within the time are listed in ``tables["unreachable"]``.
 """
 
 from __future__ import annotations
@@ -57,6 +60,10 @@ CATEGORY_KIND: dict[str, FacilityKind] = {
     "community_service_centre": K.COMMUNITY_SERVICE_CENTRE,
 }
 
+#: Staffing a new site of a kind is planned with (HC-13: a community health service centre has a
+#: full-time public-health physician).
+STAFFING: dict[FacilityKind, dict[str, int]] = {K.COMMUNITY_HEALTH_CENTRE: {"public_health_physicians": 1}}
+
 #: Street nodes within this straight-line distance (m) of a residential community are candidate
 #: sites "in built-up areas" (GB 50180-2018: the 15-minute circle spans 800–1,000 m).
 BUILT_UP_RADIUS_M = 1000.0
@@ -85,7 +92,8 @@ def living_circles(county: County, *, engine: Any = None, rule_params: Any = Non
     rule_params : dict or ResolvedParams, optional
         LC-02 ``walk_minutes``; LC-01 ``walk_minutes``.
     options : RecipeOptions, optional
-        ``p`` / ``budget`` (per model: best coverage instead of full coverage), ``candidates``
+        ``p`` (sites per model) or ``budget`` (万元, all models together): best coverage instead
+        of full coverage; ``candidates``
         (``"street_nodes"`` default, ``"township_seats"``, or a point layer), ``costs``
         (``new:fitness_facility`` and ``new:<kind>`` of :data:`CATEGORY_KIND`), ``time_limit_s``.
 
@@ -122,6 +130,7 @@ def living_circles(county: County, *, engine: Any = None, rule_params: Any = Non
              for cat, kinds in LIVING_CIRCLE_KINDS.items()]
     taken = set(county.facilities["id"].astype(str))
     rows, model_rows, site_rows, unreach_rows, solves = [], [], [], [], []
+    prepared = []
     for rule_id, cat, kinds, build, walk in jobs:
         have = existing_facilities(county, kinds)
         if len(have):
@@ -137,28 +146,55 @@ def living_circles(county: County, *, engine: Any = None, rule_params: Any = Non
             unreach_rows.append({"rule_id": rule_id, "category": cat, "community_id": comm["id"].iloc[i],
                                  "community_name": comm["name"].iloc[i], "weight": float(w[i]),
                                  "reason": f"no candidate site within {walk:g} min walk"})
-        dem = lack_idx[reach]
-        unit = opts.unit_cost("new", str(build))
-        selected = np.zeros(len(cand), dtype=bool)
-        if dem.size:
-            cost = np.where(cov[reach], 0.0, np.inf)
-            ids = list(comm["id"].iloc[dem])
-            if opts.p is not None or opts.budget is not None:
-                model = MCLP.from_cost_matrix(cost, weights=w[dem], demand_ids=ids, candidate_ids=list(cand["id"]),
-                                              threshold=0.0, p=opts.p, budget=opts.budget,
-                                              site_cost=np.full(len(cand), unit)).solve(
-                                                  SolverOptions(time_limit_s=opts.time_limit_s))
+        prepared.append((rule_id, cat, build, walk, lacking, cov[reach], lack_idx[reach],
+                         opts.unit_cost("new", str(build))))
+    solver_opts = SolverOptions(time_limit_s=opts.time_limit_s)
+    chosen = [np.zeros(len(cand), dtype=bool) for _ in prepared]
+    if opts.budget is not None:
+        # one budget for every category: a joint MCLP over (community, category) demands and
+        # (site, category) candidates, covering only within the same category
+        blocks = [(k, job) for k, job in enumerate(prepared) if job[6].size]
+        if blocks:
+            n_tot = sum(job[6].size for _, job in blocks)
+            m_all = len(cand) * len(blocks)
+            cost = np.full((n_tot, m_all), np.inf)
+            weights, d_ids, c_ids, c_cost = [], [], [], []
+            r0 = 0
+            for b, (k, job) in enumerate(blocks):
+                cov_k, dem_k = job[5], job[6]
+                cost[r0:r0 + dem_k.size, b * len(cand):(b + 1) * len(cand)] = np.where(cov_k, 0.0, np.inf)
+                weights += list(w[dem_k])
+                d_ids += [f"{job[1]}|{comm['id'].iloc[i]}" for i in dem_k]
+                c_ids += [f"{job[1]}|{c}" for c in cand["id"]]
+                c_cost += [job[7]] * len(cand)
+                r0 += dem_k.size
+            model = MCLP.from_cost_matrix(cost, weights=weights, demand_ids=d_ids, candidate_ids=c_ids, threshold=0.0,
+                                          p=opts.p, budget=opts.budget, site_cost=np.asarray(c_cost)).solve(solver_opts)
+            picked = np.isin(np.asarray(c_ids, dtype=object), model.selected_)
+            for b, (k, _) in enumerate(blocks):
+                chosen[k] = picked[b * len(cand):(b + 1) * len(cand)]
+            solves.append(model_summary("MCLP", model, rule_id="LC-02, LC-01", category="all (one budget)"))
+    else:
+        for k, (rule_id, cat, _, _, _, cov_k, dem_k, unit) in enumerate(prepared):
+            if not dem_k.size:
+                continue
+            cost = np.where(cov_k, 0.0, np.inf)
+            ids = list(comm["id"].iloc[dem_k])
+            if opts.p is not None:
+                model = MCLP.from_cost_matrix(cost, weights=w[dem_k], demand_ids=ids, candidate_ids=list(cand["id"]),
+                                              threshold=0.0, p=opts.p).solve(solver_opts)
                 name = "MCLP"
             else:
-                model = LSCP.from_cost_matrix(cost, weights=w[dem], demand_ids=ids, candidate_ids=list(cand["id"]),
-                                              threshold=0.0).solve(SolverOptions(time_limit_s=opts.time_limit_s))
+                model = LSCP.from_cost_matrix(cost, weights=w[dem_k], demand_ids=ids, candidate_ids=list(cand["id"]),
+                                              threshold=0.0).solve(solver_opts)
                 name = "LSCP"
-            selected = np.isin(cand["id"].to_numpy(), model.selected_)
+            chosen[k] = np.isin(cand["id"].to_numpy(), model.selected_)
             solves.append(model_summary(name, model, rule_id=rule_id, category=cat))
-        sel = np.flatnonzero(selected)
+    for k, (rule_id, cat, build, walk, lacking, cov_r, dem, unit) in enumerate(prepared):
+        sel = np.flatnonzero(chosen[k])
         owner = np.full(len(dem), -1)
         if sel.size:
-            sub = np.where(cov[reach][:, sel], t_cand[dem][:, sel], np.inf)
+            sub = np.where(cov_r[:, sel], t_cand[dem][:, sel], np.inf)
             best = np.argmin(sub, axis=1)
             ok = np.isfinite(sub[np.arange(len(dem)), best])
             owner[ok] = sel[best[ok]]
@@ -172,14 +208,14 @@ def living_circles(county: County, *, engine: Any = None, rule_params: Any = Non
                          "cost": unit, "population_gained": gained, "rule_id": rule_id,
                          "reason": (f"new {label} at {cand['name'].iloc[j]}: brings {len(members)} communities "
                                     f"({gained:,.0f} {basis.split(' (')[0]}) within {walk:g} min walk"),
-                         "attributes": {}, "geometry": cand.geometry.iloc[j]})
+                         "attributes": dict(STAFFING.get(build, {})), "geometry": cand.geometry.iloc[j]})
             site_rows.append({"site_id": site_id, "candidate_id": cand["id"].iloc[j], "rule_id": rule_id,
                               "category": cat, "kind": str(build), "communities_gained": len(members),
                               "weight_gained": gained})
         covered_after = int((owner >= 0).sum())
         model_rows.append({"rule_id": rule_id, "category": cat, "kind_built": str(build),
                            "communities_lacking": int(lacking.sum()), "weight_lacking": float(w[lacking].sum()),
-                           "communities_unreachable": int((~reach).sum()), "communities_covered": covered_after,
+                           "communities_unreachable": int(lacking.sum() - dem.size), "communities_covered": covered_after,
                            "sites": int(sel.size), "cost": float(unit * sel.size)})
     actions = actions_frame(rows, county.crs)
     if solves:

@@ -47,6 +47,7 @@ from planning.county import County
 from planning.models._highs import relative_gap, solve_milp
 from planning.recipes._common import (
     actions_frame,
+    check_options,
     cost_matrix,
     covers,
     existing_facilities,
@@ -109,7 +110,8 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
     Returns
     -------
     RecipeResult
-        Actions: ``new`` clinics (attributes ``village_doctors``, ``village_id``), ``upgrade``
+        Actions: ``new`` clinics (attributes ``village_doctors``, ``village_id``, and
+        ``tcm_doctors`` = 1: a new clinic is planned with a doctor able to provide TCM, HC-13), ``upgrade``
         of kept clinics that need doctors (attributes ``village_doctors``), ``merge``/``close``
         of clinics no longer needed. Tables: ``clinics`` (per open clinic: villages served,
         population, doctors needed, present, redeployed, hired), ``villages`` (how each is
@@ -123,6 +125,7 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
     >>> result.tables["clinics"].head()                                       # doctest: +SKIP
     """
     opts = options_or_default(options)
+    check_options(opts, "village_clinics", uses=("budget", "candidates"), candidates=("villages",))
     params = resolve_params(rule_params)
     engine = get_engine(county, engine)
     min_pop = params.value("HC-02", "min_population")
@@ -273,7 +276,8 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
                          "reason": (f"new clinic at the village seat of {sites['owner'].iloc[j]}; serves {len(members)} "
                                     f"village(s) ({names}), {served_pop[j]:,.0f} residents; {int(need[j])} doctor(s) "
                                     f"needed (HC-03): {int(redeploy[j])} redeployed, {int(hire[j])} hired"),
-                         "attributes": {"village_doctors": int(need[j]), "village_id": str(sites["owner"].iloc[j])},
+                         "attributes": {"village_doctors": int(need[j]), "tcm_doctors": 1,
+                                        "village_id": str(sites["owner"].iloc[j])},
                          "geometry": pos[sid]})
         elif sites["existing"].iloc[j] and y[j] and (need[j] > sites["doctors"].iloc[j] or not sites["doctors_known"].iloc[j]):
             have = sites["doctors"].iloc[j] if sites["doctors_known"].iloc[j] else float("nan")

@@ -84,7 +84,8 @@ def odd_job_markets(county: County, *, engine: Any = None, rule_params: Any = No
     options : RecipeOptions, optional
         ``p`` (new markets; default 1 when the county has none, else 0), ``candidates``
         (``"township_seats"`` default, ``"villages"``, ``"street_nodes"`` or a point layer),
-        ``costs`` (``new:odd_job_market``), ``time_limit_s``.
+        ``budget`` (万元; the p new markets must fit in it), ``costs`` (``new:odd_job_market``),
+        ``time_limit_s``.
 
     Returns
     -------
@@ -134,9 +135,11 @@ def odd_job_markets(county: County, *, engine: Any = None, rule_params: Any = No
     cand_table.insert(0, "rank", np.arange(1, len(cand_table) + 1))
     selected = np.zeros(len(sites), dtype=bool)
     selected[:n_ex] = True
+    unit = opts.unit_cost("new", str(K.ODD_JOB_MARKET))
     if p > 0:
         model = PMedian.from_cost_matrix(t[reach], weights=w[reach], demand_ids=list(villages["id"][reach]),
-                                         candidate_ids=list(sites["id"]), p=p, fixed=list(ex["id"])).solve(
+                                         candidate_ids=list(sites["id"]), p=p, fixed=list(ex["id"]),
+                                         budget=opts.budget, site_cost=np.full(len(sites), unit)).solve(
                                              SolverOptions(time_limit_s=opts.time_limit_s))
         selected = np.isin(sites["id"].to_numpy(), model.selected_)
         solver = model_summary("PMedian", model, weight_basis=basis, p=int(p))
@@ -151,7 +154,6 @@ def odd_job_markets(county: County, *, engine: Any = None, rule_params: Any = No
     pop = pd.to_numeric(villages["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     taken = set(county.facilities["id"].astype(str))
     rows, site_rows = [], []
-    unit = opts.unit_cost("new", str(K.ODD_JOB_MARKET))
     for j in sel:
         members = owner == j
         tw = t_after[members]

@@ -61,6 +61,18 @@ def test_p_sites_cover_the_most_residents(county_engine):
         assert abs(x - 10000) <= 1000
 
 
+def test_one_budget_for_all_categories(county_engine):
+    county, engine = county_engine
+    # 60 万元: a fitness site (20) and a market (40) both at C2 cover 300 + 300 = 600, more than
+    # two fitness sites (550) or a market at C0/C1 with a fitness site (250 + 300)
+    result = RECIPES["living_circles"](county, engine=engine, options=RecipeOptions(budget=60))
+    a = result.actions
+    assert sorted(a["kind"]) == ["fitness_facility", "market"] and result.total_cost == 60.0
+    assert a["population_gained"].tolist() == [300.0, 300.0]
+    assert [s["category"] for s in result.solver["solves"]] == ["all (one budget)"]
+    assert result.solver["objective"] == 600.0
+
+
 def test_unreachable_communities_are_listed(line_county):
     county = _county(line_county, [{"id": "COFF", "x": 20000, "y": 3000, "population": 80}])
     result = RECIPES["living_circles"](county)

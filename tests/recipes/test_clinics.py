@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from planning import InputError
 from planning.network.engine import TravelEngine
 from planning.recipes import RECIPES, RecipeOptions
 from planning.rules import evaluate
@@ -38,7 +39,7 @@ def test_hand_computed_plan_and_rules_pass_after(line_county):
     assert a.loc["C1", "action"] == "upgrade" and a.loc["C1", "cost"] == 5.0
     assert json.loads(a.loc["C1", "attributes"]) == {"village_doctors": 2}
     assert a.loc["VC-NEW-V3", "action"] == "new" and a.loc["VC-NEW-V3", "cost"] == 35.0
-    assert json.loads(a.loc["VC-NEW-V3", "attributes"]) == {"village_doctors": 1, "village_id": "V3"}
+    assert json.loads(a.loc["VC-NEW-V3", "attributes"]) == {"village_doctors": 1, "tcm_doctors": 1, "village_id": "V3"}
     assert a.loc["VC-NEW-V3", "population_gained"] == 650.0
     assert result.total_cost == 40.0
     assert result.solver["status"] == "optimal" and result.solver["objective"] == 40.0 and result.solver["gap"] == 0.0
@@ -173,3 +174,10 @@ def test_deterministic(line_county):
     pd.testing.assert_frame_equal(pd.DataFrame(one.actions), pd.DataFrame(two.actions))
     for name in one.tables:
         pd.testing.assert_frame_equal(one.tables[name], two.tables[name])
+
+
+def test_options_the_recipe_does_not_use_are_errors(line_county):
+    county = _hand_county(line_county)
+    with pytest.raises(InputError, match=r"(?s)2 problem.*option p=2 is not used by village_clinics.*"
+                                         r"candidates 'street_nodes' is not used by village_clinics"):
+        RECIPES["village_clinics"](county, options=RecipeOptions(p=2, candidates="street_nodes"))

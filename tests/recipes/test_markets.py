@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
+from planning import InfeasibleError
 from planning.network.engine import TravelEngine
 from planning.recipes import RECIPES, RecipeOptions
 from planning.rules import evaluate
@@ -102,3 +103,11 @@ def test_candidate_layer(line_county, tmp_path):
     best = min(("A", "B"), key=lambda c: (w * np.abs(x - (20000 if c == "A" else 40000))).sum())
     assert list(result.actions["site_id"]) == [f"OJM-NEW-{best}"]
     assert result.actions["site_name"].iloc[0] == ("甲地" if best == "A" else "乙地") + "零工市场"
+
+
+def test_budget_below_a_market_is_infeasible(county_engine):
+    county, engine = county_engine
+    with pytest.raises(InfeasibleError, match="budget 30 is below the cost of the 1 cheapest sites"):
+        RECIPES["odd_job_markets"](county, engine=engine, options=RecipeOptions(budget=30))
+    ok = RECIPES["odd_job_markets"](county, engine=engine, options=RecipeOptions(budget=50))
+    assert ok.total_cost == 50.0
