@@ -124,7 +124,7 @@ def check_county_task(manifest: str, scenario: dict[str, Any] | None, run_recipe
                 def set_description(self, text: str) -> None:
                     return None
 
-            after_county, actions, _ = _run_recipes(county, spec, engine, _Quiet())
+            after_county, actions, _, _ = _run_recipes(county, spec, engine, _Quiet())
             out["actions"] = int(len(actions))
             out["cost"] = float(actions["cost"].sum()) if len(actions) else 0.0
             out["compliance_after"] = evaluate(after_county, params=params, override=override, engine=engine,

@@ -16,6 +16,8 @@ Outputs (``out_dir/``):
                               after the actions)
 ``actions.csv``               the actions table (new / upgrade / merge / close), x/y in the
                               county CRS and lon/lat (WGS84)
+``tables/*.csv``              the recipes' detail tables, ``<recipe>__<table>.csv`` (e.g. the
+                              villages each clinic serves and the doctors it needs)
 ``coverage_by_township.csv``  covered population by township and county for each service
 ``results.gpkg``              villages (travel times, worst status), facilities, proposed_sites,
                               service_areas, townships
@@ -100,6 +102,8 @@ class RunResult:
         The content of run.json.
     county : County or None
         The county as checked (after the scenario's edits).
+    recipe_tables : dict
+        Recipe name → {table name → DataFrame} (written to ``tables/``).
     report : planning.reports.Report or None
         The county report (when report.html or report.docx was written).
     """
@@ -116,6 +120,7 @@ class RunResult:
     record: dict[str, Any] = field(default_factory=dict)
     county: County | None = None
     report: Any = None
+    recipe_tables: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict)
 
     def text_summary(self, *, lang: str = "en") -> str:
         """The one-screen summary ``planning run`` prints."""
@@ -176,7 +181,7 @@ def _resolved_params(scenario: Scenario) -> dict[str, dict[str, float]]:
 
 
 def _run_recipes(county: County, scenario: Scenario, engine: Any, progress: Any) -> tuple[
-        County, gpd.GeoDataFrame, dict[str, dict[str, Any]]]:
+        County, gpd.GeoDataFrame, dict[str, dict[str, Any]], dict[str, dict[str, pd.DataFrame]]]:
     import planning.recipes as recipes_pkg
     from planning.recipes import RecipeOptions, apply_actions, empty_actions
 
@@ -185,6 +190,7 @@ def _run_recipes(county: County, scenario: Scenario, engine: Any, progress: Any)
     current = county
     frames = []
     report: dict[str, dict[str, Any]] = {}
+    tables: dict[str, dict[str, pd.DataFrame]] = {}
     for name, spec in scenario.recipe_options().items():
         progress.set_description(f"recipe {name}")
         if name not in available:
@@ -198,13 +204,14 @@ def _run_recipes(county: County, scenario: Scenario, engine: Any, progress: Any)
             frames.append(actions.assign(recipe=name))
         current = result.county_after if result.county_after is not None else apply_actions(current, actions)
         solver = dict(result.solver)
+        tables[name] = {str(k): v for k, v in result.tables.items() if isinstance(v, pd.DataFrame)}
         report[name] = {"status": "ok", "actions": int(len(actions)), "cost": float(result.total_cost),
                         "solver": solver, "options": spec.model_dump(mode="json")}
     if frames:
         actions = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=county.crs)
     else:
         actions = empty_actions(county.crs).assign(recipe=pd.Series(dtype=object))
-    return current, actions, report
+    return current, actions, report, tables
 
 
 def _coverage(county: County, engine: Any) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -280,6 +287,24 @@ def _service_areas(county: County, engine: Any) -> gpd.GeoDataFrame | None:
     return areas.reset_index(drop=True)
 
 
+#: Sub-directory of the recipes' detail tables (``<recipe>__<table>.csv``).
+TABLES_DIR = "tables"
+
+
+def _plain_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A recipe table for CSV: point geometries as x/y (county CRS), other geometries as WKT."""
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        return frame
+    geom = frame.geometry
+    out = pd.DataFrame(frame.drop(columns=geom.name))
+    if len(geom) and (geom.geom_type == "Point").all():
+        out["x"] = np.round(geom.x.to_numpy(), 2)
+        out["y"] = np.round(geom.y.to_numpy(), 2)
+    else:
+        out["geometry_wkt"] = geom.to_wkt(rounding_precision=2).to_numpy()
+    return out
+
+
 def _actions_csv(actions: gpd.GeoDataFrame) -> pd.DataFrame:
     from pyproj import Transformer
 
@@ -330,8 +355,8 @@ def summary_table(compliance: pd.DataFrame, after: pd.DataFrame | None = None) -
 def _write_outputs(tmp: Path, wanted: tuple[str, ...], *, county: County, scenario: Scenario, lang: str,
                    compliance: pd.DataFrame, after: pd.DataFrame | None, summary: pd.DataFrame,
                    actions: gpd.GeoDataFrame, coverage: pd.DataFrame, nearest: dict[str, pd.DataFrame],
-                   service_areas: gpd.GeoDataFrame | None, recipes: dict[str, Any], progress: Any
-                   ) -> tuple[list[str], Any]:
+                   service_areas: gpd.GeoDataFrame | None, recipes: dict[str, Any],
+                   recipe_tables: dict[str, dict[str, pd.DataFrame]], progress: Any) -> tuple[list[str], Any]:
     from planning.io import write_geopackage, write_table
 
     written = []
@@ -353,6 +378,12 @@ def _write_outputs(tmp: Path, wanted: tuple[str, ...], *, county: County, scenar
     if "actions.csv" in wanted:
         write_table(_actions_csv(actions), tmp / "actions.csv")
         written.append("actions.csv")
+        for recipe, frames in recipe_tables.items():
+            for key, frame in frames.items():
+                name = f"{TABLES_DIR}/{recipe}__{key}.csv"
+                (tmp / TABLES_DIR).mkdir(exist_ok=True)
+                write_table(_plain_table(frame), tmp / name)
+                written.append(name)
     if "coverage_by_township.csv" in wanted:
         write_table(coverage, tmp / "coverage_by_township.csv")
         written.append("coverage_by_township.csv")
@@ -572,7 +603,7 @@ def run_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario, *, out_dir
             bar.set_description("checking rules")
             before = _evaluate(county, scenario, engine, lang)
             bar.update()
-            after_county, actions, recipes = _run_recipes(county, scenario, engine, bar)
+            after_county, actions, recipes, recipe_tables = _run_recipes(county, scenario, engine, bar)
             bar.update(len(scenario.recipes))
             ran = any(info["status"] == "ok" for info in recipes.values())
             after = _evaluate(after_county, scenario, engine, lang) if ran else None
@@ -585,7 +616,7 @@ def run_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario, *, out_dir
             written, report = _write_outputs(tmp, wanted, county=county, scenario=scenario, lang=lang,
                                      compliance=before, after=after, summary=summary, actions=actions,
                                      coverage=coverage, nearest=nearest, service_areas=service_areas,
-                                     recipes=recipes, progress=bar)
+                                     recipes=recipes, recipe_tables=recipe_tables, progress=bar)
             hashes = {name: file_sha256(tmp / name) for name in written}
             record = _record(scenario, manifest, edits_log=edits_log, recipes=recipes, outputs=hashes,
                              engine=engine, started=started, lang=lang)
@@ -593,8 +624,14 @@ def run_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario, *, out_dir
                                           encoding="utf-8")
             written.append("run.json")
             # everything is complete: move into place (each os.replace is atomic)
+            if any(name.startswith(f"{TABLES_DIR}/") for name in written):
+                (out / TABLES_DIR).mkdir(exist_ok=True)
             for name in written:
                 os.replace(tmp / name, out / name)
+            if "actions.csv" in written and (out / TABLES_DIR).is_dir():  # tables of an earlier run
+                for old in (out / TABLES_DIR).glob("*__*.csv"):
+                    if f"{TABLES_DIR}/{old.name}" not in written:
+                        old.unlink()
             if "compliance.csv" in written and after is None and (out / "compliance_after.csv").exists():
                 (out / "compliance_after.csv").unlink()
     finally:
@@ -602,7 +639,7 @@ def run_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario, *, out_dir
     files = {name: out / name for name in written}
     return RunResult(out_dir=out, scenario=scenario, compliance=before, compliance_after=after, summary=summary,
                      actions=actions, coverage_by_township=coverage, recipes=recipes, files=files, record=record,
-                     county=county, report=report)
+                     county=county, report=report, recipe_tables=recipe_tables)
 
 
 def summary_text(result: RunResult, *, lang: str = "en") -> str:

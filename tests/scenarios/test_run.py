@@ -121,9 +121,11 @@ def test_recipe_contract_actions_and_after(tiny_county_dir, tmp_path, monkeypatc
                "population_gained": float(pop.sum()), "rule_id": "EM-01", "reason": "no market in the county",
                "target_id": "", "attributes": ""}
         actions = gpd.GeoDataFrame([row], geometry=[site.geometry], crs=county.crs)
-        return RecipeResult("odd_job_markets", actions, solver={"model": "pmedian", "status": "optimal",
-                                                                 "objective": 1.0, "bound": 1.0, "gap": 0.0,
-                                                                 "solve_seconds": 0.01},
+        access = gpd.GeoDataFrame({"village_id": ["V1"], "share_30min": [1.0]}, geometry=[site.geometry],
+                                  crs=county.crs)
+        return RecipeResult("odd_job_markets", actions, tables={"access": access},
+                            solver={"model": "pmedian", "status": "optimal", "objective": 1.0, "bound": 1.0,
+                                    "gap": 0.0, "solve_seconds": 0.01},
                             county_after=apply_actions(county, actions))
 
     monkeypatch.setattr(planning.recipes, "RECIPES", {"odd_job_markets": odd_job_markets}, raising=False)
@@ -139,6 +141,9 @@ def test_recipe_contract_actions_and_after(tiny_county_dir, tmp_path, monkeypatc
     assert actions[["action", "kind", "site_id", "cost", "rule_id", "recipe"]].values.tolist() == [
         ["new", "odd_job_market", "NEW-M1", 50.0, "EM-01", "odd_job_markets"]]
     assert {"x", "y", "lon", "lat"} <= set(actions.columns)
+    access = pd.read_csv(tmp_path / "out" / "tables" / "odd_job_markets__access.csv", encoding="utf-8-sig")
+    assert list(access.columns) == ["village_id", "share_30min", "x", "y"] and access["share_30min"].tolist() == [1.0]
+    assert sorted(result.recipe_tables) == ["odd_job_markets"]
     summary = pd.read_csv(tmp_path / "out" / "compliance_summary.csv", encoding="utf-8-sig").set_index("rule_id")
     assert (summary.loc["EM-01", "county_status"], summary.loc["EM-01", "county_status_after"]) == ("fail", "pass")
     after = pd.read_csv(tmp_path / "out" / "compliance_after.csv", encoding="utf-8-sig")
