@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
+from scipy.spatial import cKDTree
 
+from planning.models import LSCP
 from planning.network.engine import TravelEngine
-from planning.recipes import ACTION_COLUMNS, RECIPES
+from planning.recipes import ACTION_COLUMNS, RECIPES, RecipeOptions
 from planning.rules import evaluate
 
 TARGETS = {
@@ -104,3 +108,40 @@ def test_market_and_circles_pass_after(results, demo):
     assert r.tables["unreachable"].empty
     after = _county_rows(r.county_after, engine, TARGETS["living_circles"])
     assert (after["status"] == "pass").all() and after["failing_population"].sum() == 0
+
+
+def test_clinics_equal_lscp_when_doctors_are_free(demo):
+    """With free doctors the clinic model is a set cover: new clinics (30 each) so that every
+    non-exempt rural village has its own clinic or one it may use; planning.models.LSCP agrees."""
+    county, engine = demo
+    result = RECIPES["village_clinics"](county, engine=engine, options=RecipeOptions(costs={"upgrade:village_doctor": 0}))
+    v = county.villages[~county.villages["urban"].astype(bool)].reset_index(drop=True)
+    f = county.facilities
+    clinics = f[f["kind"] == "village_clinic"].reset_index(drop=True)
+    hosp = f[f["kind"].isin(["township_hospital", "central_township_hospital"])]
+    _, owner_idx = cKDTree(np.column_stack([county.villages.geometry.x, county.villages.geometry.y])).query(
+        np.column_stack([clinics.geometry.x, clinics.geometry.y]))
+    owner = set(county.villages["id"].iloc[owner_idx])
+    seats = v[~v["id"].isin(owner)].assign(id=lambda d: "NEW-" + d["id"])
+    sites = pd.concat([clinics[["id", "geometry"]], seats[["id", "geometry"]]], ignore_index=True)
+    od = engine.od(v[["id", "geometry"]], sites, mode="drive", cutoff=30.001)
+    t = od.pivot(index="origin_id", columns="destination_id", values="travel_time_min").reindex(
+        index=v["id"], columns=sites["id"]).to_numpy()
+    th = engine.nearest(v[["id", "geometry"]], hosp[["id", "geometry"]], mode="drive").set_index("origin_id")
+    t_th = th["travel_time_min"].reindex(v["id"]).to_numpy()
+    small = (v["population"] < 200).to_numpy()
+    with np.errstate(invalid="ignore"):
+        allowed = (t <= 15 + 1e-9) | (small[:, None] & (t <= 30 + 1e-9))
+        exempt = (t_th <= 10 + 1e-9) | (small & (t_th <= 30 + 1e-9))
+    own = {vid: j for j, vid in enumerate(county.villages["id"].iloc[owner_idx])}
+    for i, vid in enumerate(v["id"]):
+        if vid in own:
+            allowed[i, own[vid]] = True
+        if "NEW-" + vid in set(seats["id"]):
+            allowed[i, len(clinics) + list(seats["id"]).index("NEW-" + vid)] = True
+    need = ~exempt
+    cost = np.where(allowed[need], 0.0, np.inf)
+    model = LSCP.from_cost_matrix(cost, candidate_ids=list(sites["id"]), threshold=0.0,
+                                  fixed=list(clinics["id"]), site_cost=[0.0] * len(clinics) + [1.0] * len(seats)).solve()
+    assert model.status_ == "optimal" and model.objective_ >= 1
+    assert result.total_cost == 30.0 * model.objective_

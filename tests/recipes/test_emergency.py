@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from planning import InputError
+from planning import InputError, RuleParameterError
 from planning.network.engine import TravelEngine
 from planning.recipes import RECIPES, RecipeOptions
 from planning.rules import evaluate
@@ -105,3 +105,13 @@ def test_radius_parameter_and_determinism(county_engine):
     after = evaluate(one.county_after, engine=engine, params={"HC-06": {"radius_km": 10}}, rules=["HC-06"])
     fail = after[(after.level == "village") & (after.status == "fail")]
     assert list(fail["area_id"]) == list(one.tables["unreachable"]["village_id"])
+
+
+def test_rule_params(county_engine):
+    county, engine = county_engine
+    with pytest.raises(RuleParameterError, match="HC-06: unknown parameter 'radius'"):
+        RECIPES["emergency_network"](county, engine=engine, rule_params={"HC-06": {"radius": 12}})
+    # values a scenario run resolved with override: true (outside 10-20 km) are taken as given
+    wide = RECIPES["emergency_network"](county, engine=engine, rule_params={"HC-06": {"radius_km": 30}})
+    # within 30 km the county hospital reaches all but V45 (45 km); one post does: TH25 is the cheapest
+    assert list(wide.actions["site_id"]) == ["TH25"]
