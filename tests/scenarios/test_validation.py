@@ -230,3 +230,10 @@ def test_messages_for_wrong_shapes(tmp_path, county_yaml):
     ok = write(tmp_path, "county: county/county.yaml\nedits: {population: [{township_id: 149901202, delta: 5}]}\n",
                name="ok.yaml")
     assert load_scenario(ok).edits.population[0].township_id == "149901202"
+
+
+def test_recipe_names_match_the_registry():
+    from planning.recipes import RECIPES
+    from planning.scenarios import RECIPE_NAMES
+
+    assert list(RECIPE_NAMES) == list(RECIPES)
