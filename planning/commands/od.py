@@ -44,7 +44,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--destinations", required=True, help="destination points (same formats)")
     p.add_argument("--destinations-layer", default=None, help="layer of a multi-layer destinations file")
     p.add_argument("--coords", choices=("wgs84", "gcj02", "bd09"), default="wgs84",
-                   help="datum of lon/lat in the point files (default wgs84)")
+                   help="datum of lon/lat in both point files (default wgs84)")
+    p.add_argument("--origins-coords", choices=("wgs84", "gcj02", "bd09"), default=None,
+                   help="datum of the origins file when it differs from --coords")
+    p.add_argument("--destinations-coords", choices=("wgs84", "gcj02", "bd09"), default=None,
+                   help="datum of the destinations file when it differs from --coords")
     p.add_argument("--mode", choices=("walk", "drive", "mixed"), default="walk", help="travel mode (default walk)")
     p.add_argument("--metric", choices=("time", "distance"), default="time",
                    help="minimise travel time or road distance (default time)")
@@ -160,7 +164,8 @@ def run(args: argparse.Namespace) -> int:
     engine = TravelEngine(RoadGraph.from_network(net, dem=dem, settings=settings), settings=settings)
     layers = {}
     for name in ("origins", "destinations"):
-        gdf = read_vector(getattr(args, name), layer=getattr(args, f"{name}_layer"), coords=args.coords, what=name)
+        coords = getattr(args, f"{name}_coords") or args.coords
+        gdf = read_vector(getattr(args, name), layer=getattr(args, f"{name}_layer"), coords=coords, what=name)
         layers[name] = _with_id(gdf.to_crs(crs), args.id_col)
     cutoff = args.cutoff_min if args.metric == "time" else args.cutoff_m
     so = engine.snap(layers["origins"], mode=args.mode, id_col=args.id_col, what="origins")

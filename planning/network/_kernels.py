@@ -237,7 +237,7 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
             pos[hn[i]] = -1
         # every target node that is reachable within the limit is now settled (final cost)
         if m + n_dest > cap and 4 * nt >= n_entries:
-            cap = max(cap + cap // 2, m + n_dest)
+            cap = _new_cap(cap, m, n_dest, o, n_orig)
             out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
         if 4 * nt >= n_entries:
             for d in range(n_dest):
@@ -267,7 +267,7 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
                         best1[d] = val
                         best2[d] = c2[x] + tgt_c2[j]
             if m + nd > cap:
-                cap = max(cap + cap // 2, m + nd)
+                cap = _new_cap(cap, m, nd, o, n_orig)
                 out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
             ds = np.sort(dtouched[:nd])
             for i in range(nd):
@@ -285,6 +285,16 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
             c2[v] = np.inf
         counts[o] = m - m0
     return counts, out_d, out_1, out_2, m
+
+
+@njit(cache=True, nogil=True)
+def _new_cap(cap, m, more, o, n_orig):
+    """Output capacity: 1.5× growth, or (after 16 origins) the pairs projected from the
+    average so far plus 5 %, whichever is larger; always room for ``more`` pairs now."""
+    new = max(cap + cap // 2, m + more)
+    if o >= 16:
+        new = max(new, int(m / (o + 1) * n_orig * 1.05) + more)
+    return new
 
 
 @njit(cache=True, nogil=True)

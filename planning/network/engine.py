@@ -4,8 +4,9 @@ Every trip is door to door:
 
 1. the **access leg**, a straight line from the origin to its snapped position on the road,
    walked at ``walk_speed_kph`` (its length is ``snap_distance_m``);
-2. the part of the snapped road segment up to one of its end nodes (a fraction of the
-   segment's time);
+2. the part of the snapped road segment up to one of its end nodes (that fraction of the
+   segment's time and length; with a DEM the segment's time is taken as spread uniformly
+   along it);
 3. the shortest path on the graph of the mode;
 4. the part of the destination's segment and the **egress leg**, walked likewise.
 
@@ -216,10 +217,16 @@ class TravelEngine:
         if not oi.size or not di.size:
             empty = np.empty(0, np.int64)
             return empty, empty, np.empty(0), np.empty(0)
-        pairs = pd.DataFrame({"o": oi, "s": so.segment[oi]}).merge(pd.DataFrame({"d": di, "s": sd.segment[di]}), on="s")
-        o = pairs["o"].to_numpy(np.int64)
-        d = pairs["d"].to_numpy(np.int64)
-        s = pairs["s"].to_numpy(np.int64)
+        d_order = np.argsort(sd.segment[di], kind="stable")
+        d_sorted = di[d_order]
+        d_seg = sd.segment[d_sorted]
+        lo = np.searchsorted(d_seg, so.segment[oi], side="left")
+        hi = np.searchsorted(d_seg, so.segment[oi], side="right")
+        n_match = hi - lo
+        o = np.repeat(oi, n_match).astype(np.int64)
+        starts = np.repeat(lo - np.concatenate([[0], np.cumsum(n_match)[:-1]]), n_match)
+        d = d_sorted[starts + np.arange(o.size)].astype(np.int64)
+        s = so.segment[o]
         seg = self.graph.segments(so.mode)
         delta = sd.fraction[d] - so.fraction[o]
         if metric == "time":
@@ -311,7 +318,7 @@ class TravelEngine:
         time, dist = (best_1, best_2) if metric == "time" else (best_2, best_1)
         return pd.DataFrame({"origin_id": so.ids, "destination_id": dest_id, "travel_time_min": time,
                              "distance_m": dist, "snap_distance_m": so.snap_distance_m, "reason": reason},
-                            columns=list(NEAREST_COLUMNS))
+                            columns=list(NEAREST_COLUMNS), copy=False)
 
     @staticmethod
     def _why_unreached(sd: SnappedPoints, mode: str, metric: str, cutoff: float | None) -> str:

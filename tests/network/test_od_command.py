@@ -110,3 +110,28 @@ def test_od_command_comoros_lines(shared_dir, tmp_path):
     api = engine.od(pts, health[["id", "geometry"]].to_crs(net.nodes.crs), mode="mixed", cutoff=60)
     assert list(zip(got.origin_id, got.destination_id)) == list(zip(api.origin_id, api.destination_id))
     assert got["travel_time_min"].to_numpy() == pytest.approx(api["travel_time_min"].to_numpy(), abs=1e-6)
+
+
+def test_od_command_demo_county_matches_from_county(tmp_path):
+    """``planning od`` on the demo county's files equals the engine built by load_county."""
+    from planning.config import TravelSettings
+    from planning.demo import demo_dir, load
+    from planning.network.engine import TravelEngine
+
+    d = demo_dir()
+    out = tmp_path / "od.csv"
+    code = main(["od", "--roads", str(d / "roads.osm"), "--origins", str(d / "county.gpkg"),
+                 "--origins-layer", "villages", "--destinations", str(d / "facilities.csv"), "--destinations-coords", "gcj02",
+                 "--mode", "drive", "--cutoff-min", "30", "-o", str(out)])
+    assert code == 0
+    got = pd.read_csv(out, encoding="utf-8-sig", dtype={"origin_id": str, "destination_id": str})
+    assert list(got.columns) == ["origin_id", "destination_id", "travel_time_min", "distance_m"]
+    assert len(got) > 10_000 and (got["travel_time_min"] <= 30).all() and (got["distance_m"] > 0).any()
+    county = load()
+    engine = TravelEngine.from_county(county, settings=TravelSettings(terrain=False))
+    hospitals = county.facilities[county.facilities["kind"] == "county_hospital"][["id", "geometry"]]
+    ref = engine.od(county.villages[["id", "geometry"]], hospitals, mode="drive", cutoff=30)
+    mine = got[got["destination_id"].isin(set(hospitals["id"]))].reset_index(drop=True)
+    assert len(ref) > 50
+    assert list(zip(mine.origin_id, mine.destination_id)) == list(zip(ref.origin_id.astype(str), ref.destination_id))
+    assert mine["travel_time_min"].to_numpy() == pytest.approx(ref["travel_time_min"].to_numpy(), abs=1e-5)
