@@ -130,6 +130,9 @@ def central_township_hospitals(county: County, *, engine: Any = None, rule_param
                                 note=f"the county already has {len(existing_central)} central township hospital(s)")
         selected = np.zeros(len(th), dtype=bool)
     else:
+        if not len(th):
+            raise InfeasibleError("central_township_hospitals: the county has no township hospital (乡镇卫生院) to "
+                                  "upgrade; add the township hospitals to the facilities layer (HC-04)")
         if not eligible.size:
             listing = "; ".join(f"{i}:{n} {d:,.1f} km" for i, n, d in
                                 zip(th["id"], th["name"], th["distance_to_seat_km"], strict=True))

@@ -71,3 +71,9 @@ def test_min_distance_and_errors(county_engine):
         RECIPES["central_township_hospitals"](county, engine=engine, min_seat_distance_km=100)
     with pytest.raises(InputError, match="p = 4 but HC-05 allows at most 3"):
         RECIPES["central_township_hospitals"](county, engine=engine, options=RecipeOptions(p=4))
+
+
+def test_no_township_hospital(line_county):
+    county = line_county(villages=[{"id": "V1", "x": 30000}], facilities=[{"id": "CH", "kind": "county_hospital", "x": 0}])
+    with pytest.raises(InfeasibleError, match="the county has no township hospital"):
+        RECIPES["central_township_hospitals"](county)
