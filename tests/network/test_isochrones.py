@@ -75,3 +75,24 @@ def test_service_area_errors(netlib, random_nets):
         engine.service_areas(fac, breaks=(0, 5))
     with pytest.raises(InputError, match="dissolve_by column 'kind' not found"):
         engine.service_areas(fac, dissolve_by="kind")
+
+
+def test_mixed_mode_service_area_walks_then_drives(netlib):
+    # footpath A(0,0)-B(1000,0), road B-C(2500,0); clinic at C. From A: walk 1000 m, drive 1500 m.
+    xy = {1: (0.0, 0.0), 2: (1000.0, 0.0), 3: (2500.0, 0.0)}
+    rows = [{"u": 1, "v": 2, "length_m": 1000.0, "highway": "path"},
+            {"u": 2, "v": 1, "length_m": 1000.0, "highway": "path"},
+            {"u": 2, "v": 3, "length_m": 1500.0, "highway": "residential"},
+            {"u": 3, "v": 2, "length_m": 1500.0, "highway": "residential"}]
+    engine = TravelEngine(RoadGraph.from_network(netlib.network_from_rows(xy, rows)))
+    clinic = gpd.GeoDataFrame({"id": ["c"]}, geometry=[Point(2500.0, 0.0)], crs=netlib.CRS)
+    from_a = 1000 * WALK + 1500 * 60 / 25000            # 16.93 min
+    areas = engine.service_areas(clinic, mode="mixed", breaks=(16.0, 17.0), tolerance_m=1.0)
+    a = Point(0.0, 0.0)
+    assert not areas.geometry.iloc[0].covers(a) and areas.geometry.iloc[1].covers(a)
+    # at 16 min the footpath is covered up to (16 - 3.6) / WALK metres from B
+    reach_m = (16.0 - 1500 * 60 / 25000) / WALK
+    assert areas.geometry.iloc[0].bounds[0] == pytest.approx(1000.0 - reach_m - 1.0, abs=1e-6)
+    assert from_a < 17.0
+    walk_only = engine.service_areas(clinic, mode="walk", breaks=(17.0,), tolerance_m=1.0).geometry.iloc[0]
+    assert walk_only.bounds[0] == pytest.approx(2500.0 - 17.0 / WALK - 1.0, abs=1e-6)
