@@ -403,8 +403,9 @@ def _write_outputs(tmp: Path, wanted: tuple[str, ...], *, county: County, scenar
     if "map.html" in wanted:
         from planning.maps import make_map, save_map
 
+        # the county as it is (travel times, statuses) with the proposed actions on top
         by_kind = {k: nearest[k] for k in ("village_clinic", "township_hospital", "odd_job_market") if k in nearest}
-        fmap = make_map(county, compliance=final, nearest=by_kind, service_areas=service_areas,
+        fmap = make_map(county, compliance=compliance, nearest=by_kind, service_areas=service_areas,
                         actions=actions if len(actions) else None, basemap=scenario.outputs.map.basemap,
                         lang=lang, tianditu_key=scenario.outputs.map.tianditu_key)
         save_map(fmap, tmp / "map.html", offline=scenario.outputs.map.offline)
