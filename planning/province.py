@@ -118,17 +118,17 @@ def check_county_task(manifest: str, scenario: dict[str, Any] | None, run_recipe
         table = evaluate(county, params=params, override=override, engine=engine, settings=settings, rules=rules)
         out["compliance"] = table
         if run_recipes and spec.recipes:
-            from planning.scenarios.run import _run_recipes
+            from planning.scenarios.run import _run_recipes, clinic_assignment
 
             class _Quiet:
                 def set_description(self, text: str) -> None:
                     return None
 
-            after_county, actions, _, _ = _run_recipes(county, spec, engine, _Quiet())
+            after_county, actions, _, tables = _run_recipes(county, spec, engine, _Quiet())
             out["actions"] = int(len(actions))
             out["cost"] = float(actions["cost"].sum()) if len(actions) else 0.0
             out["compliance_after"] = evaluate(after_county, params=params, override=override, engine=engine,
-                                               settings=settings, rules=rules)
+                                               settings=settings, rules=rules, assignment=clinic_assignment(tables))
     except PlanningError as exc:
         out["status"] = "error"
         out["error"] = str(exc)

@@ -165,12 +165,22 @@ def _make_engine(county: County, scenario: Scenario, cache_dir: Path | None) -> 
     return CachedEngine(build, cache=TravelCache(cache_dir), key=network_digest(county, settings))
 
 
-def _evaluate(county: County, scenario: Scenario, engine: Any, lang: str) -> pd.DataFrame:
+def _evaluate(county: County, scenario: Scenario, engine: Any, lang: str,
+              assignment: pd.DataFrame | None = None) -> pd.DataFrame:
     from planning.rules import evaluate
 
     return evaluate(county, params=scenario.rules.values(), override=scenario.rules.overrides(), engine=engine,
                     settings=scenario.settings(), rules=None if scenario.rules.check == "all" else scenario.rules.check,
-                    lang=lang)
+                    lang=lang, assignment=assignment)
+
+
+def clinic_assignment(recipe_tables: dict[str, dict[str, pd.DataFrame]]) -> pd.DataFrame | None:
+    """The village → clinic assignment chosen by the village_clinics recipe (for HC-03 after the
+    actions), or None when that recipe did not run."""
+    table = recipe_tables.get("village_clinics", {}).get("assignment")
+    if table is None or not {"origin_id", "destination_id"} <= set(table.columns):
+        return None
+    return table
 
 
 def _resolved_params(scenario: Scenario) -> dict[str, dict[str, float]]:
@@ -607,7 +617,8 @@ def run_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario, *, out_dir
             after_county, actions, recipes, recipe_tables = _run_recipes(county, scenario, engine, bar)
             bar.update(len(scenario.recipes))
             ran = any(info["status"] == "ok" for info in recipes.values())
-            after = _evaluate(after_county, scenario, engine, lang) if ran else None
+            after = (_evaluate(after_county, scenario, engine, lang, assignment=clinic_assignment(recipe_tables))
+                     if ran else None)
             bar.update()
             bar.set_description("coverage by township")
             coverage, nearest = _coverage(county, engine)

@@ -128,24 +128,33 @@ def test_recipe_contract_actions_and_after(tiny_county_dir, tmp_path, monkeypatc
                                     "gap": 0.0, "solve_seconds": 0.01},
                             county_after=apply_actions(county, actions))
 
-    monkeypatch.setattr(planning.recipes, "RECIPES", {"odd_job_markets": odd_job_markets}, raising=False)
+    def village_clinics(county, *, engine, rule_params, options):
+        # no action; the recipe's assignment serves only V1 from F1 (1 doctor is then enough for HC-03)
+        assignment = pd.DataFrame({"origin_id": ["V1"], "destination_id": ["F1"]})
+        return RecipeResult("village_clinics", empty_actions(county.crs), tables={"assignment": assignment},
+                            county_after=county)
+
+    monkeypatch.setattr(planning.recipes, "RECIPES", {"odd_job_markets": odd_job_markets,
+                                                      "village_clinics": village_clinics}, raising=False)
     scenario = {"county": str(tiny_county_dir), "rules": {"params": {"HC-06": {"radius_km": 12}}},
                 "recipes": {"odd_job_markets": {"budget": 80, "candidates": "villages"},
-                            "village_clinics": None},
+                            "village_clinics": None, "living_circles": None},
                 "outputs": {"files": ["compliance.csv", "compliance_summary.csv", "actions.csv", "results.gpkg"]}}
     result = run_scenario(scenario, out_dir=tmp_path / "out", progress=False)
     assert calls == [(12.0, 80.0, "villages")]
     assert result.recipes["odd_job_markets"]["status"] == "ok"
-    assert result.recipes["village_clinics"]["status"] == "not_available"
+    assert result.recipes["living_circles"]["status"] == "not_available"
     actions = pd.read_csv(tmp_path / "out" / "actions.csv", encoding="utf-8-sig")
     assert actions[["action", "kind", "site_id", "cost", "rule_id", "recipe"]].values.tolist() == [
         ["new", "odd_job_market", "NEW-M1", 50.0, "EM-01", "odd_job_markets"]]
     assert {"x", "y", "lon", "lat"} <= set(actions.columns)
     access = pd.read_csv(tmp_path / "out" / "tables" / "odd_job_markets__access.csv", encoding="utf-8-sig")
     assert list(access.columns) == ["village_id", "share_30min", "x", "y"] and access["share_30min"].tolist() == [1.0]
-    assert sorted(result.recipe_tables) == ["odd_job_markets"]
+    assert sorted(result.recipe_tables) == ["odd_job_markets", "village_clinics"]
     summary = pd.read_csv(tmp_path / "out" / "compliance_summary.csv", encoding="utf-8-sig").set_index("rule_id")
     assert (summary.loc["EM-01", "county_status"], summary.loc["EM-01", "county_status_after"]) == ("fail", "pass")
+    # HC-03 after the actions uses the clinic recipe's assignment (nearest-clinic assignment before)
+    assert (summary.loc["HC-03", "county_status"], summary.loc["HC-03", "county_status_after"]) == ("fail", "pass")
     after = pd.read_csv(tmp_path / "out" / "compliance_after.csv", encoding="utf-8-sig")
     assert after.loc[after["rule_id"] == "EM-01", "status"].tolist() == ["pass"]
     import pyogrio
@@ -155,4 +164,4 @@ def test_recipe_contract_actions_and_after(tiny_county_dir, tmp_path, monkeypatc
     solver = record["recipes"]["odd_job_markets"]["solver"]
     assert solver == {"model": "pmedian", "status": "optimal", "objective": 1.0, "bound": 1.0, "gap": 0.0}
     assert record["volatile"]["solver_seconds"] == {"odd_job_markets.solver.solve_seconds": 0.01}
-    assert "recipe not run: village_clinics" in result.text_summary()
+    assert "recipe not run: living_circles" in result.text_summary()
