@@ -401,7 +401,19 @@ def _solve(*, n: int, m: int, pi: np.ndarray, pj: np.ndarray, t_pair: np.ndarray
     integer = np.ones(ncol, dtype=bool)
     lo_a, hi_a = np.asarray(lo), np.asarray(hi)
     seconds = 0.0
+    start = None
+    gap = 0.0
+    full = None
     if opts.budget is not None:
+        # everyone served within the budget? then that least-cost plan is the answer
+        lo_full = lo_a.copy()
+        lo_full[:n] = 1.0
+        full = solve_milp(cost_vec + travel, matrix, lo_full, hi_a, col_lo, col_hi, integer, offset=offset,
+                          time_limit_s=opts.time_limit_s)
+        seconds += full.seconds
+        if full.status == "infeasible":
+            full = None
+    if opts.budget is not None and full is None:
         served_obj = np.zeros(ncol)
         served_obj[ox:ox + K_] = pop[pi]
         served_obj[oe:oe + n_e] = pop[ei]
@@ -412,12 +424,18 @@ def _solve(*, n: int, m: int, pi: np.ndarray, pj: np.ndarray, t_pair: np.ndarray
             raise InputError("village_clinics options", [f"budget {opts.budget:g} 万元 cannot even keep the clinics "
                                                          "that must stay open; raise the budget"])
         best = first.objective
+        start = first.x  # feasible for the second stage (it serves ``best``)
+        # the second stage stops within a quarter yuan of the least cost (the budget bounds it)
+        gap = 0.25 / max(opts.budget * _YUAN, 1.0)
         matrix = sparse.vstack([matrix, sparse.csr_array(served_obj.reshape(1, -1))]).tocsr()
         lo_a = np.append(lo_a, best - 1e-6)
         hi_a = np.append(hi_a, np.inf)
-    res = solve_milp(cost_vec + travel, matrix, lo_a, hi_a, col_lo, col_hi, integer, offset=offset,
-                     time_limit_s=opts.time_limit_s)
-    seconds += res.seconds
+    if full is not None:
+        res = full
+    else:
+        res = solve_milp(cost_vec + travel, matrix, lo_a, hi_a, col_lo, col_hi, integer, offset=offset,
+                         time_limit_s=opts.time_limit_s, start=start, mip_gap=gap)
+        seconds += res.seconds
     if res.x is None:
         raise InputError("village_clinics", ["the clinic model has no feasible solution; please report this county"])
     sol = np.round(res.x).astype(np.int64)
