@@ -338,6 +338,7 @@ def _solve(*, n: int, m: int, pi: np.ndarray, pj: np.ndarray, t_pair: np.ndarray
     offset = float(close_cost[closable].sum()) * _YUAN
     cost_vec[oh:oh + m] = c_doc * _YUAN
     # ties: keep existing clinics (< 0.5 yuan in all), shorter weighted travel (< 0.5 yuan in all)
+    base_cost, base_offset = cost_vec.copy(), offset
     keep_eps = 0.5 / (closable.sum() + 1)
     cost_vec[oy:oy + m] -= keep_eps * closable
     offset += keep_eps * closable.sum()
@@ -388,8 +389,8 @@ def _solve(*, n: int, m: int, pi: np.ndarray, pj: np.ndarray, t_pair: np.ndarray
     add(np.concatenate([orr + np.arange(m), oy + np.flatnonzero(existing)]),
         np.concatenate([np.ones(m), doctors[existing]]), -np.inf, pool)
     if opts.budget is not None:
-        add(np.flatnonzero(cost_vec), cost_vec[np.flatnonzero(cost_vec)] / _YUAN, -np.inf,
-            opts.budget - (offset - keep_eps * closable.sum()) / _YUAN)
+        nz = np.flatnonzero(base_cost)
+        add(nz, base_cost[nz] / _YUAN, -np.inf, opts.budget - base_offset / _YUAN)
     matrix = sparse.csr_array((v, (r, c)), shape=(row, ncol))
     col_lo = np.zeros(ncol)
     col_hi = np.full(ncol, np.inf)
