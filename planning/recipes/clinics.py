@@ -313,7 +313,8 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
                             objective=actions_cost, bound=bound,
                             gap=relative_gap(actions_cost, bound) if np.isfinite(bound) else float("inf"),
                             solve_seconds=sol["seconds"], villages=int(n), candidates=int(m),
-                            allowed_pairs=int(len(pi)), population_served=float(pop[served_by != None].sum()),  # noqa: E711
+                            allowed_pairs=int(len(pi)),
+                            population_served=float(pop[np.asarray([s is not None for s in served_by], bool)].sum()),
                             villages_not_served=int(len(unserved)))
     tables = {"clinics": clinic_table, "villages": village_table, "assignment": assignment}
     return RecipeResult(name="village_clinics", actions=actions, tables=tables, solver=solver,
