@@ -45,6 +45,7 @@ __all__ = [
     "fresh_id",
     "actions_frame",
     "solver_summary",
+    "model_summary",
 ]
 
 #: Keywords of ``RecipeOptions.candidates`` (anything else is a path to a point layer).

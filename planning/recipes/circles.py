@@ -44,7 +44,7 @@ from planning.recipes._common import (
 from planning.recipes.base import RecipeOptions, RecipeResult, apply_actions
 from planning.schema import LIVING_CIRCLE_KINDS, FacilityKind
 
-__all__ = ["living_circles", "CATEGORY_KIND", "BUILT_UP_RADIUS_M"]
+__all__ = ["living_circles", "CATEGORY_KIND", "BUILT_UP_RADIUS_M", "STAFFING"]
 
 K = FacilityKind
 
