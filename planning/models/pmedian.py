@@ -16,7 +16,12 @@ from planning.models._highs import relative_gap, solve_milp
 from planning.models.base import SolveStatus, SolverOptions
 from planning.models.heuristics import greedy_pmedian, interchange_pmedian, lagrangian_pmedian
 
-__all__ = ["PMedian", "radius_levels"]
+__all__ = ["PMedian", "radius_levels", "lagrangian_branch_and_bound"]
+
+#: Up to this p (besides fixed sites) the exact solve tries Lagrangian branch and bound first.
+LAGRANGIAN_BB_MAX_P = 12
+#: Subgradient iterations per child node of the Lagrangian branch and bound.
+CHILD_ITERATIONS = 15
 
 
 def radius_levels(cost: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -207,7 +212,7 @@ class PMedian(SiteModel):
         lower = -np.inf
         if best_y is not None and self.p > 0:
             # Lagrangian reduced-cost fixing: drop sites that cannot be in a better solution
-            iterations = int(np.clip(2e8 / max(cost.size, 1), 100, 1000))
+            iterations = int(np.clip(4e8 / max(cost.size, 1), 300, 1000))
             lag, site_bound, _ = lagrangian_pmedian(cost, w, self.p, upper, fixed=self._fixed,
                                                     iterations=iterations, per_site=True)
             tol = 1e-9 * max(1.0, abs(upper))
@@ -217,6 +222,20 @@ class PMedian(SiteModel):
             keep = (site_bound < upper - tol) | best_y | self._fixed
             cols = np.flatnonzero(keep)
             self._kept_sites = cols.size
+            if self.p <= LAGRANGIAN_BB_MAX_P:
+                # few sites: branch and bound on Lagrangian bounds, most of the time limit
+                sub = cost[:, cols]
+                integral = bool(np.all(np.equal(np.mod(w, 1), 0)) and np.all(np.mod(sub[np.isfinite(sub)], 1) == 0))
+                budget_s = 0.85 * (options.time_limit_s - (time.perf_counter() - began))
+                y_bb, value, proven = lagrangian_branch_and_bound(
+                    sub, w, self.p + int(self._fixed.sum()), self._fixed[cols], best_y[cols], upper,
+                    time_limit_s=budget_s, integral=integral,
+                )
+                y = np.zeros(m, dtype=bool)
+                y[cols[y_bb]] = True
+                if proven:
+                    return self._done(y, _true_cost(cost, w, y), _true_cost(cost, w, y), SolveStatus.OPTIMAL)
+                best_y, upper = y, _true_cost(cost, w, y)
         y_sub, objective, bound, status = self._radius(
             cost[:, cols], w, None if best_y is None else best_y[cols], upper, options, began, cols, lower=lower
         )
@@ -410,3 +429,129 @@ def _radius_start(level, L, final, y, cost, model) -> np.ndarray:
         k = np.arange(1, L[i])
         parts.append((near_level[i] > k).astype(float))
     return np.concatenate(parts)
+
+
+def lagrangian_branch_and_bound(
+    cost: np.ndarray,
+    w: np.ndarray,
+    n_open: int,
+    fixed: np.ndarray,
+    best_y: np.ndarray,
+    upper: float,
+    *,
+    time_limit_s: float,
+    integral: bool,
+) -> tuple[np.ndarray, float, bool]:
+    """Exact p-median by depth-first branch and bound on Lagrangian bounds (Beasley 1993 style).
+
+    Each node fixes sites open (``F1``) or closed (``F0``); its bound is the Lagrangian dual
+    (assignment constraints relaxed) maximised by subgradient steps warm-started from the
+    parent's multipliers, with reduced-cost tests that close or open further sites for the
+    subtree. The chosen site set of every Lagrangian solution is evaluated as a primal solution.
+
+    Parameters
+    ----------
+    cost : ndarray (n, m)
+        Costs (``inf`` = not allowed).
+    w : ndarray
+        Demand weights (> 0).
+    n_open : int
+        Sites to open in total (fixed ones included).
+    fixed : ndarray of bool
+        Sites forced open.
+    best_y, upper : incumbent and its cost.
+    time_limit_s : float
+        Give up (returning ``proven=False``) after this many seconds.
+    integral : bool
+        Costs × weights are integers: a node is pruned when its bound exceeds ``upper - 1``.
+
+    Returns
+    -------
+    y, value, proven
+    """
+    began = time.perf_counter()
+    n, m = cost.shape
+    wc = np.where(np.isfinite(cost), cost, 1e12) * w.reshape(-1, 1)
+    best_y = best_y.copy()
+    eps = 1e-6 * max(1.0, abs(upper))
+
+    def prune_level(ub: float) -> float:
+        return ub - 1.0 + 1e-6 if integral else ub - eps
+
+    def lagrange(u: np.ndarray, f1: np.ndarray, f0: np.ndarray, iterations: int):
+        nonlocal best_y, upper
+        k = n_open - int(f1.sum())
+        free = np.flatnonzero(~f1 & ~f0)
+        if k < 0 or k > free.size:
+            return np.inf, u, f1, f0, None
+        best_val, best_u = -np.inf, u
+        step, stall = 2.0, 0
+        for _ in range(iterations):
+            red = np.minimum(wc - u.reshape(-1, 1), 0.0)
+            rho = red.sum(axis=0)
+            order = free[np.argsort(rho[free], kind="stable")]
+            chosen = f1.copy()
+            chosen[order[:k]] = True
+            value = float(u.sum() + rho[chosen].sum())
+            # primal: the chosen sites as a solution
+            near = wc[:, chosen].min(axis=1) if chosen.any() else np.full(n, np.inf)
+            primal = float(near.sum())
+            if primal < upper - eps:
+                upper, best_y = primal, chosen.copy()
+            if value > best_val + 1e-9:
+                best_val, best_u, stall = value, u.copy(), 0
+                # reduced-cost tests for the subtree
+                last = rho[order[k - 1]] if k > 0 else 0.0
+                nxt = rho[order[k]] if k < free.size else np.inf
+                limit = prune_level(upper)
+                if value >= limit:
+                    return value, best_u, f1, f0, None
+                close = (~chosen) & (~f0) & (value + rho - last >= limit)
+                if k > 0:
+                    must = chosen & ~f1 & (value - rho + nxt >= limit)
+                else:
+                    must = np.zeros(m, dtype=bool)
+                if close.any() or must.any():
+                    f0 = f0 | close
+                    f1 = f1 | must
+                    k = n_open - int(f1.sum())
+                    free = np.flatnonzero(~f1 & ~f0)
+                    if k < 0 or k > free.size:
+                        return np.inf, best_u, f1, f0, None
+            else:
+                stall += 1
+                if stall >= 8:
+                    step /= 2.0
+                    stall = 0
+            if step < 1e-3:
+                break
+            g = 1.0 - (red < 0)[:, chosen].sum(axis=1)
+            norm = float((g * g).sum())
+            if norm == 0:  # the Lagrangian solution is feasible: it is optimal for this node
+                return value, u, f1, f0, None
+            u = np.maximum(u + step * (upper - value) / norm * g, 0.0)
+        red = np.minimum(wc - best_u.reshape(-1, 1), 0.0)
+        rho = red.sum(axis=0)
+        order = free[np.argsort(rho[free], kind="stable")]
+        chosen = f1.copy()
+        chosen[order[:k]] = True
+        branch = order[0] if k > 0 else None
+        return best_val, best_u, f1, f0, branch
+
+    u0 = np.sort(wc, axis=1)[:, min(1, m - 1)].copy()
+    stack = [(u0, fixed.copy(), np.zeros(m, dtype=bool), 400)]
+    while stack:
+        if time.perf_counter() - began > time_limit_s:
+            return best_y, upper, False
+        u, f1, f0, iters = stack.pop()
+        value, u, f1, f0, branch = lagrange(u, f1, f0, iters)
+        if value >= prune_level(upper) or branch is None:
+            continue
+        # depth first: explore "branch closed" after "branch open"
+        f0b = f0.copy()
+        f0b[branch] = True
+        f1b = f1.copy()
+        f1b[branch] = True
+        stack.append((u, f1, f0b, CHILD_ITERATIONS))
+        stack.append((u, f1b, f0, CHILD_ITERATIONS))
+    return best_y, upper, True

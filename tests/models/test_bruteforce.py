@@ -217,3 +217,29 @@ def test_lscp_heuristic_bound() -> None:
             continue
         m = LSCP.from_cost_matrix(cost, threshold=6.0).solve(SolverOptions(method="heuristic"))
         assert m.objective_ >= expected - 1e-9 >= m.bound_ - 2e-9
+
+
+@pytest.mark.parametrize("integral", [False, True])
+def test_lagrangian_branch_and_bound_from_a_poor_incumbent(integral: bool) -> None:
+    from planning.models.pmedian import lagrangian_branch_and_bound
+
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        cost = rng.integers(0, 50, (12, 9)).astype(float) if integral else rng.uniform(0, 50, (12, 9))
+        weights = rng.integers(1, 5, 12).astype(float)
+        fixed = np.zeros(9, dtype=bool)
+        fixed[seed % 9] = seed % 2 == 0  # half the draws with a fixed site
+        n_open = 3 + int(fixed.sum())
+        best = min(
+            float(np.dot(weights, cost[:, list(s)].min(axis=1)))
+            for s in itertools.combinations(range(9), n_open)
+            if fixed[list(s)].sum() == fixed.sum()
+        )
+        start = fixed.copy()
+        start[np.flatnonzero(~fixed)[-3:]] = True  # an arbitrary feasible incumbent
+        value0 = float(np.dot(weights, cost[:, start].min(axis=1)))
+        y, value, proven = lagrangian_branch_and_bound(cost, weights, n_open, fixed, start, value0,
+                                                       time_limit_s=60, integral=integral)
+        assert proven and value == pytest.approx(best)
+        assert int(y.sum()) == n_open and y[fixed].all()
+        assert float(np.dot(weights, cost[:, y].min(axis=1))) == pytest.approx(best)
