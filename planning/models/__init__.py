@@ -7,7 +7,6 @@ heuristic warm starts; :class:`CapacitatedPMedian` adds site capacities.
 """
 
 from planning.models.base import LocationModel, SolverOptions, SolveStatus
-from planning.models.capacitated import CapacitatedPMedian
 from planning.models.lscp import LSCP
 from planning.models.mclp import MCLP
 from planning.models.pcenter import PCenter
@@ -23,3 +22,12 @@ __all__ = [
     "PCenter",
     "CapacitatedPMedian",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # the capacitated model pulls in numba: import it only when asked for
+    if name == "CapacitatedPMedian":
+        from planning.models.capacitated import CapacitatedPMedian
+
+        return CapacitatedPMedian
+    raise AttributeError(f"module 'planning.models' has no attribute {name!r}")
