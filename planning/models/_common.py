@@ -420,9 +420,6 @@ class SiteModel(LocationModel):
         assignment = {d: (sites[i] if ok[i] else None) for i, d in enumerate(self.demand_ids)}
         return assignment, np.where(ok, dist, np.inf)
 
-    def _result(self, name: str) -> Any:  # noqa: D401 - inherits doc
-        return super()._result(name)
-
     def solve(self, solver: SolverOptions | None = None) -> "SiteModel":
         """Solve the model; returns ``self``.
 

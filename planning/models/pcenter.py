@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -83,7 +82,6 @@ class PCenter(SiteModel):
         if problems:
             raise InputError("PCenter options", problems)
         self.p = int(p)
-        self._area_spec = (area_of, min_per_area, max_per_area)
 
     @classmethod
     def from_cost_matrix(
@@ -264,5 +262,3 @@ def _radius(cost: np.ndarray, y: np.ndarray) -> float:
         return float("inf")
     return float(cost[:, np.flatnonzero(y)].min(axis=1).max())
 
-
-del copy

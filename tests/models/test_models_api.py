@@ -121,3 +121,17 @@ def test_heuristics_on_small_cases() -> None:
     y = interchange_pmedian(COST, w, greedy_pmedian(COST, w, 1))
     assert y.tolist() == [False, True, False]
     assert lagrangian_pmedian(COST, w, 1, 9.0) <= 9.0 + 1e-9
+
+
+def test_read_pmed_repeated_edge_keeps_last_cost(tmp_path) -> None:
+    from planning.models.instances import read_optima, read_pmed
+
+    path = tmp_path / "tiny.txt"
+    # edge 1-2 given twice (10 then 3; reversed orientation the second time); 2-3 cost 4
+    path.write_text(" 3 3 1\n 1 2 10\n 2 1 3\n 2 3 4\n", encoding="utf-8")
+    cost, p = read_pmed(path)
+    assert p == 1
+    assert cost.tolist() == [[0, 3, 7], [3, 0, 4], [7, 4, 0]]
+    opt = tmp_path / "opt.txt"
+    opt.write_text("Data file   Optimal\npmed1  5819\n", encoding="utf-8")
+    assert read_optima(opt) == {"pmed1": 5819.0}
