@@ -51,6 +51,16 @@ class Raster:
         """Sum of all valid cells (total population for a population raster)."""
         return float(np.nansum(self.array))
 
+    def valid_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column indices of the valid (finite), non-zero cells, in row-major order.
+
+        Returns
+        -------
+        rows, cols : numpy.ndarray
+            Integer cell indices, in the order :meth:`cell_centres` returns the cells.
+        """
+        return np.nonzero(np.isfinite(self.array) & (self.array != 0))
+
     def cell_centres(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Centre coordinates and values of the valid, non-zero cells.
 
@@ -59,7 +69,7 @@ class Raster:
         x, y, value : numpy.ndarray
             CRS coordinates of cell centres and the cell values.
         """
-        rows, cols = np.nonzero(np.isfinite(self.array) & (self.array != 0))
+        rows, cols = self.valid_cells()
         xs, ys = self.transform @ (cols + 0.5, rows + 0.5)
         return np.asarray(xs, float), np.asarray(ys, float), self.array[rows, cols]
 

@@ -211,13 +211,9 @@ def raster_demand(raster: Any, townships: gpd.GeoDataFrame | None = None) -> gpd
     geopandas.GeoDataFrame
         ``id`` (``"cell_<row>_<col>"``), ``name`` (same), ``township_id``, ``population``, geometry.
     """
-    # the cells of Raster.cell_centres(), computed with the affine coefficients directly
-    arr = raster.array
-    row, col = np.nonzero(np.isfinite(arr) & (arr != 0))
-    tr = raster.transform
-    x = tr.a * (col + 0.5) + tr.b * (row + 0.5) + tr.c
-    y = tr.d * (col + 0.5) + tr.e * (row + 0.5) + tr.f
-    value = arr[row, col].astype(float)
+    row, col = raster.valid_cells()
+    x, y, value = raster.cell_centres()
+    value = value.astype(float)
     ids = [f"cell_{r}_{c}" for r, c in zip(row.tolist(), col.tolist(), strict=True)]
     gdf = gpd.GeoDataFrame({"id": ids, "name": ids, "township_id": "", "population": value},
                            geometry=gpd.points_from_xy(x, y), crs=raster.crs)
