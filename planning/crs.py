@@ -17,6 +17,7 @@ All conversions are vectorised over numpy arrays and also accept scalars.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -105,6 +106,23 @@ def _out(lon: np.ndarray, lat: np.ndarray, scalar: bool) -> tuple[Any, Any]:
     return lon, lat
 
 
+def _refine(forward: Callable[[np.ndarray, np.ndarray], tuple[Any, Any]], tx: np.ndarray, ty: np.ndarray, inside: np.ndarray, x: np.ndarray,
+            y: np.ndarray, *, tol_deg: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-point inverse: move (x, y) by ``(tx, ty) - forward(x, y)`` where ``inside``.
+
+    Stops when every residual is at most ``tol_deg`` or after ``max_iter`` steps.
+    """
+    for _ in range(max_iter):
+        fx, fy = forward(x, y)
+        rx = np.where(inside, tx - fx, 0.0)
+        ry = np.where(inside, ty - fy, 0.0)
+        x = x + rx
+        y = y + ry
+        if not (np.nanmax(np.abs(rx), initial=0.0) > tol_deg or np.nanmax(np.abs(ry), initial=0.0) > tol_deg):
+            break
+    return x, y
+
+
 def wgs84_to_gcj02(lon: Any, lat: Any) -> tuple[Any, Any]:
     """Convert WGS84 longitude/latitude to GCJ-02 (unchanged outside China).
 
@@ -163,15 +181,7 @@ def gcj02_to_wgs84(lon: Any, lat: Any, *, tol_deg: float = 1e-9, max_iter: int =
     scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
     gx, gy = _arrays(lon, lat)
     inside = in_china(gx, gy)
-    wx, wy = gx.copy(), gy.copy()
-    for _ in range(max_iter):
-        fx, fy = wgs84_to_gcj02(wx, wy)
-        rx = np.where(inside, gx - fx, 0.0)
-        ry = np.where(inside, gy - fy, 0.0)
-        wx = wx + rx
-        wy = wy + ry
-        if not (np.nanmax(np.abs(rx), initial=0.0) > tol_deg or np.nanmax(np.abs(ry), initial=0.0) > tol_deg):
-            break
+    wx, wy = _refine(wgs84_to_gcj02, gx, gy, inside, gx.copy(), gy.copy(), tol_deg=tol_deg, max_iter=max_iter)
     return _out(wx, wy, scalar)
 
 
@@ -242,14 +252,7 @@ def bd09_to_gcj02(lon: Any, lat: Any, *, tol_deg: float = 1e-10, max_iter: int =
     gx = z * np.cos(theta)
     gy = z * np.sin(theta)
     # the closed form is off by up to ~5e-7 degrees; refine to the exact inverse
-    for _ in range(max_iter):
-        fx, fy = gcj02_to_bd09(gx, gy)
-        rx = np.where(inside, bx - fx, 0.0)
-        ry = np.where(inside, by - fy, 0.0)
-        gx = gx + rx
-        gy = gy + ry
-        if not (np.nanmax(np.abs(rx), initial=0.0) > tol_deg or np.nanmax(np.abs(ry), initial=0.0) > tol_deg):
-            break
+    gx, gy = _refine(gcj02_to_bd09, bx, by, inside, gx, gy, tol_deg=tol_deg, max_iter=max_iter)
     return _out(np.where(inside, gx, bx), np.where(inside, gy, by), scalar)
 
 
