@@ -106,8 +106,9 @@ def _out(lon: np.ndarray, lat: np.ndarray, scalar: bool) -> tuple[Any, Any]:
     return lon, lat
 
 
-def _refine(forward: Callable[[np.ndarray, np.ndarray], tuple[Any, Any]], tx: np.ndarray, ty: np.ndarray, inside: np.ndarray, x: np.ndarray,
-            y: np.ndarray, *, tol_deg: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+def _refine(forward: Callable[[np.ndarray, np.ndarray], tuple[Any, Any]], tx: np.ndarray, ty: np.ndarray,
+            inside: np.ndarray, x: np.ndarray, y: np.ndarray, *, tol_deg: float,
+            max_iter: int) -> tuple[np.ndarray, np.ndarray]:
     """Fixed-point inverse: move (x, y) by ``(tx, ty) - forward(x, y)`` where ``inside``.
 
     Stops when every residual is at most ``tol_deg`` or after ``max_iter`` steps.
