@@ -57,6 +57,7 @@ __all__ = [
     "threshold_label",
     "demand_points",
     "raster_demand",
+    "township_within",
     "facilities_of",
     "euclidean_nearest",
     "nearest_facilities",
@@ -218,11 +219,28 @@ def raster_demand(raster: Any, townships: gpd.GeoDataFrame | None = None) -> gpd
     gdf = gpd.GeoDataFrame({"id": ids, "name": ids, "township_id": "", "population": value},
                            geometry=gpd.points_from_xy(x, y), crs=raster.crs)
     if townships is not None and len(gdf):
-        joined = gpd.sjoin(gdf, townships[["id", "geometry"]].rename(columns={"id": "_tid"}),
-                           how="left", predicate="within")
-        joined = joined[~joined.index.duplicated(keep="first")]
-        gdf["township_id"] = joined["_tid"].fillna("").astype(str).to_numpy()
+        gdf["township_id"] = township_within(gdf, townships).fillna("").astype(str).to_numpy()
     return gdf
+
+
+def township_within(points: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> pd.Series:
+    """Id of the township polygon containing each point (the first in file order on a shared edge).
+
+    Parameters
+    ----------
+    points : GeoDataFrame
+        Points in the townships' CRS.
+    townships : GeoDataFrame
+        Township polygons with an ``id`` column.
+
+    Returns
+    -------
+    pandas.Series
+        Township ids on the points' index; NaN for points outside every township.
+    """
+    joined = gpd.sjoin(points[["geometry"]], townships[["id", "geometry"]].rename(columns={"id": "_tid"}),
+                       how="left", predicate="within")
+    return joined.loc[~joined.index.duplicated(keep="first"), "_tid"]
 
 
 def facilities_of(facilities: gpd.GeoDataFrame, kinds: Iterable[FacilityKind | str]) -> gpd.GeoDataFrame:

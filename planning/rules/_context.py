@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from planning._errors import InputError
-from planning.coverage import metric_label, nearest_facilities, unreachable_table, within
+from planning.coverage import metric_label, nearest_facilities, township_within, unreachable_table, within
 from planning.rules.catalog import Catalog, ResolvedParams, Rule
 from planning.schema import FACILITY_KIND_ALIASES, FACILITY_KIND_ZH, FacilityKind
 
@@ -152,11 +152,7 @@ class Context:
         tid = out["township_id"]
         need = tid.isna() | (tid.astype(str).str.strip() == "")
         if need.any() and len(self.county.townships):
-            joined = gpd.sjoin(out.loc[need, ["geometry"]],
-                               self.county.townships[["id", "geometry"]].rename(columns={"id": "_tid"}),
-                               how="left", predicate="within")
-            joined = joined[~joined.index.duplicated(keep="first")]
-            out.loc[need, "township_id"] = joined["_tid"]
+            out.loc[need, "township_id"] = township_within(out.loc[need], self.county.townships)
         out["township_id"] = out["township_id"].where(out["township_id"].notna(), "").astype(str)
         return out.reset_index(drop=True)
 
@@ -379,11 +375,10 @@ def count_rows(ctx: Context, rule: Rule, kinds: Iterable[FacilityKind | str], *,
             out.append(row(ctx, rule, "township", t["id"], t["name"], status, value=n, threshold="≥ 1",
                            unit="facilities", failing_population=float(ctx.township_pop.get(t["id"], 0.0)),
                            failing_places=f"{t['id']}:{t['name']}", metric="count", zh=zh, en=en))
-        tw = [r for r in out]
-        agg = combine([r["status"] for r in tw])
-        fails = [r for r in tw if r["status"] == FAIL]
-        n_pass = sum(r["status"] == PASS for r in tw)
-        n_app = sum(r["status"] in (PASS, FAIL, NO_DATA) for r in tw)
+        agg = combine([r["status"] for r in out])
+        fails = [r for r in out if r["status"] == FAIL]
+        n_pass = sum(r["status"] == PASS for r in out)
+        n_app = sum(r["status"] in (PASS, FAIL, NO_DATA) for r in out)
         zh = f"{n_app}个适用乡镇中{n_pass}个达标" + ("，未达标：" + "、".join(r["area_name"] for r in fails) if fails else "")
         en = f"{n_pass} of {n_app} applicable townships pass" + (
             "; failing: " + ", ".join(r["area_name"] for r in fails) if fails else "")
