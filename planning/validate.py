@@ -48,7 +48,6 @@ _TRUE = {"true", "1", "yes", "y", "t", "是", "有", "√", "1.0"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "无", "", "0.0"}
 
 _POINT_LAYERS = {"villages", "communities", "facilities"}
-_POLYGON_LAYERS = {"boundary", "townships"}
 
 _LAYER_ZH = {"boundary": "县界", "townships": "乡镇", "villages": "行政村", "communities": "社区",
              "facilities": "设施"}

@@ -26,7 +26,6 @@ LON_NAMES: tuple[str, ...] = ("lon", "lng", "longitude", "long", "经度", "x", 
                               "bd_lon", "东经")
 LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "纬度", "y", "gcj_lat", "wgs84_lat", "bd_lat", "北纬")
 
-_VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb", ".gml", ".kml")
 _ENCODINGS = ("utf-8-sig", "gb18030")
 
 
