@@ -55,9 +55,12 @@ _LAYER_ZH = {"boundary": "县界", "townships": "乡镇", "villages": "行政村
 
 def format_rows(rows: list[int] | np.ndarray, limit: int = 15) -> str:
     """Format row numbers compactly: ``"3, 7, 9 and 12 more"``."""
-    rows = [int(r) for r in rows]
-    head = ", ".join(str(r) for r in rows[:limit])
-    return head + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+    return _first_of([str(int(r)) for r in rows], limit)
+
+
+def _first_of(items: list[str], limit: int = 15, sep: str = ", ") -> str:
+    """The first ``limit`` items joined by ``sep``, then ``" and N more"`` when there are more."""
+    return sep.join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def apply_aliases(df: pd.DataFrame, layer: str) -> pd.DataFrame:
@@ -319,9 +322,7 @@ def validate_layer(
             groups = []
             for value, idx in dup.groupby(dup, sort=True).groups.items():
                 groups.append(f"{value!r} (rows {format_rows(np.asarray(idx) + 1)})")
-            problems.append(f"duplicate ids: {'; '.join(groups[:15])}"
-                            + (f" and {len(groups) - 15} more" if len(groups) > 15 else "")
-                            + "; every id must be unique")
+            problems.append(f"duplicate ids: {_first_of(groups, 15, '; ')}; every id must be unique")
     # vocabularies
     if layer == "facilities" and "kind" in out.columns:
         kinds = []
@@ -412,8 +413,7 @@ def _outside(geometry: gpd.GeoSeries, mask: np.ndarray, boundary: Any, tol_m: fl
     rows = np.flatnonzero(mask)[far]
     ids = out["id"].iloc[rows].tolist() if "id" in out.columns else [None] * len(rows)
     names = out["name"].iloc[rows].tolist() if "name" in out.columns else [None] * len(rows)
-    listed = "; ".join(f"row {r + 1} {i}:{n} ({d:,.0f} m outside)"
-                       for r, i, n, d in list(zip(rows, ids, names, dist[far]))[:15])
-    more = f" and {len(rows) - 15} more" if len(rows) > 15 else ""
-    return [f"{len(rows)} point(s) outside the county boundary (tolerance {tol_m:,.0f} m): {listed}{more}; "
+    listed = _first_of([f"row {r + 1} {i}:{n} ({d:,.0f} m outside)"
+                        for r, i, n, d in zip(rows, ids, names, dist[far], strict=True)], 15, "; ")
+    return [f"{len(rows)} point(s) outside the county boundary (tolerance {tol_m:,.0f} m): {listed}; "
             "check the coordinates (swapped lon/lat? GCJ-02/BD-09 declared with coords:?)"]

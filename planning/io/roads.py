@@ -461,11 +461,6 @@ def _classify(values: Iterable[Any]) -> tuple[list[str | None], dict[str, list[i
     return out, bad
 
 
-def _rows(rows: list[int], limit: int = 12) -> str:
-    head = ", ".join(str(r) for r in rows[:limit])
-    return head + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
-
-
 def read_roads_lines(
     path: str | os.PathLike[str],
     *,
@@ -524,6 +519,7 @@ def read_roads_lines(
     from planning.crs import metric_crs_for
     from planning.io.vector import read_vector
     from planning.schema import ROAD_CLASS_ZH
+    from planning.validate import format_rows
 
     path = Path(path)
     what = f"road layer '{path}'"
@@ -544,7 +540,7 @@ def read_roads_lines(
     highway, bad = _classify(gdf[class_column])
     allowed = ", ".join(list(ROAD_CLASS_ZH) + ["or an OSM highway value (primary, residential, …)"])
     for text, rows in bad.items():
-        problems.append(f"column {class_column!r}: unknown road class {text!r} in rows {_rows(rows)} "
+        problems.append(f"column {class_column!r}: unknown road class {text!r} in rows {format_rows(rows, 12)} "
                         f"(data rows, 1-based); use one of {allowed}")
     direction = np.zeros(len(gdf), dtype=int)
     if oneway_column:
@@ -556,16 +552,17 @@ def read_roads_lines(
             else:
                 bad_ow.setdefault(text, []).append(i + 1)
         for text, rows in bad_ow.items():
-            problems.append(f"column {oneway_column!r}: one-way value {text!r} in rows {_rows(rows)} not "
+            problems.append(f"column {oneway_column!r}: one-way value {text!r} in rows {format_rows(rows, 12)} not "
                             "understood; use yes/no, 1/0, true/false, 是/否, 单向/双向 or -1 (reverse)")
     geoms = gdf.geometry.to_numpy()
     null_rows = [i + 1 for i, g in enumerate(geoms) if g is None or g.is_empty]
     if null_rows:
-        problems.append(f"null or empty geometry in rows {_rows(null_rows)}; delete the rows or draw the roads")
+        problems.append(f"null or empty geometry in rows {format_rows(null_rows, 12)}; delete the rows or draw "
+                        "the roads")
     wrong = [i + 1 for i, g in enumerate(geoms)
              if g is not None and not g.is_empty and g.geom_type not in ("LineString", "MultiLineString")]
     if wrong:
-        problems.append(f"geometry is not a line in rows {_rows(wrong)}; roads must be LineStrings")
+        problems.append(f"geometry is not a line in rows {format_rows(wrong, 12)}; roads must be LineStrings")
     if problems:
         raise InputError(what, problems)
     src_crs = CRS.from_user_input(gdf.crs)
