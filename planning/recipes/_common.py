@@ -388,6 +388,32 @@ def covers(cost: np.ndarray, threshold: float) -> np.ndarray:
     return within(cost, threshold).reshape(np.shape(cost))
 
 
+def nearest_selected(cov: np.ndarray, cost: np.ndarray, selected: np.ndarray) -> np.ndarray:
+    """The selected candidate serving each demand: the covering one of least cost.
+
+    Parameters
+    ----------
+    cov : numpy.ndarray of bool
+        Demand × candidate coverage.
+    cost : numpy.ndarray
+        Demand × candidate cost (time or distance) of the same shape.
+    selected : numpy.ndarray of int
+        Column indices of the selected candidates.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Column index of the serving candidate per demand row; -1 where no selected one covers it.
+    """
+    owner = np.full(cov.shape[0], -1)
+    if selected.size and cov.shape[0]:
+        sub = np.where(cov[:, selected], cost[:, selected], np.inf)
+        best = np.argmin(sub, axis=1)
+        ok = np.isfinite(sub[np.arange(cov.shape[0]), best])
+        owner[ok] = selected[best[ok]]
+    return owner
+
+
 def fresh_id(base: str, taken: set[str]) -> str:
     """``base``, or ``base-2``, ``base-3``, … whichever is not in ``taken`` (added to it)."""
     candidate = base

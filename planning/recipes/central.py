@@ -36,6 +36,7 @@ from planning.recipes._common import (
     existing_facilities,
     get_engine,
     model_summary,
+    nearest_selected,
     options_or_default,
     resolve_params,
     rural_villages,
@@ -169,12 +170,7 @@ def central_township_hospitals(county: County, *, engine: Any = None, rule_param
                                objective_note="covered residual population + score tie-breaker (< 0.5)")
     th["selected"] = selected
     sel = np.flatnonzero(selected)
-    post_of = np.full(len(residual), -1)
-    if sel.size and len(residual):
-        sub = np.where(cov[:, sel], dist[:, sel], np.inf)
-        best = np.argmin(sub, axis=1)
-        ok = np.isfinite(sub[np.arange(len(residual)), best])
-        post_of[ok] = sel[best[ok]]
+    post_of = nearest_selected(cov, dist, sel)
     unit = opts.unit_cost("upgrade", str(K.CENTRAL_TOWNSHIP_HOSPITAL))
     rows = []
     for j in sel:

@@ -37,6 +37,7 @@ from planning.recipes._common import (
     fresh_id,
     get_engine,
     model_summary,
+    nearest_selected,
     options_or_default,
     resolve_params,
     solver_summary,
@@ -192,12 +193,7 @@ def living_circles(county: County, *, engine: Any = None, rule_params: Any = Non
             solves.append(model_summary(name, model, rule_id=rule_id, category=cat))
     for k, (rule_id, cat, build, walk, lacking, cov_r, dem, unit) in enumerate(prepared):
         sel = np.flatnonzero(chosen[k])
-        owner = np.full(len(dem), -1)
-        if sel.size:
-            sub = np.where(cov_r[:, sel], t_cand[dem][:, sel], np.inf)
-            best = np.argmin(sub, axis=1)
-            ok = np.isfinite(sub[np.arange(len(dem)), best])
-            owner[ok] = sel[best[ok]]
+        owner = nearest_selected(cov_r, t_cand[dem], sel)
         for j in sel:
             members = dem[owner == j]
             gained = float(w[members].sum())

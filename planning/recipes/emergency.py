@@ -36,6 +36,7 @@ from planning.recipes._common import (
     fresh_id,
     get_engine,
     model_summary,
+    nearest_selected,
     options_or_default,
     resolve_params,
     rural_villages,
@@ -177,12 +178,7 @@ def emergency_network(county: County, *, engine: Any = None, rule_params: Any = 
 
     # attribute each newly covered village to the nearest selected post
     sel = np.flatnonzero(selected)
-    post_of = np.full(len(dem), -1)
-    if sel.size and len(dem):
-        sub = np.where(cov[reach][:, sel], dist[reach][:, sel], np.inf)
-        best = np.argmin(sub, axis=1)
-        ok = np.isfinite(sub[np.arange(len(dem)), best])
-        post_of[ok] = sel[best[ok]]
+    post_of = nearest_selected(cov[reach], dist[reach], sel)
     taken = set(county.facilities["id"].astype(str))
     rows = []
     post_rows = []
