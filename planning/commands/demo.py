@@ -21,7 +21,14 @@ DEFAULT_OUT = "out/demo"
 
 
 def demo_scenario() -> Path:
-    """``scenarios/demo.yaml`` of the source tree (it reads ``data/demo/county.yaml``)."""
+    """The demo scenario file of the source tree.
+
+    Returns
+    -------
+    pathlib.Path
+        ``scenarios/demo.yaml`` next to ``data/demo`` (it reads ``data/demo/county.yaml``);
+        the file exists in a clone or an editable install, not in an installed wheel.
+    """
     from planning.demo import REPO_DEMO_DIR
 
     return REPO_DEMO_DIR.parents[1] / "scenarios" / "demo.yaml"
@@ -50,7 +57,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the demo county's summary, then run the demo scenario; returns the exit code."""
+    """Print the demo county's summary, then run the demo scenario.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments of ``planning demo``.
+
+    Returns
+    -------
+    int
+        Exit code (0; errors are raised and mapped to exit codes by :func:`planning.cli.main`).
+
+    Raises
+    ------
+    InputError
+        ``--seed`` without ``--generate``, ``--generate`` with run options, or no scenario file.
+    """
     from planning import demo
     from planning._errors import InputError
 
