@@ -29,6 +29,7 @@ from planning.recipes._common import (
     fresh_id,
     get_engine,
     model_summary,
+    nearest_selected,
     options_or_default,
     resolve_params,
     solver_summary,
@@ -149,8 +150,7 @@ def odd_job_markets(county: County, *, engine: Any = None, rule_params: Any = No
                                 weight_basis=basis, p=0, note="the county already has an odd-job market")
     sel = np.flatnonzero(selected)
     t_after = t[:, sel].min(axis=1) if sel.size else np.full(len(villages), np.inf)
-    owner = sel[np.argmin(t[:, sel], axis=1)] if sel.size else np.full(len(villages), -1)
-    owner = np.where(np.isfinite(t_after), owner, -1)
+    owner = nearest_selected(np.isfinite(t), t, sel)
     pop = pd.to_numeric(villages["population"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
     taken = set(county.facilities["id"].astype(str))
     rows, site_rows = [], []
