@@ -26,6 +26,7 @@ from planning.county import County
 from planning.recipes.base import ACTION_COLUMNS, RecipeOptions, empty_actions
 from planning.rules.catalog import ResolvedParams, load_catalog
 from planning.schema import NO_WALK_HIGHWAYS
+from planning.validate import coerce_bool
 
 __all__ = [
     "CANDIDATE_SOURCES",
@@ -125,12 +126,6 @@ def check_options(options: RecipeOptions, what: str, *, uses: Iterable[str],
         raise InputError(f"{what} options", problems)
 
 
-def _bool(series: pd.Series) -> pd.Series:
-    from planning.validate import coerce_bool
-
-    return coerce_bool(series)[0]
-
-
 def rural_villages(county: County) -> gpd.GeoDataFrame:
     """Rural villages (``urban`` false or absent): ``id, name, township_id, population`` (+ extras).
 
@@ -149,7 +144,7 @@ def rural_villages(county: County) -> gpd.GeoDataFrame:
         raise InputError("villages layer", [f"population missing or negative for village {b}; give the resident "
                                             "population (≥ 0)" for b in bad])
     if "urban" in v.columns:
-        urban = _bool(v["urban"]).fillna(False).astype(bool)
+        urban = coerce_bool(v["urban"])[0]  # missing or unreadable: False (rural)
         v = v[~urban.to_numpy()]
     return v.reset_index(drop=True)
 
