@@ -58,6 +58,7 @@ __all__ = [
     "demand_points",
     "raster_demand",
     "township_within",
+    "owner_place",
     "facilities_of",
     "euclidean_nearest",
     "nearest_facilities",
@@ -241,6 +242,38 @@ def township_within(points: gpd.GeoDataFrame, townships: gpd.GeoDataFrame) -> pd
     joined = gpd.sjoin(points[["geometry"]], townships[["id", "geometry"]].rename(columns={"id": "_tid"}),
                        how="left", predicate="within")
     return joined.loc[~joined.index.duplicated(keep="first"), "_tid"]
+
+
+def owner_place(facilities: gpd.GeoDataFrame, places: gpd.GeoDataFrame) -> np.ndarray:
+    """The place each facility belongs to: its ``village_id`` when given, else the nearest place point.
+
+    Villages are points; the nearest village point (a Voronoi cell) stands in for the village
+    territory when the facility table does not say which village a facility belongs to.
+
+    Parameters
+    ----------
+    facilities : GeoDataFrame
+        Facility points, optionally with a ``village_id`` column.
+    places : GeoDataFrame
+        Place points (villages) with an ``id`` column, in the facilities' CRS.
+
+    Returns
+    -------
+    numpy.ndarray of object
+        Place id (str) per facility, in facility order; None when there are no places to choose.
+    """
+    out = np.full(len(facilities), None, dtype=object)
+    if "village_id" in facilities.columns:
+        given = facilities["village_id"]
+        ok = (given.notna() & (given.astype(str).str.strip() != "")).to_numpy()
+        out[ok] = given[ok].astype(str).to_numpy()
+    rest = np.flatnonzero(pd.isna(out))
+    if rest.size and len(places):
+        xy = np.column_stack([places.geometry.x, places.geometry.y])
+        fxy = np.column_stack([facilities.geometry.x.to_numpy()[rest], facilities.geometry.y.to_numpy()[rest]])
+        _, idx = cKDTree(xy).query(fxy, k=1)
+        out[rest] = places["id"].astype(str).to_numpy()[idx]
+    return out
 
 
 def facilities_of(facilities: gpd.GeoDataFrame, kinds: Iterable[FacilityKind | str]) -> gpd.GeoDataFrame:

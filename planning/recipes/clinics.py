@@ -44,6 +44,7 @@ from scipy import sparse
 
 from planning._errors import InputError
 from planning.county import County
+from planning.coverage import owner_place
 from planning.models._highs import relative_gap, solve_milp
 from planning.recipes._common import (
     actions_frame,
@@ -68,25 +69,6 @@ _TOWNSHIP_LEVEL = (str(K.TOWNSHIP_HOSPITAL), str(K.CENTRAL_TOWNSHIP_HOSPITAL))
 #: Costs are scaled to yuan inside the model (1 万元 = 10,000 yuan) so that tie-breaking terms
 #: worth less than one yuan in total sit well above the solver's tolerances.
 _YUAN = 10_000.0
-
-
-def _owner(clinics: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> np.ndarray:
-    """The village each clinic belongs to: its ``village_id``, else the nearest village point
-    (as the rule check reads it)."""
-    from scipy.spatial import cKDTree
-
-    out = np.full(len(clinics), None, dtype=object)
-    if "village_id" in clinics.columns:
-        given = clinics["village_id"]
-        ok = (given.notna() & (given.astype(str).str.strip() != "")).to_numpy()
-        out[ok] = given[ok].astype(str).to_numpy()
-    rest = np.flatnonzero(pd.isna(out))
-    if rest.size and len(villages):
-        xy = np.column_stack([villages.geometry.x, villages.geometry.y])
-        fxy = np.column_stack([clinics.geometry.x.to_numpy()[rest], clinics.geometry.y.to_numpy()[rest]])
-        _, idx = cKDTree(xy).query(fxy, k=1)
-        out[rest] = villages["id"].astype(str).to_numpy()[idx]
-    return out
 
 
 def village_clinics(county: County, *, engine: Any = None, rule_params: Any = None,
@@ -145,7 +127,7 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
     small = pop < min_pop
     all_villages = county.villages.assign(id=county.villages["id"].astype(str))
     clinics = existing_facilities(county, [str(K.VILLAGE_CLINIC)])
-    owner = _owner(clinics, all_villages)
+    owner = owner_place(clinics, all_villages)
     rural_set = set(vid)
     doctors_raw = (pd.to_numeric(clinics["village_doctors"], errors="coerce") if "village_doctors" in clinics.columns
                    else pd.Series(np.nan, index=clinics.index)).to_numpy(dtype=float)

@@ -15,13 +15,20 @@ import numpy as np
 import pandas as pd
 
 from planning._errors import InputError
-from planning.coverage import metric_label, nearest_facilities, township_within, unreachable_table, within
+from planning.coverage import (
+    metric_label,
+    nearest_facilities,
+    owner_place,
+    township_within,
+    unreachable_table,
+    within,
+)
 from planning.rules.catalog import Catalog, ResolvedParams, Rule
 from planning.schema import FACILITY_KIND_ALIASES, FACILITY_KIND_ZH, FacilityKind
 
 __all__ = [
     "PASS", "FAIL", "NA", "NO_DATA", "STATUSES", "COMPLIANCE_COLUMNS", "Context", "row", "combine",
-    "aggregate", "count_rows", "kind_zh", "not_street", "to_bool", "fmt", "places_text", "within",
+    "aggregate", "count_rows", "kind_zh", "not_street", "to_bool", "fmt", "places_text", "within", "owner_place",
 ]
 
 PASS, FAIL, NA, NO_DATA = "pass", "fail", "not_applicable", "no_data"
@@ -213,29 +220,6 @@ class Context:
             return pd.Series(True, index=places.index), False
         urban = to_bool(places["urban"]).fillna(False).astype(bool)
         return ~urban, True
-
-    def owner_place(self, facilities: gpd.GeoDataFrame, places: gpd.GeoDataFrame) -> pd.Series:
-        """The place each facility lies in: its ``village_id`` when given, else the nearest place point.
-
-        Villages are points; the nearest village point (a Voronoi cell) stands in for the village
-        territory when the facility table does not say which village a facility belongs to.
-        """
-        if len(facilities) == 0:
-            return pd.Series([], dtype=object)
-        owner = pd.Series([None] * len(facilities), index=facilities.index, dtype=object)
-        if "village_id" in facilities.columns:
-            given = facilities["village_id"]
-            ok = given.notna() & (given.astype(str).str.strip() != "")
-            owner[ok] = given[ok].astype(str)
-        rest = owner.isna()
-        if rest.any() and len(places):
-            from scipy.spatial import cKDTree
-
-            xy = np.column_stack([places.geometry.x, places.geometry.y])
-            fxy = np.column_stack([facilities.geometry.x[rest], facilities.geometry.y[rest]])
-            _, idx = cKDTree(xy).query(fxy, k=1)
-            owner[rest] = places["id"].to_numpy()[idx]
-        return owner
 
 
 # -- result rows ---------------------------------------------------------------------------------

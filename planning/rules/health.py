@@ -19,6 +19,7 @@ from planning.rules._context import (
     fmt,
     kind_zh,
     not_street,
+    owner_place,
     places_text,
     row,
     within,
@@ -46,7 +47,7 @@ def _village_status_hc02(ctx: Context) -> dict[str, dict[str, Any]]:
     rural, _ = ctx.rural_mask(ctx.villages)
     v = ctx.villages[rural]
     clinics = ctx.of_kind([K.VILLAGE_CLINIC])
-    owner = ctx.owner_place(clinics, ctx.villages)
+    owner = owner_place(clinics, ctx.villages)
     own: dict[str, list[str]] = {}
     for cid, vid in zip(clinics["id"], owner, strict=True):
         own.setdefault(str(vid), []).append(cid)

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planning.rules._context import FAIL, NA, NO_DATA, PASS, Context, aggregate, fmt, row, within
+from planning.rules._context import FAIL, NA, NO_DATA, PASS, Context, aggregate, fmt, owner_place, row, within
 from planning.schema import LIVING_CIRCLE_KINDS, FacilityKind
 
 __all__ = ["evaluate_living", "LIVING_CIRCLE_ZH", "TOWN_CELL_RADIUS_M"]
@@ -243,7 +243,7 @@ def _lc05(ctx: Context) -> list[dict[str, Any]]:
     rural, _ = ctx.rural_mask(ctx.villages)
     v = ctx.villages[rural]
     care = ctx.of_kind([K.ELDERLY_CARE, K.ELDERLY_DAY_CARE])
-    owner = ctx.owner_place(care, ctx.villages)
+    owner = owner_place(care, ctx.villages)
     own: dict[str, list[str]] = {}
     for fid, vid in zip(care["id"], owner, strict=True):
         own.setdefault(str(vid), []).append(fid)
