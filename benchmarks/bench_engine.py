@@ -278,15 +278,15 @@ def run_graph(name: str, make: Callable[[], RoadNetwork], *, quick: bool, rows_n
     demand = np.sort(rng.choice(drivable, min(10_000, drivable.size), replace=False))
     site_pts, demand_pts = _points(graph, sites), _points(graph, demand)
     s_sn, d_sn = engine.snap(site_pts, mode="drive"), engine.snap(demand_pts, mode="drive")
-    t_od, m_od, od = measure(lambda: engine.od(site_pts, demand_pts, mode="drive", cutoff=CUTOFF_MIN))
-    t_odp, _, _ = measure(lambda: engine.od(s_sn, d_sn, mode="drive", cutoff=CUTOFF_MIN))
+    t_od, m_od, od = measure(lambda: engine.od(site_pts, demand_pts, mode="drive", cutoff=CUTOFF_MIN), repeat=2)
+    t_odp, _, _ = measure(lambda: engine.od(s_sn, d_sn, mode="drive", cutoff=CUTOFF_MIN), repeat=2)
     from scipy.sparse.csgraph import dijkstra
 
     def scipy_od() -> None:
         for k in range(0, sites.size, 100):
             dijkstra(peers.csr, directed=True, indices=sites[k:k + 100], limit=CUTOFF_MIN)
 
-    t_spod, m_spod, _ = measure(scipy_od)
+    t_spod, m_spod, _ = measure(scipy_od, repeat=2)
     # untimed cross-check on the first 100 sites: same pairs, same times
     rows = dijkstra(peers.csr, directed=True, indices=sites[:100], limit=CUTOFF_MIN)[:, demand]
     ri, ci = np.nonzero(np.isfinite(rows))
@@ -348,11 +348,13 @@ def main(quick: bool = False) -> str:
         "## Travel engine (issue 3)" + (" — quick run" if quick else ""),
         "",
         "Same directed drive graph (travel time, minutes) for every peer; one thread; times in seconds "
-        "(best of 3 for nearest, single run for OD). \"ours\" takes GeoDataFrames (snaps every point onto its "
+        "(best of 3 for nearest, best of 2 for ours and scipy in OD, single run for the other OD peers). \"ours\" takes GeoDataFrames (snaps every point onto its "
         "road segment, adds access legs, returns the table with ids); \"ours pre-snapped\" reuses points "
         "snapped once with `engine.snap`. Ratios: ours ÷ bare scipy (full / pre-snapped; target ≤ 1.2), "
         "peer ÷ ours (target ≥ 10 for networkx, > 1 for pandana and igraph). ×k = measured on a subset of "
-        "sources and scaled. Peak memory = growth of resident memory (MiB).",
+        "sources and scaled. Peak memory = growth of resident memory (MiB). The machine was shared with other "
+        "jobs during the run (load average 5–8 on 2 cores), so single timings carry ±30 % noise; the ratios "
+        "are from the same run.",
         "",
         "### Graph build",
         "",
