@@ -197,26 +197,22 @@ def make_facilities(rng: np.random.Generator, s: Settlements, county_name: str) 
                   has_ambulance=bool(kind == "town" or rng.random() < 0.3))
             if tid in no_hphys:
                 t.gap("HC-13", tid, f"{name}卫生院", "township hospital without a full-time public-health physician")
-        if tid in without["employment_service_point"]:
-            t.gap("EM-02", tid, name, "township without an employment service point")
-        else:
-            t.add(K.EMPLOYMENT_SERVICE_POINT, f"{name}劳动保障服务站", sx, sy, spread_m=250.0)
-        if tid in without["kindergarten"]:
-            t.gap("ED-01", tid, name, "township without a public central kindergarten (公办中心园)")
-        else:
-            t.add(K.KINDERGARTEN, f"{name}中心幼儿园", sx, sy, spread_m=300.0, public_central=True)
-        if tid in without["boarding_school"]:
-            t.gap("ED-02", tid, name, "township without a boarding school")
-        else:
-            t.add(K.BOARDING_SCHOOL, f"{base}寄宿制小学", sx, sy, spread_m=300.0)
-        if tid in without["social_assistance_centre"]:
-            t.gap("SA-01", tid, name, "township without a social-assistance service centre")
-        else:
-            t.add(K.SOCIAL_ASSISTANCE_CENTRE, f"{name}社会救助服务站", sx, sy, spread_m=150.0)
-        if tid in without["public_cemetery"]:
-            t.gap("SA-02", tid, name, "rural township without a public burial facility (公益性公墓)")
-        else:
-            t.add(K.PUBLIC_CEMETERY, f"{base}公益性公墓", sx, sy, spread_m=800.0)
+        for key, rule_id, missing, fac_kind, site, spread_m, extra in (
+            ("employment_service_point", "EM-02", "township without an employment service point",
+             K.EMPLOYMENT_SERVICE_POINT, f"{name}劳动保障服务站", 250.0, {}),
+            ("kindergarten", "ED-01", "township without a public central kindergarten (公办中心园)",
+             K.KINDERGARTEN, f"{name}中心幼儿园", 300.0, {"public_central": True}),
+            ("boarding_school", "ED-02", "township without a boarding school",
+             K.BOARDING_SCHOOL, f"{base}寄宿制小学", 300.0, {}),
+            ("social_assistance_centre", "SA-01", "township without a social-assistance service centre",
+             K.SOCIAL_ASSISTANCE_CENTRE, f"{name}社会救助服务站", 150.0, {}),
+            ("public_cemetery", "SA-02", "rural township without a public burial facility (公益性公墓)",
+             K.PUBLIC_CEMETERY, f"{base}公益性公墓", 800.0, {}),
+        ):
+            if tid in without[key]:
+                t.gap(rule_id, tid, name, missing)
+            else:
+                t.add(fac_kind, site, sx, sy, spread_m=spread_m, **extra)
         if kind == "town":
             t.add(K.MARKET, f"{base}农贸市场", sx, sy, spread_m=200.0)
         t.add(K.CONVENIENCE_STORE, f"{base}便民超市", sx, sy, spread_m=150.0)
