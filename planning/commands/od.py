@@ -22,6 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from planning._errors import InputError
 
 __all__ = ["add_parser", "run", "read_network", "write_csv_atomic"]
@@ -56,7 +58,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.add_argument("--cutoff-m", type=float, default=None, help="omit pairs farther than this many metres (--metric distance)")
     p.add_argument("--dem", default=None, help="elevation raster (GeoTIFF, .hgt, .hgt.zip) for slope-aware speeds")
     p.add_argument("--max-snap-m", type=float, default=None, help="points farther from a road are unreachable (default 1500)")
-    p.add_argument("--id-col", default="id", help="id column of both point layers (default id)")
+    p.add_argument("--id-col", default="id",
+                   help="id column of both point layers (default id; 'row' = 1-based row numbers when the "
+                        "file has no such column)")
+    p.add_argument("--origins-id-col", default=None, help="id column of the origins when it differs from --id-col")
+    p.add_argument("--destinations-id-col", default=None,
+                   help="id column of the destinations when it differs from --id-col")
     p.add_argument("-o", "--output", required=True, help="output CSV")
     p.set_defaults(func=run)
 
@@ -121,8 +128,9 @@ def write_csv_atomic(df: Any, path: str | os.PathLike[str], *, float_format: str
 
 
 def _with_id(gdf: Any, id_col: str) -> Any:
-    """Use a Chinese or upper-case header for the id column (编号, 代码, ID, …) when ``id_col``
-    itself is absent (the aliases of :data:`planning.schema.COLUMN_ALIASES`)."""
+    """The layer with its id column: ``id_col`` itself, else its Chinese or upper-case alias
+    (编号, 代码, ID, … of :data:`planning.schema.COLUMN_ALIASES`), else 1-based row numbers when
+    ``id_col`` is ``"row"``; otherwise an InputError naming the columns."""
     from planning.schema import COLUMN_ALIASES
 
     if id_col in gdf.columns:
@@ -130,7 +138,11 @@ def _with_id(gdf: Any, id_col: str) -> Any:
     aliases = [c for c in gdf.columns if COLUMN_ALIASES.get(str(c)) == id_col]
     if len(aliases) == 1:
         return gdf.rename(columns={aliases[0]: id_col})
-    return gdf
+    if id_col == "row":
+        return gdf.assign(row=np.arange(1, len(gdf) + 1))
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    raise InputError("planning od", [f"id column {id_col!r} not found; columns are {cols}; pass --id-col NAME "
+                                     "(or --origins-id-col / --destinations-id-col, or 'row' for row numbers)"])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -166,10 +178,11 @@ def run(args: argparse.Namespace) -> int:
     for name in ("origins", "destinations"):
         coords = getattr(args, f"{name}_coords") or args.coords
         gdf = read_vector(getattr(args, name), layer=getattr(args, f"{name}_layer"), coords=coords, what=name)
-        layers[name] = _with_id(gdf.to_crs(crs), args.id_col)
+        id_col = getattr(args, f"{name}_id_col") or args.id_col
+        layers[name] = _with_id(gdf.to_crs(crs), id_col).rename(columns={id_col: "id"})
     cutoff = args.cutoff_min if args.metric == "time" else args.cutoff_m
-    so = engine.snap(layers["origins"], mode=args.mode, id_col=args.id_col, what="origins")
-    sd = engine.snap(layers["destinations"], mode=args.mode, id_col=args.id_col, what="destinations")
+    so = engine.snap(layers["origins"], mode=args.mode, what="origins")
+    sd = engine.snap(layers["destinations"], mode=args.mode, what="destinations")
     od = engine.od(so, sd, mode=args.mode, metric=args.metric, cutoff=cutoff)
     out = write_csv_atomic(od, args.output)
     n_far_o = int((~so.ok).sum())

@@ -64,6 +64,13 @@ def test_od_command_osm(osm_case, capsys):
     assert code == 0
     cut = pd.read_csv(out, encoding="utf-8-sig")
     assert list(zip(cut.origin_id, cut.destination_id)) == [("A", "Y"), ("B", "X")]
+    # a file without an id column: row numbers as ids
+    code = main(["od", "--roads", str(d / "roads.osm"), "--origins", str(d / "origins.geojson"),
+                 "--destinations", str(d / "dest.csv"), "--destinations-id-col", "row", "--mode", "drive",
+                 "--cutoff-min", "1.5", "-o", str(out)])
+    assert code == 0
+    rows = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(zip(rows.origin_id, rows.destination_id)) == [("A", 2), ("B", 1)]
 
 
 def test_od_command_errors(osm_case, capsys):
