@@ -301,7 +301,7 @@ def _travel_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, table: pd.Data
     t = t.set_index("origin_id")
     features = []
     n_uncovered = 0
-    for (idx, row), geom in zip(demand.iterrows(), geoms):
+    for (_, row), geom in zip(demand.iterrows(), geoms):
         rows = _village_rows(row, lang, townships)
         if row.id not in t.index:
             colour, uncovered, state = _NO_DATA_COLOUR, False, label("legend_no_data", lang)

@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
         rules = None if scenario.rules.check == "all" else list(scenario.rules.check)
     load_catalog().resolve_params(params, override=override)  # refuse bad values before loading
     county = load_county(county_path)
-    compliance, summary = check_county(county, out_dir=args.out, params=params, override=override, lang=args.lang,
-                                       settings=settings, rules=rules)
+    _, summary = check_county(county, out_dir=args.out, params=params, override=override, lang=args.lang,
+                              settings=settings, rules=rules)
     print(summary_text(summary, lang=args.lang))
     n_fail = int((summary["county_status"] == "fail").sum())
     print(f"{len(summary)} rules, {n_fail} failing; wrote {args.out}/compliance.csv, compliance_summary.csv")
