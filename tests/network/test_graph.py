@@ -86,3 +86,25 @@ def test_classes_maxspeed_walk_only_and_chinese_names(netlib):
     custom = RoadGraph.from_network(netlib.network_from_rows(xy, rows),
                                     settings=TravelSettings(drive_speed_kph={"secondary": 40.0}))
     assert custom.drive.time_min[1] == pytest.approx(1.5)
+
+
+def test_demo_county_terrain_invariants():
+    """On the demo county's DEM: a round trip on foot is never faster than on flat ground
+    (Tobler, scaled), one direction often differs from the other, and driving is never faster
+    than on flat ground."""
+    from planning.demo import load
+    from planning.network.engine import TravelEngine
+
+    county = load()
+    hilly = TravelEngine.from_county(county).graph
+    flat = TravelEngine.from_county(county, settings=TravelSettings(terrain=False)).graph
+    assert hilly.terrain and not flat.terrain
+    seg = hilly.segments_walk
+    flat_round = 2 * seg.fwd_length_m * 0.06 / 4.5
+    round_trip = seg.fwd_time_min + seg.bwd_time_min
+    assert (round_trip >= flat_round * (1 - 1e-12)).all()
+    sloped = np.abs(seg.fwd_time_min - seg.bwd_time_min) > 1e-3 * seg.fwd_time_min
+    assert sloped.mean() > 0.3                     # loess hills: most roads climb one way
+    assert np.array_equal(hilly.drive.indices, flat.drive.indices)
+    assert (hilly.drive.time_min >= flat.drive.time_min * (1 - 1e-12)).all()
+    assert (hilly.drive.time_min > flat.drive.time_min * 1.01).any()
