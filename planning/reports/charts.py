@@ -153,7 +153,21 @@ def status_chart(counts: dict[str, int], *, lang: str = "zh") -> bytes:
 
 
 def failing_population_chart(rule_ids: Sequence[str], population: Sequence[float], *, lang: str = "zh") -> bytes:
-    """Horizontal bars: population affected by each failing rule."""
+    """Horizontal bars: population affected by each failing rule.
+
+    Parameters
+    ----------
+    rule_ids : sequence of str
+        Bar labels, top to bottom.
+    population : sequence of float
+        People affected per rule (the compliance table's ``failing_population``).
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
     check_lang(lang)
 
     def paint(fig: Any) -> None:
@@ -173,7 +187,25 @@ def failing_population_chart(rule_ids: Sequence[str], population: Sequence[float
 
 def before_after_chart(rule_ids: Sequence[str], before: Sequence[float], after: Sequence[float], *,
                        lang: str = "zh", names: Sequence[str] | None = None, title: str | None = None) -> bytes:
-    """Paired bars per rule: population affected before and after the actions (or scenario A/B)."""
+    """Paired bars per rule: population affected before and after the actions (or scenario A/B).
+
+    Parameters
+    ----------
+    rule_ids : sequence of str
+        Bar labels, top to bottom.
+    before, after : sequence of float
+        People affected per rule in the first and the second state.
+    lang : {"zh", "en"}
+    names : (str, str), optional
+        Legend names of the two states (default: before / after in ``lang``).
+    title : str, optional
+        Chart title (default: the before/after title in ``lang``).
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
     check_lang(lang)
     first, second = names if names is not None else (label("chart_before", lang), label("chart_after", lang))
 
@@ -195,7 +227,23 @@ def before_after_chart(rule_ids: Sequence[str], before: Sequence[float], after: 
 
 
 def share_chart(names: Sequence[str], shares: Sequence[float], *, lang: str = "zh", title: str | None = None) -> bytes:
-    """Horizontal bars of a 0–1 share per township, with the county value in the title."""
+    """Horizontal bars of a 0–1 share per township, with the county value in the title.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Bar labels (townships), top to bottom.
+    shares : sequence of float
+        Share per bar, 0–1; missing values are drawn as 0.
+    lang : {"zh", "en"}
+    title : str, optional
+        Chart title (default: the coverage-share title in ``lang``).
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
     check_lang(lang)
 
     def paint(fig: Any) -> None:

@@ -213,5 +213,18 @@ def render_docx(report: ReportDocument) -> bytes:
 
 
 def write_docx(report: ReportDocument, path: str | os.PathLike[str]) -> Path:
-    """Write the report as a Word document, atomically (temporary name, then rename)."""
+    """Write the report as a Word document, atomically (temporary name, then rename).
+
+    Parameters
+    ----------
+    report : ReportDocument
+        The report blocks.
+    path : path-like
+        The file to write (replaced as a whole).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     return write_bytes_atomic(render_docx(report), path)

@@ -50,5 +50,18 @@ def render_html(report: ReportDocument) -> str:
 
 
 def write_html(report: ReportDocument, path: str | os.PathLike[str]) -> Path:
-    """Write the report as one HTML file, atomically (temporary name, then rename)."""
+    """Write the report as one HTML file, atomically (temporary name, then rename).
+
+    Parameters
+    ----------
+    report : ReportDocument
+        The report blocks.
+    path : path-like
+        The file to write (replaced as a whole).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     return write_bytes_atomic(render_html(report).encode("utf-8"), path)
