@@ -59,6 +59,7 @@ __all__ = [
     "raster_demand",
     "township_within",
     "owner_place",
+    "community_weights",
     "facilities_of",
     "euclidean_nearest",
     "nearest_facilities",
@@ -274,6 +275,31 @@ def owner_place(facilities: gpd.GeoDataFrame, places: gpd.GeoDataFrame) -> np.nd
         _, idx = cKDTree(xy).query(fxy, k=1)
         out[rest] = places["id"].astype(str).to_numpy()[idx]
     return out
+
+
+def community_weights(communities: pd.DataFrame) -> tuple[np.ndarray, bool]:
+    """Weights of residential communities: population when complete, else households.
+
+    Parameters
+    ----------
+    communities : DataFrame
+        The communities layer (``population`` and/or ``households``).
+
+    Returns
+    -------
+    weights : numpy.ndarray of float
+        Population per community when every community has one; else households (missing → 0;
+        1 per community when there is no households column either).
+    by_population : bool
+        Whether the weights are populations.
+    """
+    if "population" in communities.columns:
+        pop = pd.to_numeric(communities["population"], errors="coerce")
+        if pop.notna().all():
+            return pop.to_numpy(dtype=float), True
+    hh = (pd.to_numeric(communities["households"], errors="coerce").fillna(0.0) if "households" in communities.columns
+          else pd.Series(1.0, index=communities.index))
+    return hh.to_numpy(dtype=float), False
 
 
 def facilities_of(facilities: gpd.GeoDataFrame, kinds: Iterable[FacilityKind | str]) -> gpd.GeoDataFrame:

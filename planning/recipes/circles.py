@@ -27,6 +27,7 @@ import pandas as pd
 
 from planning._errors import InputError
 from planning.county import County
+from planning.coverage import community_weights
 from planning.models import LSCP, MCLP, SolverOptions
 from planning.recipes._common import (
     actions_frame,
@@ -71,13 +72,8 @@ BUILT_UP_RADIUS_M = 1000.0
 
 
 def _weights(comm: pd.DataFrame) -> tuple[np.ndarray, str]:
-    if "population" in comm.columns:
-        pop = pd.to_numeric(comm["population"], errors="coerce")
-        if pop.notna().all():
-            return pop.to_numpy(dtype=float), "population"
-    hh = pd.to_numeric(comm["households"], errors="coerce").fillna(0.0) if "households" in comm.columns \
-        else pd.Series(1.0, index=comm.index)
-    return hh.to_numpy(dtype=float), "households (no complete community population)"
+    w, by_population = community_weights(comm)
+    return w, "population" if by_population else "households (no complete community population)"
 
 
 def living_circles(county: County, *, engine: Any = None, rule_params: Any = None,

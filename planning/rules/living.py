@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planning.coverage import community_weights
 from planning.rules._context import FAIL, NA, NO_DATA, PASS, Context, aggregate, fmt, owner_place, row, within
 from planning.schema import LIVING_CIRCLE_KINDS, FacilityKind
 
@@ -29,11 +30,11 @@ def _no_layer(ctx: Context, rule_id: str, what_zh: str, what_en: str) -> list[di
 
 
 def _weights(ctx: Context) -> tuple[dict[str, float], str, str]:
-    c = ctx.communities
-    if "population" in c.columns and c["population"].notna().all():
-        return dict(zip(c["id"], c["population"].astype(float), strict=True)), "人口", "population"
-    hh = pd.to_numeric(c["households"], errors="coerce").fillna(0.0) if "households" in c.columns else pd.Series(1.0, index=c.index)
-    return dict(zip(c["id"], hh.astype(float), strict=True)), "户数（社区无人口列）", "households (no community population)"
+    w, by_population = community_weights(ctx.communities)
+    weights = dict(zip(ctx.communities["id"], w, strict=True))
+    if by_population:
+        return weights, "人口", "population"
+    return weights, "户数（社区无人口列）", "households (no community population)"
 
 
 def _lc01(ctx: Context) -> list[dict[str, Any]]:
