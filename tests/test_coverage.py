@@ -13,6 +13,7 @@ from shapely.geometry import LineString, Point, box
 from planning import InputError
 from planning.county import County, Raster, RoadNetwork
 from planning.coverage import (
+    community_weights,
     coverage_by_area,
     coverage_table,
     demand_points,
@@ -21,8 +22,10 @@ from planning.coverage import (
     metric_label,
     nearest_facilities,
     nearest_from_od,
+    owner_place,
     raster_demand,
     threshold_label,
+    township_within,
 )
 from planning.network.engine import TravelEngine
 
@@ -238,3 +241,31 @@ def test_coverage_by_kind(county, engine):
         coverage_by_kind(county, engine, kinds=[])
     with pytest.raises(InputError, match=r"(?s)2 problem.*unknown facility kind 'hospital'.*'gym'"):
         coverage_by_kind(county, engine, kinds=["hospital", "村卫生室", "gym"])
+
+
+def test_community_weights_population_else_households():
+    full = pd.DataFrame({"population": [120, "80"], "households": [40, 30]})
+    w, by_pop = community_weights(full)
+    assert by_pop and w.tolist() == [120.0, 80.0]
+    gap = pd.DataFrame({"population": [120, None], "households": [40, "x"]})
+    w, by_pop = community_weights(gap)
+    assert not by_pop and w.tolist() == [40.0, 0.0]  # one population missing: households; unreadable → 0
+    w, by_pop = community_weights(pd.DataFrame({"name": ["a", "b", "c"]}))
+    assert not by_pop and w.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_owner_place_given_village_else_nearest_point():
+    places = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[Point(0, 0), Point(1000, 0)], crs=CRS)
+    fac = gpd.GeoDataFrame({"village_id": [None, "2", " ", "1"]},
+                           geometry=[Point(900, 50), Point(0, 0), Point(100, 0), Point(990, 0)], crs=CRS)
+    assert owner_place(fac, places).tolist() == ["2", "2", "1", "1"]
+    no_places = places.iloc[0:0]
+    assert owner_place(fac.drop(columns="village_id"), no_places).tolist() == [None] * 4
+
+
+def test_township_within_on_the_points_index():
+    tw = gpd.GeoDataFrame({"id": ["S", "N"]}, geometry=[box(0, 0, 10, 10), box(10, 0, 20, 10)], crs=CRS)
+    pts = gpd.GeoDataFrame(geometry=[Point(5, 5), Point(15, 5), Point(50, 50)], index=[7, 3, 9], crs=CRS)
+    got = township_within(pts, tw)
+    assert got.index.tolist() == [7, 3, 9]
+    assert got.loc[7] == "S" and got.loc[3] == "N" and pd.isna(got.loc[9])
