@@ -184,8 +184,16 @@ class TravelEngine:
         """Graph entry (``leaving=True``) or exit points of snapped points.
 
         Returns ``(point, node, c1, c2)``: the cost between the point and ``node`` (access leg
-        plus the fraction of the segment), primary and secondary by ``metric``.
+        plus the fraction of the segment), primary and secondary by ``metric``. Cached on the
+        snapped points, so points snapped once are cheap to query again.
         """
+        key = ("legs", metric, offset, leaving, id(self.graph))
+        if key not in sp._cache:
+            sp._cache[key] = self._compute_legs(sp, metric, offset, leaving=leaving)
+        return sp._cache[key]
+
+    def _compute_legs(self, sp: SnappedPoints, metric: str, offset: int, *, leaving: bool
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         seg = self.graph.segments(sp.mode)
         idx = np.flatnonzero(sp.ok)
         s = sp.segment[idx]

@@ -15,7 +15,7 @@ Walking and mixed trips snap to every walkable road; driving trips snap only to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -66,6 +66,7 @@ class SnappedPoints:
     x: np.ndarray
     y: np.ndarray
     graph: RoadGraph
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> np.ndarray:
