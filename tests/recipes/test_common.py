@@ -10,7 +10,7 @@ from shapely.geometry import LineString, Point
 from planning import InputError
 from planning.network.engine import TravelEngine
 from planning.recipes import RECIPES
-from planning.recipes._common import candidate_sites, cost_matrix, street_nodes, township_seats
+from planning.recipes._common import candidate_sites, cost_matrix, nearest_selected, street_nodes, township_seats
 
 
 def test_township_seats_and_street_nodes(line_county):
@@ -55,3 +55,17 @@ def test_bad_population_is_one_error(line_county):
     county = line_county(villages=[{"id": "V1", "x": 0, "population": -5}, {"id": "V2", "x": 500, "population": None}])
     with pytest.raises(InputError, match="(?s)2 problem.*village V1.*village V2"):
         RECIPES["village_clinics"](county)
+
+
+def test_nearest_selected_is_the_covering_selected_site_of_least_cost():
+    cost = np.array([[5.0, 2.0, 1.0],     # site 2 nearest but not selected → site 1
+                     [3.0, 3.0, np.inf],  # tie between selected 0 and 1 → the first
+                     [9.0, 4.0, 0.0],     # site 1 nearer but set not to cover: none, then site 0 once it covers
+                     [np.inf, np.inf, 1.0]])  # no selected site reaches it
+    cov = cost <= 5.0
+    cov[2, 1] = False
+    assert nearest_selected(cov, cost, np.array([0, 1])).tolist() == [1, 0, -1, -1]
+    cov[2, 0] = True
+    assert nearest_selected(cov, cost, np.array([0, 1])).tolist() == [1, 0, 0, -1]
+    assert nearest_selected(cov, cost, np.array([], dtype=int)).tolist() == [-1] * 4
+    assert nearest_selected(cov[:0], cost[:0], np.array([0])).tolist() == []
