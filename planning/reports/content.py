@@ -242,10 +242,6 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _value_text(value: Any, unit: Any, lang: str) -> str:
-    return fmt_value(value, unit, lang)
-
-
 def rule_summary(compliance: pd.DataFrame, *, order: Sequence[str] = ()) -> pd.DataFrame:
     """One row per rule: overall status, headline value, failing areas and population.
 
@@ -388,7 +384,7 @@ def _rules_table(current: pd.DataFrame, after: pd.DataFrame | None, titles: dict
             cells.append(status_name(st, lang))
             marks.append(st)
         fails = f"{r.n_failing}/{r.n_areas} {level_name(r.finest_level, lang, plural=r.n_areas != 1)}"
-        cells += [_value_text(r.value, r.unit, lang), _value_text(r.threshold, r.unit, lang), fails,
+        cells += [fmt_value(r.value, r.unit, lang), fmt_value(r.threshold, r.unit, lang), fails,
                   fmt_int(r.failing_population)]
         marks += ["", "", "", ""]
         rows.append(cells)
@@ -505,7 +501,7 @@ def _failing_villages(frame: pd.DataFrame, county: County, order: list[str], tit
             tname = tnames.get(vt.get(str(r["area_id"]), ""), "")
             records.append((tname, str(r["area_name"]), [
                 str(r["area_name"]), tname, fmt_int(r["failing_population"]),
-                _value_text(r["value"], r["unit"], lang), _value_text(r["threshold"], r["unit"], lang),
+                fmt_value(r["value"], r["unit"], lang), fmt_value(r["threshold"], r["unit"], lang),
                 _cell(r[detail]) if detail else ""]))
         records.sort(key=lambda x: x[:2])
         people = fmt_int(pd.to_numeric(part["failing_population"], errors="coerce").fillna(0).sum())
@@ -580,9 +576,9 @@ def _before_after_blocks(now: pd.DataFrame, later: pd.DataFrame, titles: dict[st
         a = later_by.loc[r.rule_id] if r.rule_id in later_by.index else None
         st_after = str(a["status"]) if a is not None else "no_data"
         rows.append([r.rule_id, titles.get(r.rule_id, ""), status_name(r.status, lang), status_name(st_after, lang),
-                     _value_text(r.value, r.unit, lang),
-                     _value_text(a["value"], a["unit"], lang) if a is not None else "—",
-                     _value_text(r.threshold, r.unit, lang), fmt_int(r.failing_population),
+                     fmt_value(r.value, r.unit, lang),
+                     fmt_value(a["value"], a["unit"], lang) if a is not None else "—",
+                     fmt_value(r.threshold, r.unit, lang), fmt_int(r.failing_population),
                      fmt_int(a["failing_population"]) if a is not None else "—"])
         status.append(["", "", r.status, st_after, "", "", "", "", ""])
         if r.failing_population > 0 or (a is not None and a["failing_population"] > 0):
