@@ -34,6 +34,7 @@ from pyproj import CRS
 from planning._errors import CRSError, InputError
 from planning.config import Settings, TravelSettings
 from planning.county import Raster, RoadNetwork
+from planning.network.terrain import TERRAIN_SAMPLE_M, grade_speed_factor, terrain_times, tobler_speed_kph
 from planning.schema import NO_WALK_HIGHWAYS, ROAD_CLASS_ZH, WALK_ONLY_HIGHWAYS
 
 __all__ = [
@@ -51,74 +52,7 @@ __all__ = [
 MODES: tuple[str, ...] = ("walk", "drive", "mixed")
 #: Network metrics: minimise travel time (minutes) or road distance (metres).
 METRICS: tuple[str, ...] = ("time", "distance")
-#: Longest horizontal step (m) between elevation samples along an edge.
-TERRAIN_SAMPLE_M: float = 40.0
-
 _MIN_PER_KPH_M = 0.06  # minutes to cover 1 m at 1 km/h: 60 / 1000
-
-
-def tobler_speed_kph(slope: np.ndarray | float, *, flat_speed_kph: float | None = None) -> np.ndarray:
-    """Walking speed from Tobler's hiking function.
-
-    ``v = 6 · exp(−3.5 · |s + 0.05|)`` km/h, with ``s = dh/dx`` the slope in the direction of
-    travel (rise over horizontal run). The peak, 6 km/h, is at ``s = −0.05`` (gentle downhill);
-    flat ground gives ``6 · exp(−0.175) ≈ 5.04`` km/h.
-
-    Parameters
-    ----------
-    slope : float or numpy.ndarray
-        Slope ``dh/dx`` along the direction of travel (0.10 = 10 % uphill).
-    flat_speed_kph : float, optional
-        When given, the function is scaled so that flat ground gives exactly this speed
-        (``v = flat_speed_kph · exp(−3.5 · (|s + 0.05| − 0.05))``).
-
-    Returns
-    -------
-    numpy.ndarray
-        Speed in km/h.
-
-    Examples
-    --------
-    >>> float(tobler_speed_kph(-0.05))
-    6.0
-    >>> round(float(tobler_speed_kph(0.0, flat_speed_kph=4.5)), 12)
-    4.5
-    """
-    s = np.asarray(slope, dtype=float)
-    if flat_speed_kph is None:
-        return 6.0 * np.exp(-3.5 * np.abs(s + 0.05))
-    return flat_speed_kph * np.exp(-3.5 * (np.abs(s + 0.05) - 0.05))
-
-
-def grade_speed_factor(grade: np.ndarray | float, *, steep_grade: float, steep_factor: float) -> np.ndarray:
-    """Multiplier on driving speed for a road grade.
-
-    ``f = 1`` for ``|g| ≤ steep_grade``; falls linearly to ``steep_factor`` at
-    ``|g| = 2 · steep_grade``; ``f = steep_factor`` beyond. Uphill and downhill are treated
-    alike (vehicles brake downhill).
-
-    Parameters
-    ----------
-    grade : float or numpy.ndarray
-        Road grade (rise over run).
-    steep_grade : float
-        Grade above which speed is reduced (``TravelSettings.steep_grade``).
-    steep_factor : float
-        Multiplier at twice ``steep_grade`` and beyond (``TravelSettings.steep_grade_speed_factor``).
-
-    Returns
-    -------
-    numpy.ndarray
-        Speed multiplier in ``[steep_factor, 1]``.
-
-    Examples
-    --------
-    >>> float(grade_speed_factor(0.09, steep_grade=0.06, steep_factor=0.6))
-    0.8
-    """
-    g = np.abs(np.asarray(grade, dtype=float))
-    frac = np.clip((g - steep_grade) / steep_grade, 0.0, 1.0)
-    return 1.0 - (1.0 - steep_factor) * frac
 
 
 def _travel_settings(settings: TravelSettings | Settings | None) -> TravelSettings:
@@ -501,7 +435,7 @@ class RoadGraph:
 
         use_terrain = dem is not None and ts.terrain
         if use_terrain:
-            walk_f, walk_b, drive_t = _terrain_times(geoms, length, class_speed, dem, ts)
+            walk_f, walk_b, drive_t = terrain_times(geoms, length, class_speed, dem, ts)
         else:
             walk_f = length * _MIN_PER_KPH_M / ts.walk_speed_kph
             walk_b = walk_f
@@ -543,67 +477,6 @@ def _edge_geometries(edges: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray, u: n
     geoms = np.asarray(edges.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     return np.where(missing, straight, geoms)
-
-
-def _bilinear(dem: Raster, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Bilinear elevation at CRS coordinates between cell centres (NaN outside the raster or
-    next to nodata; clamped to the outermost cell centres at the raster's edge)."""
-    inv = ~dem.transform
-    col = inv.a * xs + inv.b * ys + inv.c
-    row = inv.d * xs + inv.e * ys + inv.f
-    a = dem.array
-    h, w = a.shape
-    inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
-    c = col - 0.5
-    r = row - 0.5
-    c = np.clip(c, 0.0, w - 1.0)
-    r = np.clip(r, 0.0, h - 1.0)
-    c0 = np.minimum(np.floor(c).astype(np.int64), max(w - 2, 0))
-    r0 = np.minimum(np.floor(r).astype(np.int64), max(h - 2, 0))
-    c1 = np.minimum(c0 + 1, w - 1)
-    r1 = np.minimum(r0 + 1, h - 1)
-    fc = c - c0
-    fr = r - r0
-    z = (a[r0, c0] * (1 - fc) * (1 - fr) + a[r0, c1] * fc * (1 - fr)
-         + a[r1, c0] * (1 - fc) * fr + a[r1, c1] * fc * fr)
-    return np.where(inside, z, np.nan)
-
-
-def _terrain_times(geoms: np.ndarray, length: np.ndarray, class_speed: np.ndarray, dem: Raster,
-                   ts: TravelSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Walking time forward/backward and driving time (min) of each edge over the DEM.
-
-    Each edge is cut into pieces of at most :data:`TERRAIN_SAMPLE_M` m; a piece's slope is
-    ``Δh / horizontal length`` (0 where elevation is missing). Piece times are summed and scaled
-    so that the edge's horizontal length equals ``length_m``.
-    """
-    dense = shapely.segmentize(geoms, TERRAIN_SAMPLE_M)
-    coords, idx = shapely.get_coordinates(dense, return_index=True)
-    z = _bilinear(dem, coords[:, 0], coords[:, 1])
-    same = idx[1:] == idx[:-1]
-    dx = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))[same]
-    dh = np.diff(z)[same]
-    edge = idx[:-1][same]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.where((dx > 0) & np.isfinite(dh), dh / dx, 0.0)
-    n = geoms.size
-    geom_len = np.bincount(edge, weights=dx, minlength=n)
-    t_f = np.bincount(edge, weights=dx * _MIN_PER_KPH_M / tobler_speed_kph(slope, flat_speed_kph=ts.walk_speed_kph),
-                      minlength=n)
-    t_b = np.bincount(edge, weights=dx * _MIN_PER_KPH_M / tobler_speed_kph(-slope, flat_speed_kph=ts.walk_speed_kph),
-                      minlength=n)
-    factor = grade_speed_factor(slope, steep_grade=ts.steep_grade, steep_factor=ts.steep_grade_speed_factor)
-    spd = class_speed[edge]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t_d = np.bincount(edge, weights=dx * _MIN_PER_KPH_M / np.where(np.isfinite(spd), spd * factor, 1.0),
-                          minlength=n)
-        scale = np.where(geom_len > 0, length / geom_len, 0.0)
-        flat_walk = length * _MIN_PER_KPH_M / ts.walk_speed_kph
-        flat_drive = length * _MIN_PER_KPH_M / class_speed
-    walk_f = np.where(geom_len > 0, t_f * scale, flat_walk)
-    walk_b = np.where(geom_len > 0, t_b * scale, flat_walk)
-    drive = np.where(np.isfinite(class_speed), np.where(geom_len > 0, t_d * scale, flat_drive), np.nan)
-    return walk_f, walk_b, drive
 
 
 def _twins(u: np.ndarray, v: np.ndarray, length: np.ndarray, geoms: np.ndarray) -> np.ndarray:
