@@ -58,6 +58,10 @@ OUTSIDE_TOLERANCE_M = 500.0
 _OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.gz")
 
 
+#: Datum of lon/lat values (:data:`planning.crs.DATUMS`).
+_Datum = Literal["wgs84", "gcj02", "bd09"]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -68,7 +72,7 @@ class LayerSpec(_Strict):
     path: str
     layer: str | None = None
     crs: str | None = None
-    coords: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    coords: _Datum = "wgs84"
     lon_col: str | None = None
     lat_col: str | None = None
     columns: dict[str, str] | None = None
@@ -90,7 +94,7 @@ class RoadsSpec(_Strict):
     path: str
     layer: str | None = None
     crs: str | None = None
-    coords: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    coords: _Datum = "wgs84"
     class_column: str | None = None
     oneway_column: str | None = None
     name_column: str | None = None
@@ -111,7 +115,7 @@ class SeatSpec(_Strict):
     x: float
     y: float
     crs: str = "EPSG:4326"
-    coords: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    coords: _Datum = "wgs84"
 
 
 class Manifest(_Strict):
