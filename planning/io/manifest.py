@@ -302,10 +302,9 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Sett
                             "name": manifest.name, "planning_version": _version(), "inputs": {}}
 
     def note(key: str, file: str | list[str], **info: Any) -> None:
-        files = file if isinstance(file, list) else [file]
-        meta["inputs"][key] = {"path": [str(base / f) for f in files] if isinstance(file, list) else str(base / file),
-                               "sha256": [_sha256(base / f) for f in files] if isinstance(file, list)
-                               else _sha256(base / file), **info}
+        paths = [str(base / f) for f in file] if isinstance(file, list) else str(base / file)
+        sha256 = [_sha256(base / f) for f in file] if isinstance(file, list) else _sha256(base / file)
+        meta["inputs"][key] = {"path": paths, "sha256": sha256, **info}
 
     # --- read raw vector layers (WGS84 after datum conversion)
     raw: dict[str, gpd.GeoDataFrame] = {}
