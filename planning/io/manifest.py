@@ -433,14 +433,13 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Sett
         if spec_r is None:
             continue
         try:
-            kind = "population" if name == "population" else "dem"
             if isinstance(spec_r.path, list):
-                if kind != "dem":
+                if name != "dem":
                     raise InputError(f"{name} '{spec_r.path}'", ["only a DEM may be given as several tiles"])
                 rasters[name] = read_dem_tiles([base / p for p in spec_r.path], clip_to=boundary,
                                                dst_crs=metric, resolution_m=spec_r.resolution_m)
             else:
-                rasters[name] = read_raster(base / spec_r.path, kind, clip_to=boundary, dst_crs=metric,
+                rasters[name] = read_raster(base / spec_r.path, name, clip_to=boundary, dst_crs=metric,
                                             resolution_m=spec_r.resolution_m)
             note(name, spec_r.path, resolution_m=float(abs(rasters[name].transform.a)))
         except InputError as exc:
