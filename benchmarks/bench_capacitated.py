@@ -10,6 +10,7 @@ Instances are read from ``../shared/bench/`` beside the repository.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -28,7 +29,10 @@ SJC_OPTIMA = {
     "SJC4a": 61925.51,
     "SJC4b": 52458.02,
 }
-OUR_LIMIT_S = 120.0
+#: Wall-clock limit given to our solver: generous, because the shared machine's load stretches
+#: wall time well beyond CPU time; the 120 s criterion is checked on both in the summary.
+OUR_LIMIT_S = 300.0
+TARGET_S = 120.0
 PLAIN_LIMIT_S = 60.0
 QUICK_PLAIN = {"SJC1", "pmedcap1-01", "pmedcap1-02", "pmedcap1-11"}
 
@@ -98,7 +102,7 @@ def main(quick: bool = False) -> str:
         "| instance | n | p | optimum | ours | proven gap | status | our s (CPU) | plain HiGHS | plain s (CPU) | plain/ours (CPU) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    matched = proven = within = 0
+    matched = proven = within = within_cpu = 0
     ratios = []
     total = 0
     for inst, best in _instances():
@@ -112,7 +116,8 @@ def main(quick: bool = False) -> str:
         ok = abs(model.objective_ - best) <= 0.005 + 1e-9 * best
         matched += ok
         proven += model.status_ == "optimal"
-        within += ok and model.status_ == "optimal" and ours_s <= OUR_LIMIT_S
+        within += ok and model.status_ == "optimal" and ours_s <= TARGET_S
+        within_cpu += ok and model.status_ == "optimal" and ours_cpu <= TARGET_S
         plain_txt, plain_s, ratio = "not run (quick)", "–", "–"
         if not quick or inst.name in QUICK_PLAIN:
             obj, bound, took, took_cpu, status = plain_highs(inst, PLAIN_LIMIT_S)
@@ -126,14 +131,19 @@ def main(quick: bool = False) -> str:
                 plain_txt = f"did not finish in {PLAIN_LIMIT_S:g} s ({obj:,.2f}, gap {gap:.2%})"
                 plain_s = f">{PLAIN_LIMIT_S:g} ({took_cpu:.1f})"
                 ratio = f">{PLAIN_LIMIT_S / max(ours_s, 1e-3):.1f}× (>{took_cpu / max(ours_cpu, 1e-3):.1f}×)"
+        print(f"{inst.name}: ours {model.objective_:.2f} {model.status_} {ours_s:.1f}s cpu {ours_cpu:.1f}s; plain {plain_txt} {plain_s}",
+              file=sys.stderr, flush=True)
         lines.append(
             f"| {inst.name} | {inst.n} | {inst.p} | {best:,.2f} | {model.objective_:,.2f} | {model.gap_:.1e} | "
             f"{model.status_} | {ours_s:.1f} ({ours_cpu:.1f}) | {plain_txt} | {plain_s} | {ratio} |"
         )
+        partial = Path(__file__).resolve().parent / "_work" / "capacitated.partial.md"
+        partial.parent.mkdir(exist_ok=True)
+        partial.write_text("\n".join(lines) + "\n\n_Partial: the run was still going._\n", encoding="utf-8")
     lines += [
         "",
         f"Known optimum reached on {matched}/{total}; optimality proven on {proven}/{total}; "
-        f"both within {OUR_LIMIT_S:g} s on {within}/{total}.",
+        f"both within {TARGET_S:g} s wall-clock on {within}/{total}, within {TARGET_S:g} s CPU on {within_cpu}/{total}.",
     ]
     if ratios:
         geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))

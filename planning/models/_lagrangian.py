@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 #: Largest knapsack capacity (after the gcd reduction) solved by the exact DP.
-MAX_DP_CAPACITY = 200_000
+MAX_DP_CAPACITY = 50_000
 
 
 # ----------------------------------------------------------------------------- knapsack kernels
@@ -213,8 +213,10 @@ def forced_values(lam, v, site_ptr, site_item, site_cost, d_int, d_f, q_int, q_f
             for t in range(site_ptr[j], site_ptr[j + 1]):
                 i = site_item[t]
                 left = cap - d_int[i]
-                f = dp[left] if left >= 0 else np.inf
-                out[t] = max(v[j], (site_cost[t] - lam[i]) - f)
+                if left < 0:
+                    out[t] = np.inf  # the point does not fit at all
+                else:
+                    out[t] = max(v[j], (site_cost[t] - lam[i]) - dp[left])
         else:
             w = np.empty(k)
             for t in range(k):

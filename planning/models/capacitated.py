@@ -42,8 +42,8 @@ _METHODS = ("auto", "exact", "heuristic")
 #: becomes the last round, which fixes against the incumbent itself.
 TARGET_STEP = 0.0025
 TARGET_LAST_SHARE = 0.6
-#: Rounds are used only when the incumbent is within this relative gap of the Lagrangian bound.
-TARGET_MAX_GAP = 0.01
+#: At most this many target rounds before the last round against the incumbent.
+TARGET_MAX_ROUNDS = 2
 #: Add the Lagrangian knapsack cuts Σ_i (C_ij − λ_i) x_ij ≥ v_j y_j to the reduced MILP.
 LAGRANGIAN_CUTS = True
 _MAX_LISTED = 20
@@ -74,10 +74,14 @@ class CapacitatedPMedian(LocationModel):
     Solution method (``SolverOptions.method``): a Lagrangian relaxation of the assignment
     constraints (one 0-1 knapsack per site, solved exactly by dynamic programming; subgradient
     multipliers) gives the lower bound; the site sets it picks are made feasible by regret
-    assignment, shift/swap local search and site swaps (upper bound); Lagrangian reduced costs
-    then fix sites and pairs that cannot be in a better solution, and HiGHS solves the reduced
-    MILP warm-started with the incumbent (``"exact"``/``"auto"``). ``"heuristic"`` stops after
-    the heuristics and reports the Lagrangian bound.
+    assignment, shift/swap/ejection local search, site swaps and an exact re-assignment of the
+    best site set (upper bound); Lagrangian reduced costs then fix sites and pairs that cannot be
+    in a better solution, and HiGHS solves the reduced MILP, strengthened by the Lagrangian
+    knapsack cuts ``Σ_i (C_ij − λ_i) x_ij ≥ v_j y_j`` and warm-started with the incumbent
+    (``"exact"``/``"auto"``). When the incumbent is close to the bound, the fixing first targets
+    a value just above the bound (a much smaller MILP): a solution below the target is optimal,
+    none raises the bound. ``"heuristic"`` stops after the heuristics and reports the
+    Lagrangian bound. ``diagnostics_`` records the bound, the heuristic value and each round.
 
     Results: ``selected_`` (candidate ids), ``assignment_`` — single-source: ``{demand id: site
     id}``; multi-source: ``{demand id: {site id: share}}`` with shares summing to 1 —,
@@ -204,8 +208,8 @@ class CapacitatedPMedian(LocationModel):
             problems.append(f"cost must be ≥ 0; negative at (row, column) {where}")
         if c.size and np.isneginf(c).any():
             problems.append("cost contains -inf; use inf or NaN for pairs that are not allowed")
-        d_ids = np.arange(n) if demand_ids is None else np.asarray(list(demand_ids), dtype=object)
-        c_ids = np.arange(m) if candidate_ids is None else np.asarray(list(candidate_ids), dtype=object)
+        d_ids = np.asarray(list(range(n)) if demand_ids is None else list(demand_ids), dtype=object)
+        c_ids = np.asarray(list(range(m)) if candidate_ids is None else list(candidate_ids), dtype=object)
         if len(d_ids) != n:
             problems.append(f"demand_ids has {len(d_ids)} ids for {n} rows")
         elif len(set(d_ids.tolist())) != n:
@@ -407,13 +411,21 @@ class CapacitatedPMedian(LocationModel):
         lr_share = 0.9 if heuristic_only else 0.35
         inc = lr.Incumbent()
         res = lr.subgradient(prob, deadline=start + lr_share * limit, inc=inc)
+        # the heuristics get about as long as the relaxation took (and a share of the limit)
+        budget = max(2.0, time.perf_counter() - start)
         if inc.cost - prob.round_bound(res.lb) > 1e-9 * max(1.0, abs(inc.cost)):
             before = inc.cost
-            lr.site_swap_search(prob, inc, deadline=start + (lr_share + 0.05) * limit)
+            lr.site_swap_search(
+                prob, inc, deadline=min(start + (lr_share + 0.05) * limit, time.perf_counter() + budget)
+            )
             if inc.cost < before:
                 # a better target steers the steps: continue from the best multipliers
                 again = lr.subgradient(
-                    prob, deadline=start + (lr_share + 0.1) * limit, inc=inc, lam0=res.lam, alpha0=0.5
+                    prob,
+                    deadline=min(start + (lr_share + 0.1) * limit, time.perf_counter() + budget),
+                    inc=inc,
+                    lam0=res.lam,
+                    alpha0=0.5,
                 )
                 if again.lb > res.lb:
                     again.iterations += res.iterations
@@ -421,7 +433,7 @@ class CapacitatedPMedian(LocationModel):
                 else:
                     res.iterations += again.iterations
         if self.single_source and inc.sites is not None and inc.cost - prob.round_bound(res.lb) > 1e-9 * max(1.0, abs(inc.cost)):
-            _polish_assignment(prob, inc, options, min(0.05 * limit, 20.0))
+            _polish_assignment(prob, inc, options, min(0.05 * limit, budget, 10.0))
         lb = prob.round_bound(res.lb)
         diag = self.diagnostics_ = {
             "lagrangian_iterations": res.iterations,
@@ -444,7 +456,8 @@ class CapacitatedPMedian(LocationModel):
         if x_pairs is None or sol_sites is None or not math.isfinite(ub):
             raise SolverError(
                 f"no feasible capacitated assignment found within {limit:g} s "
-                f"(Lagrangian bound {bound:,.6g}); raise time_limit_s or use method='exact'"
+                f"(Lagrangian bound {bound:,.6g}); raise time_limit_s"
+                + ("" if not heuristic_only else " or use method='exact'")
             )
         ub = float(sum(prob.C[i, j] * share for (i, j), share in x_pairs.items()))
         bound = min(bound, ub)
@@ -522,8 +535,8 @@ def _exact(
 ) -> tuple[float, float, np.ndarray | None, dict[tuple[int, int], float] | None]:
     """Prove optimality: Lagrangian reduced-cost fixing and HiGHS on the reduced MILP.
 
-    When the gap is small (``TARGET_MAX_GAP``), first rounds use a target ``T`` between the bound
-    and the incumbent (``TARGET_STEP``, doubled each round): variables that cannot be
+    First rounds (at most ``TARGET_MAX_ROUNDS``) use a target ``T`` between the bound and the
+    incumbent (``TARGET_STEP`` above the bound, doubled each round): variables that cannot be
     in a solution below ``T`` are removed, which leaves a much smaller MILP; if it has a solution
     below ``T`` that solution is optimal, otherwise no solution is below ``T`` and ``T`` becomes the
     bound. The last round fixes against the incumbent itself, warm-started with it.
@@ -547,7 +560,7 @@ def _exact(
         final = (
             not math.isfinite(ub)
             or target >= lb + TARGET_LAST_SHARE * (ub - lb)
-            or ub - lb > TARGET_MAX_GAP * abs(ub)  # a weak bound: rounds would repeat most of the search
+            or len(diag["rounds"]) >= TARGET_MAX_ROUNDS
             or options.mip_gap > 0
         )
         if final:

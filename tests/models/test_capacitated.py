@@ -92,6 +92,18 @@ def test_single_source_matches_brute_force(seed):
     assert model.load_ == pytest.approx(load)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_fractional_demands_match_brute_force(seed):
+    # non-integer demands: the knapsacks fall back to the continuous bound, still exact overall
+    cost, demand, capacity, p = random_instance(300 + seed)
+    demand = demand + np.random.default_rng(seed).uniform(0.05, 0.95, size=len(demand))
+    capacity = np.full(cost.shape[1], demand.sum() / p * 1.2)
+    expected = brute_single(cost, demand, capacity, p, np.ones(len(demand)))
+    model = CapacitatedPMedian.from_cost_matrix(cost, demand=demand, capacity=capacity, p=p).solve()
+    assert model.objective_ == pytest.approx(expected, abs=1e-9)
+    assert model.status_ == SolveStatus.OPTIMAL
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_weighted_by_demand_and_fixed_match_brute_force(seed):
     cost, demand, capacity, p = random_instance(100 + seed)
