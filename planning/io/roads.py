@@ -127,22 +127,20 @@ def _oneway(value: Any) -> bool:
     return False if _is_missing(value) else bool(value)
 
 
+_RANK_OF_HIGHWAY = {h: i for i, h in enumerate(_HIGHWAY_RANK)}
+
+
 def _main_highway(value: Any) -> str:
     if isinstance(value, (list, tuple, set)):
         values = sorted({str(v) for v in value if not _is_missing(v)})
         if not values:
             return "road"
-        rank = {h: i for i, h in enumerate(_HIGHWAY_RANK)}
-        return min(values, key=lambda h: (rank.get(h, len(rank)), h))
+        return min(values, key=lambda h: (_RANK_OF_HIGHWAY.get(h, len(_RANK_OF_HIGHWAY)), h))
     return "road" if _is_missing(value) else str(value)
 
 
 def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return False
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 _EARTH_RADIUS_M = 6_371_009.0  # as osmnx
