@@ -44,7 +44,7 @@ from planning.config import Settings
 from planning.county import County
 from planning.crs import convert_geometries, metric_crs_for
 from planning.io.raster import read_dem_tiles, read_raster
-from planning.io.roads import project_network, read_roads_lines, read_roads_osm
+from planning.io.roads import OSM_SUFFIXES, project_network, read_roads_lines, read_roads_osm
 from planning.io.vector import read_vector
 from planning.validate import ROW_NOTE, apply_aliases, coerce_bool, format_rows, validate_layer
 
@@ -54,9 +54,6 @@ log = logging.getLogger("planning.io")
 
 #: Points up to this far outside the county boundary are accepted (digitising tolerance).
 OUTSIDE_TOLERANCE_M = 500.0
-
-_OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.gz")
-
 
 #: Datum of lon/lat values (:data:`planning.crs.DATUMS`).
 _Datum = Literal["wgs84", "gcj02", "bd09"]
@@ -204,7 +201,7 @@ def read_manifest(path: str | os.PathLike[str]) -> tuple[Manifest, Path]:
         for item in (value if isinstance(value, list) else [value]):
             if not (p.parent / item).is_file():
                 problems.append(f"{key}.path: file {item!r} not found (relative to {p.parent})")
-    if manifest.roads.path and not manifest.roads.path.lower().endswith(_OSM_SUFFIXES) \
+    if manifest.roads.path and not manifest.roads.path.lower().endswith(OSM_SUFFIXES) \
             and manifest.roads.class_column is None:
         problems.append("roads.class_column: a road line layer needs the column with the road class "
                         "(国道/省道/县道/乡道/村道 or OSM highway values)")
@@ -409,7 +406,7 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Sett
     roads = None
     rs = manifest.roads
     try:
-        if rs.path.lower().endswith(_OSM_SUFFIXES):
+        if rs.path.lower().endswith(OSM_SUFFIXES):
             bbox = None
             if rs.clip_buffer_m is not None:
                 area = boundary.buffer(rs.clip_buffer_m).to_crs("EPSG:4326")

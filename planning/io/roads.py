@@ -49,6 +49,9 @@ EXCLUDED_HIGHWAYS: frozenset[str] = frozenset({
 _WAY_TAGS = ("highway", "oneway", "maxspeed", "name", "ref", "access", "service", "junction",
              "bridge", "tunnel", "motor_vehicle", "motorcar", "foot", "area")
 
+#: File name endings of OSM extracts (read by :func:`read_roads_osm`; anything else is a line layer).
+OSM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.bz2", ".osm.pbf", ".pbf", ".osm.gz")
+
 _MPH = 1.609344
 _KNOTS = 1.852
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(km/h|kmh|kph|mph|knots)?\s*$", re.IGNORECASE)
@@ -230,9 +233,7 @@ def network_from_graph(graph: nx.MultiDiGraph, *, what: str = "road network") ->
 
 
 def _open_osm_path(path: Path) -> str:
-    name = path.name.lower()
-    if not (name.endswith(".osm") or name.endswith(".osm.bz2") or name.endswith(".osm.pbf")
-            or name.endswith(".osm.gz") or name.endswith(".pbf")):
+    if not path.name.lower().endswith(OSM_SUFFIXES):
         raise InputError(f"road file '{path}'", [
             f"unsupported road file type {path.suffix!r}; give an OSM extract (.osm, .osm.bz2, "
             ".osm.pbf) or a line layer (GeoPackage/Shapefile/GeoJSON) through read_roads_lines"])
