@@ -109,6 +109,8 @@ def test_two_runs_identical_and_second_from_cache(demo_runs):
         r["inputs"] = {k: v for k, v in r["inputs"].items() if not k.endswith((".yaml", "tables_only.yaml"))
                        or k.endswith("county.yaml")}
     assert ra == rb  # everything else is identical
-    assert va["cache_misses"] > 0 and vb["cache_misses"] == 0 and vb["cache_hits"] == va["cache_misses"]
+    # the second run makes the same travel calls, every one from the cache
+    assert va["cache_misses"] > 0 and vb["cache_misses"] == 0
+    assert vb["cache_hits"] == va["cache_hits"] + va["cache_misses"]
     assert "county.yaml" in " ".join(ra["inputs"]) and len(ra["travel_cache_key"]) == 64
     assert files_a["compliance.csv"] == __import__("hashlib").sha256((a / "compliance.csv").read_bytes()).hexdigest()
