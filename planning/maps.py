@@ -133,7 +133,7 @@ def _nearest_tables(nearest: Any, problems: list[str]) -> dict[str | None, pd.Da
         what = f"nearest table{'' if key is None else f' {key!r}'}"
         _require_columns(table, _NEAREST_COLUMNS, what, problems)
         if isinstance(table, pd.DataFrame) and "origin_id" in table.columns:
-            ids = _str_ids(table["origin_id"])
+            ids = table["origin_id"].astype(str)
             repeated = sorted(set(ids[ids.duplicated()]))
             if repeated:
                 problems.append(f"{what}: origin ids repeated ({', '.join(repeated[:10])}"
@@ -215,10 +215,6 @@ def _time_colour(minutes: float) -> str:
     return TRAVEL_TIME_BINS_MIN[-1][1]
 
 
-def _str_ids(series: pd.Series) -> pd.Series:
-    return series.astype(str)
-
-
 # ---------------------------------------------------------------------------------------------
 # layers
 # ---------------------------------------------------------------------------------------------
@@ -241,7 +237,7 @@ def _failing_by_area(compliance: pd.DataFrame | None, levels: tuple[str, ...]) -
         return {}
     rows = compliance[compliance["level"].astype(str).isin(levels) & (compliance["status"] == "fail")]
     out: dict[str, list[str]] = {}
-    for area_id, rule_id in zip(_str_ids(rows["area_id"]), rows["rule_id"].astype(str)):
+    for area_id, rule_id in zip(rows["area_id"].astype(str), rows["rule_id"].astype(str)):
         out.setdefault(area_id, [])
         if rule_id not in out[area_id]:
             out[area_id].append(rule_id)
@@ -255,7 +251,7 @@ def _status_by_area(compliance: pd.DataFrame | None, levels: tuple[str, ...]) ->
     order = {"not_applicable": 0, "pass": 1, "no_data": 2, "fail": 3}
     rows = compliance[compliance["level"].astype(str).isin(levels)]
     worst: dict[str, str] = {}
-    for area_id, status in zip(_str_ids(rows["area_id"]), rows["status"].astype(str)):
+    for area_id, status in zip(rows["area_id"].astype(str), rows["status"].astype(str)):
         if area_id not in worst or order.get(status, 2) > order.get(worst[area_id], 2):
             worst[area_id] = status
     return worst
@@ -263,25 +259,25 @@ def _status_by_area(compliance: pd.DataFrame | None, levels: tuple[str, ...]) ->
 
 def _township_names(county: County) -> dict[str, str]:
     t = county.townships
-    return dict(zip(_str_ids(t["id"]), t["name"].astype(str)))
+    return dict(zip(t["id"].astype(str), t["name"].astype(str)))
 
 
 def _demand_points(county: County) -> gpd.GeoDataFrame:
     """Villages, and communities when the county has them, with a ``_level`` column."""
     cols = ["id", "name", "township_id", "population", "geometry"]
-    v = county.villages.copy()
-    for c in cols:
-        if c not in v:
-            v[c] = np.nan
-    v = v[cols].assign(_level="village")
-    if county.communities is not None and len(county.communities):
-        c = county.communities.copy()
+
+    def _points(layer: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+        out = layer.copy()
         for col in cols:
-            if col not in c:
-                c[col] = np.nan
-        v = pd.concat([v, c[cols].assign(_level="community")], ignore_index=True)
+            if col not in out:
+                out[col] = np.nan
+        return out[cols].assign(_level=level)
+
+    v = _points(county.villages, "village")
+    if county.communities is not None and len(county.communities):
+        v = pd.concat([v, _points(county.communities, "community")], ignore_index=True)
     v = gpd.GeoDataFrame(v, geometry="geometry", crs=county.crs)
-    v["id"] = _str_ids(v["id"])
+    v["id"] = v["id"].astype(str)
     return v
 
 
@@ -297,7 +293,7 @@ def _travel_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, table: pd.Data
                   *, lang: str, cutoff_min: float, townships: dict[str, str], facility_names: dict[str, str],
                   failing: dict[str, list[str]], show: bool) -> tuple[folium.GeoJson, int]:
     t = table.copy()
-    t["origin_id"] = _str_ids(t["origin_id"])
+    t["origin_id"] = t["origin_id"].astype(str)
     t = t.set_index("origin_id")
     features = []
     n_uncovered = 0
@@ -433,7 +429,7 @@ def _service_area_layers(service_areas: gpd.GeoDataFrame, county: County, *, lan
     """One layer per (kind, break); the kinds of ``preferred`` first and only the first kind shown."""
     sa = service_areas
     if "kind" not in sa.columns and "facility_id" in sa.columns:
-        kinds = dict(zip(_str_ids(county.facilities["id"]), county.facilities["kind"].astype(str)))
+        kinds = dict(zip(county.facilities["id"].astype(str), county.facilities["kind"].astype(str)))
         sa = sa.assign(kind=[kinds.get(str(f)) for f in sa["facility_id"]])
         if sa["kind"].isna().any():
             sa = sa.drop(columns="kind")
@@ -730,7 +726,7 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
         if "township_type" in county.townships.columns:
             kind = str(row["township_type"])
             rows.append((label("township_type", lang), _TOWNSHIP_TYPE[lang].get(kind, kind)))
-        pop = county.villages.loc[_str_ids(county.villages["township_id"]) == tid, "population"].sum()
+        pop = county.villages.loc[county.villages["township_id"].astype(str) == tid, "population"].sum()
         rows.append((label("population", lang), fmt_int(pop)))
         if tid in failing_t:
             rows.append((label("failing_rules", lang), ", ".join(failing_t[tid])))
@@ -763,7 +759,7 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
     dgeoms = _display(demand, gcj02=gcj02)
     is_village = (demand["_level"] == "village").to_numpy()
     failing_v = _failing_by_area(compliance, ("village", "community"))
-    facility_names = dict(zip(_str_ids(county.facilities["id"]), county.facilities["name"].astype(str)))
+    facility_names = dict(zip(county.facilities["id"].astype(str), county.facilities["name"].astype(str)))
 
     def points(ids: set[str]) -> tuple[gpd.GeoDataFrame, gpd.GeoSeries]:
         """Villages, plus the communities that the table at hand is about."""
@@ -777,7 +773,7 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
 
     cutoffs = {kind: cutoff_for(kind) for kind in tables}
     for i, (kind, table) in enumerate(tables.items()):
-        sel, geoms = points(set(_str_ids(table["origin_id"])))
+        sel, geoms = points(set(table["origin_id"].astype(str)))
         layer, _ = _travel_layer(sel, geoms, table, kind, lang=lang, cutoff_min=cutoffs[kind],
                                  townships=townships, facility_names=facility_names, failing=failing_v, show=i == 0)
         layer.add_to(m)
