@@ -5,7 +5,7 @@ a travel engine (``planning.network.engine.TravelEngine`` or anything with the s
 ``nearest``/``od``/``service_areas`` methods): each call is keyed by
 
 * the content of the road network and DEM (every node, edge, geometry and elevation cell),
-* the travel settings and the package version, and
+* the travel settings, the package version and the engine's source code, and
 * the content of the call's arguments (origin and destination points with their ids, mode,
   metric, cutoff, breaks, ...),
 
@@ -135,8 +135,21 @@ def digest(*values: Any) -> str:
         raise InputError("content digest", [f"{exc}; pass frames, arrays, geometries or scalars"]) from None
 
 
+def _engine_code_digest() -> str:
+    """sha256 of the travel engine's source files (``planning/network/*.py``): changing the engine's
+    code invalidates the cache even without a version bump."""
+    import planning.network
+
+    h = hashlib.sha256()
+    for path in sorted(Path(planning.network.__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def network_digest(county: Any, settings: Any) -> str:
-    """Key of everything a travel engine is built from: roads, DEM, travel settings, version.
+    """Key of everything a travel engine is built from: roads, DEM, travel settings, the engine's
+    source code and the package version.
 
     Parameters
     ----------
@@ -150,7 +163,8 @@ def network_digest(county: Any, settings: Any) -> str:
     travel = getattr(settings, "travel", settings)
     dem = county.dem
     dem_part = None if dem is None else (dem.array, tuple(dem.transform), dem.crs)
-    return _digest(__version__, _FORMAT, county.roads.nodes, county.roads.edges, dem_part, travel)
+    return _digest(__version__, _FORMAT, _engine_code_digest(), county.roads.nodes, county.roads.edges, dem_part,
+                   travel)
 
 
 # ---------------------------------------------------------------------------------------------
