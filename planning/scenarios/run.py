@@ -62,6 +62,7 @@ SERVICES: dict[str, tuple[frozenset[FacilityKind], str, str, tuple[float, ...]]]
     "township_hospital": (frozenset({FacilityKind.TOWNSHIP_HOSPITAL, FacilityKind.CENTRAL_TOWNSHIP_HOSPITAL}),
                           "drive", "time", (15.0, 30.0)),
     "medical": (MEDICAL_KINDS, "drive", "time", (15.0,)),
+    # emergency nodes of HC-06: these kinds and township hospitals with an ambulance
     "emergency": (frozenset({FacilityKind.COUNTY_HOSPITAL, FacilityKind.CENTRAL_TOWNSHIP_HOSPITAL,
                              FacilityKind.EMERGENCY_STATION, FacilityKind.EMERGENCY_CENTRE}),
                   "drive", "distance", (10_000.0, 15_000.0, 20_000.0)),
@@ -233,11 +234,11 @@ def _coverage(county: County, engine: Any) -> tuple[pd.DataFrame, dict[str, pd.D
     nearest_by_service: dict[str, pd.DataFrame] = {}
     for service, (kinds, mode, metric, thresholds) in SERVICES.items():
         pool = facilities
-        if service == "emergency" and "has_ambulance" in facilities:
-            ambulance = facilities["kind"].astype(str).eq(FacilityKind.TOWNSHIP_HOSPITAL.value) & \
-                facilities["has_ambulance"].fillna(False).astype(bool)
-            pool = facilities.assign(kind=np.where(ambulance, FacilityKind.EMERGENCY_STATION.value,
-                                                   facilities["kind"].astype(str)))
+        if service == "emergency":  # the emergency nodes as HC-06 counts them (ambulance township hospitals too)
+            from planning.recipes.emergency import emergency_nodes
+
+            pool = emergency_nodes(county)
+            kinds = kinds | {FacilityKind.TOWNSHIP_HOSPITAL}
         near = nearest_facilities(engine, demand, pool, kinds=kinds, mode=mode, metric=metric)
         nearest_by_service[service] = near
         table = coverage_table(demand, near, thresholds=thresholds)
