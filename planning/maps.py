@@ -39,6 +39,7 @@ from planning.reports.text import (
     fmt_num,
     kind_name,
     label,
+    paren,
     status_name,
 )
 from planning.schema import FacilityKind
@@ -329,7 +330,7 @@ def _travel_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, table: pd.Data
         features.append(_feature(geom, {
             "style": style,
             "tooltip": html.escape(f"{row['name']} · {state}"),
-            "popup": _popup(f"{row['name']}（{state}）" if lang == "zh" else f"{row['name']} ({state})", rows),
+            "popup": _popup(paren(row["name"], state, lang), rows),
         }))
     name = (label("villages_time", lang, kind=kind_name(kind, lang)) if kind is not None
             else label("villages_time_any", lang))
@@ -350,7 +351,7 @@ def _status_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, *, lang: str, 
         features.append(_feature(geom, {
             "style": style,
             "tooltip": html.escape(f"{row['name']} · {word}"),
-            "popup": _popup(f"{row['name']}（{word}）" if lang == "zh" else f"{row['name']} ({word})", rows),
+            "popup": _popup(paren(row["name"], word, lang), rows),
         }))
     return _geojson_layer(features, label("villages_status", lang), show=show)
 
@@ -418,8 +419,8 @@ def _facility_layers(county: County, *, lang: str, gcj02: bool, townships: dict[
                                             "tooltip": html.escape(f"{row['name']} · {kind_name(kind, lang)}"),
                                             "popup": _popup(str(row["name"]), rows)}))
         swatch = f"<span style='color:{KIND_COLOUR.get(kind, '#000000')}'>●</span> "
-        name = (f"{kind_name(kind, lang)}（{len(features)}）" if lang == "zh"
-                else _first_upper(f"{kind_name(kind, lang)} ({len(features)})"))
+        name = paren(kind_name(kind, lang), len(features), lang)
+        name = name if lang == "zh" else _first_upper(name)
         layers.append(_geojson_layer(features, swatch + html.escape(name), show=shown is None or kind in shown))
     return layers
 
@@ -500,8 +501,7 @@ def _action_layer(actions: gpd.GeoDataFrame, county: County, *, lang: str, gcj02
         features.append(_feature(geom, {"icon": icon, "title": f"{what} {site}".strip(),
                                         "tooltip": html.escape(f"{what} · {site}"),
                                         "popup": _popup(what, rows)}))
-    return _geojson_layer(features, f"{label('actions', lang)}（{len(features)}）" if lang == "zh"
-                          else f"{label('actions', lang)} ({len(features)})")
+    return _geojson_layer(features, paren(label("actions", lang), len(features), lang))
 
 
 def _roads_layer(county: County, *, lang: str, gcj02: bool) -> folium.GeoJson | None:

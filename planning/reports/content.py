@@ -32,6 +32,7 @@ from planning.reports.text import (
     label,
     level_name,
     metric_name,
+    paren,
     status_name,
 )
 
@@ -414,8 +415,7 @@ def _township_blocks(county: County, current: pd.DataFrame, coverage: pd.DataFra
         covered, shares = _coverage_columns(coverage)
         cols = [label("col_township", lang), label("col_population", lang)]
         cols += [label("col_covered", lang, t=_threshold_text(c[len("covered_pop_"):], lang)) for c in covered]
-        cols += [f"{label('col_share', lang)}（{_threshold_text(c[len('share_'):], lang)}）" if lang == "zh"
-                 else f"{label('col_share', lang)} ({_threshold_text(c[len('share_'):], lang)})" for c in shares]
+        cols += [paren(label("col_share", lang), _threshold_text(c[len("share_"):], lang), lang) for c in shares]
         rows = []
         is_total = []
         for _, r in coverage.iterrows():
@@ -437,11 +437,8 @@ def _township_blocks(county: County, current: pd.DataFrame, coverage: pd.DataFra
             tws = coverage[coverage.get("level", pd.Series("township", index=coverage.index)).astype(str) != "county"]
             blocks.append(Figure(charts.share_chart(tws["township_name"].astype(str).tolist(),
                                                     tws[widest].astype(float).tolist(), lang=lang,
-                                                    title=f"{label('chart_coverage_share', lang)}"
-                                                          f"（{_threshold_text(widest[len('share_'):], lang)}）"
-                                                    if lang == "zh" else
-                                                    f"{label('chart_coverage_share', lang)} "
-                                                    f"({_threshold_text(widest[len('share_'):], lang)})"),
+                                                    title=paren(label("chart_coverage_share", lang),
+                                                                _threshold_text(widest[len("share_"):], lang), lang)),
                                  label("chart_coverage_share", lang)))
     return blocks
 
@@ -540,8 +537,7 @@ def _summary_paragraphs(now: pd.DataFrame, later: pd.DataFrame | None, titles: d
                                         n_na=counts["not_applicable"]))]
     def items(status: str) -> list[str]:
         sel = now[now["status"] == status]
-        return [f"{r.rule_id} {titles.get(r.rule_id, '')}（{r.source}）" if lang == "zh"
-                else f"{r.rule_id} {titles.get(r.rule_id, '')} ({r.source})" for r in sel.itertuples()]
+        return [paren(f"{r.rule_id} {titles.get(r.rule_id, '')}", r.source, lang) for r in sel.itertuples()]
 
     if counts["fail"]:
         out += [Paragraph(label("summary_fail_list", lang, n=counts["fail"])), Bullets(items("fail"))]

@@ -18,6 +18,7 @@ __all__ = [
     "LANGS",
     "check_lang",
     "label",
+    "paren",
     "status_name",
     "action_name",
     "level_name",
@@ -446,6 +447,17 @@ def label(key: str, lang: str, **values: Any) -> str:
     '15 分钟'
     """
     return _LABELS[check_lang(lang)][key].format(**values)
+
+
+def paren(text: Any, inner: Any, lang: str) -> str:
+    """``text`` followed by ``inner`` in brackets: full-width ``（）`` in Chinese, `` ()`` in English.
+
+    Examples
+    --------
+    >>> paren("达标率", "15 分钟", "zh"), paren("Share", "15 min", "en")
+    ('达标率（15 分钟）', 'Share (15 min)')
+    """
+    return f"{text}（{inner}）" if lang == "zh" else f"{text} ({inner})"
 
 
 def status_name(status: str, lang: str) -> str:
