@@ -282,10 +282,15 @@ def _demand_points(county: County) -> gpd.GeoDataFrame:
     return v
 
 
+def _township_row(township_id: Any, lang: str, townships: dict[str, str]) -> tuple[str, str]:
+    """Popup row naming the township (its id when the name is unknown)."""
+    return label("township", lang), townships.get(str(township_id), str(township_id))
+
+
 def _village_rows(row: Any, lang: str, townships: dict[str, str]) -> list[tuple[str, str]]:
     return [
         (label("id", lang), str(row.id)),
-        (label("township", lang), townships.get(str(row.township_id), str(row.township_id))),
+        _township_row(row.township_id, lang, townships),
         (label("population", lang), fmt_int(row.population)),
     ]
 
@@ -409,7 +414,7 @@ def _facility_layers(county: County, *, lang: str, gcj02: bool, townships: dict[
         for (_, row), geom in zip(fac[mask].iterrows(), geoms[mask]):
             rows = [(label("id", lang), str(row["id"])), (label("kind", lang), kind_name(kind, lang))]
             if "township_id" in fac.columns and pd.notna(row["township_id"]):
-                rows.append((label("township", lang), townships.get(str(row["township_id"]), str(row["township_id"]))))
+                rows.append(_township_row(row["township_id"], lang, townships))
             for col, names in _FACILITY_FIELDS.items():
                 if col in fac.columns and pd.notna(row[col]) and str(row[col]) != "":
                     rows.append((names[lang], _field_text(row[col], lang)))
@@ -491,7 +496,7 @@ def _action_layer(actions: gpd.GeoDataFrame, county: County, *, lang: str, gcj02
         if "cost" in acts.columns:
             rows.append((label("cost", lang), fmt_num(row["cost"])))
         if "township_id" in acts.columns and pd.notna(row["township_id"]):
-            rows.append((label("township", lang), townships.get(str(row["township_id"]), str(row["township_id"]))))
+            rows.append(_township_row(row["township_id"], lang, townships))
         colour = _ACTION_COLOUR.get(act, "#000000")
         mark = ACTION_MARK[lang].get(act, "?")
         icon = (f"<div style='width:20px;height:20px;line-height:20px;background:{colour};color:#fff;"
