@@ -297,12 +297,11 @@ def _village_rows(row: Any, lang: str, townships: dict[str, str]) -> list[tuple[
 
 def _travel_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, table: pd.DataFrame, kind: str | None,
                   *, lang: str, cutoff_min: float, townships: dict[str, str], facility_names: dict[str, str],
-                  failing: dict[str, list[str]], show: bool) -> tuple[folium.GeoJson, int]:
+                  failing: dict[str, list[str]], show: bool) -> folium.GeoJson:
     t = table.copy()
     t["origin_id"] = t["origin_id"].astype(str)
     t = t.set_index("origin_id")
     features = []
-    n_uncovered = 0
     for (_, row), geom in zip(demand.iterrows(), geoms):
         rows = _village_rows(row, lang, townships)
         if row.id not in t.index:
@@ -326,7 +325,6 @@ def _travel_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, table: pd.Data
                 rows.append((label("distance", lang), label("km", lang, value=fmt_num(hit["distance_m"] / 1000.0, 2))))
             if "reason" in t.columns and isinstance(hit["reason"], str) and hit["reason"]:
                 rows.append((label("reason", lang), hit["reason"]))
-        n_uncovered += int(uncovered)
         if row.id in failing:
             rows.append((label("failing_rules", lang), "、".join(failing[row.id]) if lang == "zh"
                          else ", ".join(failing[row.id])))
@@ -339,7 +337,7 @@ def _travel_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, table: pd.Data
         }))
     name = (label("villages_time", lang, kind=kind_name(kind, lang)) if kind is not None
             else label("villages_time_any", lang))
-    return _geojson_layer(features, name, show=show), n_uncovered
+    return _geojson_layer(features, name, show=show)
 
 
 def _status_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, *, lang: str, townships: dict[str, str],
@@ -733,9 +731,9 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
             rows.append((label("township_type", lang), _TOWNSHIP_TYPE[lang].get(kind, kind)))
         pop = county.villages.loc[county.villages["township_id"].astype(str) == tid, "population"].sum()
         rows.append((label("population", lang), fmt_int(pop)))
-        if tid in failing_t:
-            rows.append((label("failing_rules", lang), ", ".join(failing_t[tid])))
         fails = tid in failing_t
+        if fails:
+            rows.append((label("failing_rules", lang), ", ".join(failing_t[tid])))
         tfeatures.append(_feature(geom, {
             "style": {"color": "#54278f", "weight": 2 if fails else 1.5, "dashArray": "6 4",
                       "fill": True, "fillColor": "#d73027" if fails else "#ffffff",
@@ -779,9 +777,8 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
     cutoffs = {kind: cutoff_for(kind) for kind in tables}
     for i, (kind, table) in enumerate(tables.items()):
         sel, geoms = points(set(table["origin_id"].astype(str)))
-        layer, _ = _travel_layer(sel, geoms, table, kind, lang=lang, cutoff_min=cutoffs[kind],
-                                 townships=townships, facility_names=facility_names, failing=failing_v, show=i == 0)
-        layer.add_to(m)
+        _travel_layer(sel, geoms, table, kind, lang=lang, cutoff_min=cutoffs[kind], townships=townships,
+                      facility_names=facility_names, failing=failing_v, show=i == 0).add_to(m)
     status = _status_by_area(compliance, ("village", "community"))
     if status:
         sel, geoms = points(set(status))
@@ -790,7 +787,6 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
     if not tables and not status:
         sel, geoms = points(set())
         _plain_village_layer(sel, geoms, lang=lang, townships=townships).add_to(m)
-
 
     action_kinds: list[str] = []
     if actions is not None and len(actions):
