@@ -143,9 +143,8 @@ def _nearest_tables(nearest: Any, problems: list[str]) -> dict[str | None, pd.Da
     return tables
 
 
-def _check_inputs(county: County, compliance: Any, nearest: Any, service_areas: Any, actions: Any,
-                  basemap: str, tianditu_key: str | None,
-                  cutoff_min: float | Mapping[str, float]) -> dict[str | None, pd.DataFrame]:
+def _check_inputs(compliance: Any, nearest: Any, service_areas: Any, actions: Any, basemap: str,
+                  tianditu_key: str | None, cutoff_min: float | Mapping[str, float]) -> dict[str | None, pd.DataFrame]:
     problems: list[str] = []
     if basemap not in BASEMAPS:
         problems.append(f"basemap must be one of {', '.join(BASEMAPS)}; got {basemap!r}")
@@ -699,7 +698,7 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
     import folium
 
     check_lang(lang)
-    tables = _check_inputs(county, compliance, nearest, service_areas, actions, basemap, tianditu_key, cutoff_min)
+    tables = _check_inputs(compliance, nearest, service_areas, actions, basemap, tianditu_key, cutoff_min)
     gcj02 = basemap == "amap"
     townships = _township_names(county)
 
