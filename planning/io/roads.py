@@ -648,11 +648,11 @@ def _build_topology(
     edges: list[dict[str, Any]] = []
     keys: dict[tuple[int, int], int] = {}
 
-    def add(u: int, v: int, line: Any, length: float, row: int, oneway: bool) -> None:
+    def add(u: int, v: int, line: Any, length_m: float, row: int, oneway: bool) -> None:
         k = keys.get((u, v), 0)
         keys[(u, v)] = k + 1
         name = names[row]
-        edges.append({"u": u, "v": v, "key": k, "length_m": length, "highway": highway[row],
+        edges.append({"u": u, "v": v, "key": k, "length_m": length_m, "highway": highway[row],
                       "oneway": oneway, "name": None if _is_missing(name) else str(name),
                       "source_row": row + 1, "geometry": line})
 
@@ -666,12 +666,12 @@ def _build_topology(
             seg[0] = nodes[u]
             seg[-1] = nodes[v]
             line = shapely.LineString(seg)
-            length = float(line.length)
-            if length <= 0 or (u == v and len(seg) < 4):
+            length_m = float(line.length)
+            if length_m <= 0 or (u == v and len(seg) < 4):
                 continue
             d = int(direction[row])
             if d >= 0:
-                add(u, v, line, length, row, d == 1)
+                add(u, v, line, length_m, row, d == 1)
             if d <= 0:
-                add(v, u, line.reverse(), length, row, d == -1)
+                add(v, u, line.reverse(), length_m, row, d == -1)
     return nodes, edges
