@@ -99,7 +99,7 @@ def apply_aliases(df: pd.DataFrame, layer: str) -> pd.DataFrame:
             continue
         if target == "kind" and layer != "facilities":
             continue
-        if target == "name" and col == "乡镇名称" and layer not in ("townships",):
+        if target == "name" and col == "乡镇名称" and layer != "townships":
             continue
         if target in wanted or target in ("lon", "lat", "township"):
             rename[col] = target
@@ -179,14 +179,13 @@ def _to_str(series: pd.Series) -> pd.Series:
 
 
 def _check_numeric(series: pd.Series, col: Column, problems: list[str]) -> pd.Series:
-    raw = series
-    values = pd.to_numeric(raw.map(lambda v: str(v).strip().replace(",", "") if isinstance(v, str) else v),
+    values = pd.to_numeric(series.map(lambda v: str(v).strip().replace(",", "") if isinstance(v, str) else v),
                            errors="coerce")
-    missing = raw.isna() | raw.map(lambda v: isinstance(v, str) and not v.strip())
+    missing = series.isna() | series.map(lambda v: isinstance(v, str) and not v.strip())
     non_numeric = (~missing) & values.isna()
     if non_numeric.any():
         rows = np.flatnonzero(non_numeric.to_numpy()) + 1
-        examples = ", ".join(repr(raw.iloc[r - 1]) for r in rows[:3])
+        examples = ", ".join(repr(series.iloc[r - 1]) for r in rows[:3])
         problems.append(f"column {col.name!r}: non-numeric values in rows {format_rows(rows)} (e.g. {examples}); "
                         f"enter plain numbers ({col.description})")
     if col.required and missing.any():
