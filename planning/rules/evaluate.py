@@ -14,10 +14,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from planning._errors import InputError
+from planning._errors import InputError, RuleParameterError
 from planning.rules._context import _LEVEL_ORDER, COMPLIANCE_COLUMNS, STATUSES, Context
 from planning.rules.catalog import ResolvedParams, load_catalog
 from planning.rules.education import evaluate_education
@@ -88,9 +87,8 @@ def evaluate(county: Any, *, params: Mapping[str, Mapping[str, float]] | Resolve
     ids = set(catalog.ids if rules is None else rules)
     unknown = sorted(ids - set(catalog.ids))
     if unknown:
-        from planning._errors import RuleParameterError
-
-        raise RuleParameterError("rules", [f"unknown rule id {u!r}; known ids: {', '.join(catalog.ids)}" for u in unknown])
+        raise RuleParameterError("rules", [f"unknown rule id {u!r}; known ids: {', '.join(catalog.ids)}"
+                                           for u in unknown])
     ctx = Context(county=county, catalog=catalog, params=resolved, engine=engine, settings=settings,
                   assignment=assignment, lang=lang)
     rows = evaluate_health(ctx, ids) + evaluate_employment(ctx, ids) + evaluate_living(ctx, ids)
@@ -99,8 +97,7 @@ def evaluate(county: Any, *, params: Mapping[str, Mapping[str, float]] | Resolve
     order = {rid: i for i, rid in enumerate(catalog.ids)}
     table["_r"] = table["rule_id"].map(order)
     table["_l"] = table["level"].map(_LEVEL_ORDER)
-    table["_n"] = np.arange(len(table))
-    table = table.sort_values(["_r", "_l", "_n"], kind="mergesort").drop(columns=["_r", "_l", "_n"])
+    table = table.sort_values(["_r", "_l"], kind="mergesort").drop(columns=["_r", "_l"])  # stable: rows keep order
     table = table.reset_index(drop=True)
     table["value"] = table["value"].astype(float)
     table["failing_population"] = table["failing_population"].astype(float)
