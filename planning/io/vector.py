@@ -18,6 +18,7 @@ from pyproj import CRS
 
 from planning._errors import CRSError, InputError
 from planning.crs import DATUMS, convert_geometries
+from planning.validate import format_rows
 
 __all__ = ["read_vector", "read_layer", "read_csv_points", "LON_NAMES", "LAT_NAMES"]
 
@@ -107,8 +108,8 @@ def read_csv_points(
     if crs.is_geographic:
         out_of_range = np.flatnonzero(~bad & ((np.abs(x) > 180) | (np.abs(y) > 90)))
         if len(out_of_range):
-            rows = ", ".join(str(i + 1) for i in out_of_range[:12])
-            raise CRSError(what, [f"coordinates outside lon/lat range in data rows {rows} (e.g. "
+            raise CRSError(what, [f"coordinates outside lon/lat range in data rows "
+                                  f"{format_rows(out_of_range + 1, 12)} (e.g. "
                                   f"{x[out_of_range[0]]}, {y[out_of_range[0]]}); these look projected: "
                                   "declare the CRS (crs: EPSG:nnnn) or swap the columns"])
     out = gpd.GeoDataFrame(df.drop(columns=[lon, lat]), geometry=list(geoms), crs=crs)
