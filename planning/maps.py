@@ -869,8 +869,8 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
     m : folium.Map
         A map from :func:`make_map`.
     path : str or Path
-        Output file (its directory must exist). Written to a temporary name, then renamed: a
-        failure leaves no file.
+        Output file (its directory is created if needed). Written to a temporary name, then
+        renamed: a failure leaves no file.
     offline : bool
         ``True`` (default): a self-contained page with Leaflet's JS/CSS inlined, no tile layer and
         no external resource at all — it opens with no network. ``False``: the same page with
