@@ -10,7 +10,7 @@ Costs are in 万元 (10,000 CNY), the unit of county budgets.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -39,7 +39,7 @@ class ActionType:
     UPGRADE = "upgrade"
     MERGE = "merge"
     CLOSE = "close"
-    ALL = ("new", "upgrade", "merge", "close")
+    ALL = (NEW, UPGRADE, MERGE, CLOSE)
 
 
 #: Columns of the actions table, in order. ``attributes`` is a JSON object of facility fields
@@ -211,7 +211,4 @@ def apply_actions(county: County, actions: gpd.GeoDataFrame) -> County:
         facilities = gpd.GeoDataFrame(pd.concat([facilities, new], ignore_index=True),
                                       geometry="geometry", crs=facilities.crs)
     facilities = facilities.reset_index(drop=True)
-    return County(boundary=county.boundary, townships=county.townships, villages=county.villages,
-                  facilities=facilities, roads=county.roads, communities=county.communities,
-                  population=county.population, dem=county.dem, seat=county.seat,
-                  meta={**county.meta, "actions_applied": len(actions)})
+    return replace(county, facilities=facilities, meta={**county.meta, "actions_applied": len(actions)})
