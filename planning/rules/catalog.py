@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -47,6 +47,11 @@ LEVELS: tuple[str, ...] = ("village", "community", "facility", "township", "coun
 
 _ID = re.compile(r"^(HC|EM|LC|ED|SA)-\d{2}$")
 _SEED = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
+
+
+def _duplicates(values: list[str]) -> list[str]:
+    """Values occurring more than once, sorted."""
+    return sorted({v for v in values if values.count(v) > 1})
 
 
 class _Strict(BaseModel):
@@ -124,8 +129,7 @@ class Rule(_Strict):
 
     @model_validator(mode="after")
     def _unique_params(self) -> Rule:
-        names = [p.name for p in self.params]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        dup = _duplicates([p.name for p in self.params])
         if dup:
             raise ValueError(f"rule {self.id}: duplicate parameters {dup}")
         return self
@@ -154,8 +158,7 @@ class _CatalogFile(_Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> _CatalogFile:
-        ids = [r.id for r in self.rules]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
+        dup = _duplicates([r.id for r in self.rules])
         if dup:
             raise ValueError(f"duplicate rule ids {dup}")
         return self
@@ -203,7 +206,7 @@ class Catalog:
         except KeyError:
             raise RuleParameterError(f"unknown rule id {rule_id!r}; known ids: {', '.join(self._rules)}") from None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Rule]:
         return iter(self._rules.values())
 
     def __len__(self) -> int:
