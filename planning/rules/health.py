@@ -544,7 +544,7 @@ def _hc13(ctx: Context) -> list[dict[str, Any]]:
         vals = pd.to_numeric(fac[col], errors="coerce") if col in fac.columns else pd.Series(np.nan, index=fac.index)
         for (_, f), v in zip(fac.iterrows(), vals, strict=True):
             tw[f["id"]] = f["township_id"]
-            if v != v:
+            if pd.isna(v):
                 rows.append(row(ctx, rule, "facility", f["id"], f["name"], NO_DATA, threshold="≥ 1", unit="staff",
                                 metric="attribute", zh=f"缺少输入：设施列 {col}（{kind_zh(f['kind'])}）",
                                 en=f"missing input: facilities column {col} ({f['kind']})"))

@@ -588,3 +588,18 @@ def test_partial_inputs_are_named(county, engine_of):
     assert len(t[(t.rule_id == "HC-06") & (t.level == "village")]) == 14  # U1 and U2 now count as rural
     em01 = t[t.rule_id == "EM-01"].iloc[0]
     assert em01["detail_en"] == "0 odd-job markets (required ≥ 1)"
+
+
+def test_empty_staffing_values_are_no_data_per_facility(county, engine_of):
+    """Nullable integer columns (pd.NA from the loader) give no_data for that facility, not a crash."""
+    fac = county.facilities.copy()
+    clinic = fac.index[fac["kind"] == "village_clinic"][0]
+    values = pd.to_numeric(fac["tcm_doctors"], errors="coerce").fillna(1).astype("Int64")
+    values[clinic] = pd.NA
+    fac["tcm_doctors"] = values
+    county.facilities = fac
+    t = evaluate(county, engine=engine_of("networkx", county), rules=["HC-13"], lang="en")
+    row = t[(t.level == "facility") & (t.area_id == fac.loc[clinic, "id"])]
+    assert row["status"].tolist() == ["no_data"]
+    assert "missing input: facilities column tcm_doctors" in row["detail_en"].iloc[0]
+    assert t.iloc[-1]["status"] != "pass"
