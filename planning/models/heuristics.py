@@ -2,8 +2,8 @@
 
 - :func:`greedy_cover`: Chvátal's greedy set cover (cost per newly covered demand) with
   redundant sites dropped afterwards.
-- :func:`greedy_mclp` and :func:`swap_mclp`: greedy maximal covering, then best-improvement
-  site swaps.
+- :func:`greedy_mclp`, :func:`swap_mclp` and :func:`iterated_swap_mclp`: greedy maximal
+  covering, best-improvement site swaps, and seeded random kicks followed by swaps.
 - :func:`greedy_pmedian` and :func:`interchange_pmedian`: greedy addition, then Teitz–Bart
   vertex substitution in Whitaker's fast-interchange form (best swap per pass, vectorised).
 - :func:`lagrangian_pmedian`: the Lagrangian bound of the p-median (assignment constraints
@@ -21,6 +21,7 @@ __all__ = [
     "greedy_cover",
     "greedy_mclp",
     "swap_mclp",
+    "iterated_swap_mclp",
     "greedy_pmedian",
     "interchange_pmedian",
     "pmedian_cost",
@@ -141,6 +142,39 @@ def swap_mclp(cover: sparse.sparray, weights: np.ndarray, y: np.ndarray, *, mova
         y[out_idx[r]] = False
         y[in_idx[j]] = True
     return y
+
+
+def iterated_swap_mclp(cover: sparse.sparray, weights: np.ndarray, y: np.ndarray, *, iterations: int = 60,
+                       kick: int = 3, seed: int = 0, allowed: np.ndarray | None = None) -> np.ndarray:
+    """Iterated local search for the MCLP: kick ``kick`` random sites out and in, re-run the swaps.
+
+    Starts from ``y`` (a swap local optimum or any site set); keeps the best set found. Seeded:
+    the same inputs give the same answer. Only the sites of ``allowed`` move.
+    """
+    csc = sparse.csc_array(cover).astype(np.float64)
+    m = csc.shape[1]
+    allowed = np.ones(m, dtype=bool) if allowed is None else allowed
+
+    def value(z: np.ndarray) -> float:
+        return float(weights[(csc @ z.astype(np.float64)) > 0].sum())
+
+    best = swap_mclp(csc, weights, y, movable=allowed, allowed=allowed)
+    best_value = value(best)
+    rng = np.random.default_rng(seed)
+    for _ in range(iterations):
+        on = np.flatnonzero(best & allowed)
+        off = np.flatnonzero(~best & allowed)
+        k = min(kick, on.size, off.size)
+        if k == 0:
+            break
+        z = best.copy()
+        z[rng.choice(on, k, replace=False)] = False
+        z[rng.choice(off, k, replace=False)] = True
+        z = swap_mclp(csc, weights, z, movable=allowed, allowed=allowed)
+        v = value(z)
+        if v > best_value + 1e-9:
+            best, best_value = z, v
+    return best
 
 
 def pmedian_cost(cost: np.ndarray, weights: np.ndarray, y: np.ndarray) -> float:
