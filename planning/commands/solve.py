@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--model", required=True, choices=MODELS)
     parser.add_argument("--costs", required=True, type=Path, help="long OD CSV: origin_id,destination_id,travel_time_min|cost")
     parser.add_argument("--weights", type=Path, help="CSV origin_id,weight (default 1 each)")
-    parser.add_argument("--p", type=int, help="number of sites (mclp, pmedian, pcenter)")
+    parser.add_argument("--p", type=int, help="number of sites besides --fixed (mclp: at most; pmedian, pcenter)")
     parser.add_argument("--threshold", type=float, help="coverage threshold in cost units (lscp, mclp)")
     parser.add_argument("--capacity", type=Path, help="CSV destination_id,capacity: capacitated p-median")
     parser.add_argument("--fixed", help="comma-separated ids of existing sites kept open")
@@ -127,8 +127,9 @@ def solve_table(
 
         demand = weights.set_index("origin_id")["weight"]
         cap = capacity.set_index("destination_id")["capacity"]
+        # --p counts the sites besides --fixed for every model; CapacitatedPMedian counts all
         solved = CapacitatedPMedian.from_od_table(
-            od, demand=demand, capacity=cap, p=int(p), cost_column=cost_col, fixed=fixed
+            od, demand=demand, capacity=cap, p=int(p) + len(fixed or []), cost_column=cost_col, fixed=fixed
         ).solve(options)
         name = "capacitated_pmedian"
     else:

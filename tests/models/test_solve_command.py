@@ -90,3 +90,13 @@ def test_capacity_routes_to_capacitated_pmedian(files, tmp_path, capsys) -> None
     assert out["model"] == "capacitated_pmedian" and out["status"] == "optimal"
     assert out["selected"] == ["s1", "s3"] and out["objective"] == 4.0  # v1->s1 0, v2->s1 3, v3->s3 1
     assert out["assignment"] == {"v1": "s1", "v2": "s1", "v3": "s3"}
+
+
+def test_capacity_with_fixed_counts_p_besides_fixed(files, tmp_path, capsys) -> None:
+    od, w = files
+    cap = tmp_path / "cap.csv"
+    cap.write_text("destination_id,capacity\ns1,6\ns2,6\ns3,6\n", encoding="utf-8")
+    assert main(["solve", "--model", "pmedian", "--costs", str(od), "--weights", str(w), "--p", "1",
+                 "--fixed", "s3", "--capacity", str(cap)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["selected"] == ["s1", "s3"] and out["objective"] == 4.0
