@@ -23,7 +23,7 @@ def test_budget_low_overrides_only_budgets(repo_dir):
     assert low.recipes["village_clinics"].budget == 150
     assert low.recipes["village_clinics"].time_limit_s == base.recipes["village_clinics"].time_limit_s == 60
     assert low.recipes["odd_job_markets"] == base.recipes["odd_job_markets"]
-    assert low.recipes["emergency_network"].candidates == "township_seats"
+    assert low.recipes["emergency_network"].candidates == base.recipes["emergency_network"].candidates == "villages"
     assert low.travel == base.travel and low.outputs == base.outputs
 
 
