@@ -378,6 +378,60 @@ def cost_matrix(engine: Any, origins: gpd.GeoDataFrame, destinations: gpd.GeoDat
     return out
 
 
+def nearest_by_origin(engine: Any, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, *, mode: str,
+                      metric: str = "time") -> pd.DataFrame:
+    """The engine's nearest table for ``origins``, indexed by origin id (str), in origin order.
+
+    Parameters
+    ----------
+    engine : TravelEngine
+        Any engine with ``nearest(origins, destinations, *, mode, metric, id_col)``.
+    origins, destinations : GeoDataFrame
+        Points with an ``id`` column.
+    mode : {"walk", "drive", "mixed"}
+    metric : {"time", "distance"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``destination_id, travel_time_min, distance_m, reason`` (+ the engine's other columns);
+        without destinations (or origins) every origin is unreachable, reason ``"no destinations"``.
+    """
+    ids = origins["id"].astype(str)
+    if not len(destinations) or not len(origins):
+        n = len(origins)
+        return pd.DataFrame({"destination_id": np.full(n, None, dtype=object), "travel_time_min": np.full(n, np.nan),
+                             "distance_m": np.full(n, np.nan), "reason": np.full(n, "no destinations", dtype=object)},
+                            index=pd.Index(ids, name="origin_id"))
+    near = engine.nearest(origins[["id", "geometry"]],
+                          destinations[["id", "geometry"]].assign(id=destinations["id"].astype(str)),
+                          mode=mode, metric=metric, id_col="id")
+    return near.set_index(near["origin_id"].astype(str)).reindex(ids)
+
+
+def nearest_distance(engine: Any, origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, *,
+                     reasons: bool = False) -> Any:
+    """Road distance (m) and id of the nearest destination of every origin (+ the engine's reason).
+
+    Parameters
+    ----------
+    engine : TravelEngine
+        Drive network distances.
+    origins, destinations : GeoDataFrame
+        Points with an ``id`` column.
+    reasons : bool, keyword-only
+        Also return why an origin reaches none (``""`` when it does).
+
+    Returns
+    -------
+    distance_m, destination_id[, reason] : numpy.ndarray
+        In origin order; NaN and None where unreachable.
+    """
+    near = nearest_by_origin(engine, origins, destinations, mode="drive", metric="distance")
+    out = (near["distance_m"].to_numpy(dtype=float), near["destination_id"].to_numpy(dtype=object))
+    return (*out, near["reason"].fillna("").to_numpy(dtype=object)) if reasons else out
+
+
 def covers(cost: np.ndarray, threshold: float) -> np.ndarray:
     """Boolean coverage with the rules' tolerance (:func:`planning.coverage.within`)."""
     return within(cost, threshold).reshape(np.shape(cost))

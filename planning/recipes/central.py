@@ -36,6 +36,7 @@ from planning.recipes._common import (
     existing_facilities,
     get_engine,
     model_summary,
+    nearest_distance,
     nearest_selected,
     options_or_default,
     resolve_params,
@@ -43,7 +44,6 @@ from planning.recipes._common import (
     solver_summary,
 )
 from planning.recipes.base import RecipeOptions, RecipeResult, apply_actions
-from planning.recipes.emergency import _nearest_distance
 from planning.schema import FacilityKind
 
 __all__ = ["central_township_hospitals", "MIN_SEAT_DISTANCE_KM"]
@@ -115,7 +115,7 @@ def central_township_hospitals(county: County, *, engine: Any = None, rule_param
     th["eligible"] = th["distance_to_seat_km"].to_numpy(dtype=float) >= min_seat_distance_km - 1e-9
     villages = rural_villages(county)
     reach_kinds = [str(K.COUNTY_HOSPITAL), str(K.CENTRAL_TOWNSHIP_HOSPITAL)]
-    d_base, _ = _nearest_distance(engine, villages, existing_facilities(county, reach_kinds))
+    d_base, _ = nearest_distance(engine, villages, existing_facilities(county, reach_kinds))
     residual = villages[~covers(d_base, radius_m)].reset_index(drop=True)
     hosp = existing_facilities(county, [str(K.TOWNSHIP_HOSPITAL)]).set_index("id").loc[th["id"]].reset_index()
     dist = cost_matrix(engine, residual, hosp, mode="drive", metric="distance", cutoff=radius_m)

@@ -38,6 +38,7 @@ from planning.recipes._common import (
     fresh_id,
     get_engine,
     model_summary,
+    nearest_by_origin,
     nearest_selected,
     options_or_default,
     resolve_params,
@@ -130,11 +131,7 @@ def living_circles(county: County, *, engine: Any = None, rule_params: Any = Non
     prepared = []
     for rule_id, cat, kinds, build, walk in jobs:
         have = existing_facilities(county, kinds)
-        if len(have):
-            near = engine.nearest(comm[["id", "geometry"]], have[["id", "geometry"]], mode="walk", id_col="id")
-            t_have = near.set_index(near["origin_id"].astype(str)).reindex(comm["id"])["travel_time_min"].to_numpy(float)
-        else:
-            t_have = np.full(len(comm), np.nan)
+        t_have = nearest_by_origin(engine, comm, have, mode="walk")["travel_time_min"].to_numpy(float)
         lacking = ~covers(t_have, walk)
         cov = covers(t_cand[lacking], walk)
         reach = cov.any(axis=1)

@@ -54,6 +54,7 @@ from planning.recipes._common import (
     existing_facilities,
     fresh_id,
     get_engine,
+    nearest_by_origin,
     options_or_default,
     resolve_params,
     rural_villages,
@@ -152,14 +153,9 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
 
     cost = cost_matrix(engine, villages, site_gdf, mode="drive", cutoff=max(shared_min, served_min))
     hosp = existing_facilities(county, _TOWNSHIP_LEVEL)
-    if len(hosp):
-        th = engine.nearest(villages[["id", "geometry"]], hosp[["id", "geometry"]], mode="drive", id_col="id")
-        th = th.set_index(th["origin_id"].astype(str)).reindex(vid)
-        t_th = th["travel_time_min"].to_numpy(dtype=float)
-        th_id = th["destination_id"].to_numpy(dtype=object)
-    else:
-        t_th = np.full(n, np.nan)
-        th_id = np.full(n, None, dtype=object)
+    th = nearest_by_origin(engine, villages, hosp, mode="drive")
+    t_th = th["travel_time_min"].to_numpy(dtype=float)
+    th_id = th["destination_id"].to_numpy(dtype=object)
     exempt = covers(t_th, near_min) | (small & covers(t_th, served_min))
     allowed = covers(cost, shared_min) | (small[:, None] & covers(cost, served_min))
     vindex = {v: i for i, v in enumerate(vid)}

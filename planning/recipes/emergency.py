@@ -36,6 +36,7 @@ from planning.recipes._common import (
     fresh_id,
     get_engine,
     model_summary,
+    nearest_distance,
     nearest_selected,
     options_or_default,
     resolve_params,
@@ -63,19 +64,6 @@ def emergency_nodes(county: County) -> gpd.GeoDataFrame:
     else:
         equipped = np.zeros(len(th), dtype=bool)
     return gpd.GeoDataFrame(pd.concat([always, th[equipped]], ignore_index=True), geometry="geometry", crs=county.crs)
-
-
-def _nearest_distance(engine: Any, origins: gpd.GeoDataFrame, dest: gpd.GeoDataFrame, *, reasons: bool = False
-                      ) -> Any:
-    """Road distance (m) and id of the nearest destination of every origin (+ the engine's reason)."""
-    if not len(dest) or not len(origins):
-        out = (np.full(len(origins), np.nan), np.full(len(origins), None, dtype=object))
-        return (*out, np.full(len(origins), "no destinations", dtype=object)) if reasons else out
-    near = engine.nearest(origins[["id", "geometry"]], dest[["id", "geometry"]].assign(id=dest["id"].astype(str)),
-                          mode="drive", metric="distance", id_col="id")
-    near = near.set_index(near["origin_id"].astype(str)).reindex(origins["id"].astype(str))
-    out = (near["distance_m"].to_numpy(dtype=float), near["destination_id"].to_numpy(dtype=object))
-    return (*out, near["reason"].fillna("").to_numpy(dtype=object)) if reasons else out
 
 
 def emergency_network(county: County, *, engine: Any = None, rule_params: Any = None,
@@ -115,7 +103,7 @@ def emergency_network(county: County, *, engine: Any = None, rule_params: Any = 
     radius_m = params.value("HC-06", "radius_km") * 1000.0
     villages = rural_villages(county)
     nodes = emergency_nodes(county)
-    d_before, node_before = _nearest_distance(engine, villages, nodes)
+    d_before, node_before = nearest_distance(engine, villages, nodes)
     covered_before = covers(d_before, radius_m)
     demand = villages[~covered_before].reset_index(drop=True)
 
@@ -143,7 +131,7 @@ def emergency_network(county: County, *, engine: Any = None, rule_params: Any = 
     cov = covers(dist, radius_m)
     reach = cov.any(axis=1)
     unreachable = demand[~reach]
-    d_cand_min, _, why = _nearest_distance(engine, unreachable, cand, reasons=True)
+    d_cand_min, _, why = nearest_distance(engine, unreachable, cand, reasons=True)
     unreach_table = pd.DataFrame({
         "village_id": unreachable["id"].to_numpy(), "village_name": unreachable["name"].to_numpy(),
         "township_id": unreachable["township_id"].to_numpy(), "population": unreachable["population"].to_numpy(),
@@ -207,7 +195,7 @@ def emergency_network(county: County, *, engine: Any = None, rule_params: Any = 
                           "population_gained": gained})
     actions = actions_frame(rows, county.crs)
     after = apply_actions(county, actions)
-    d_after, node_after = _nearest_distance(engine, villages, emergency_nodes(after))
+    d_after, node_after = nearest_distance(engine, villages, emergency_nodes(after))
     village_table = pd.DataFrame({"village_id": villages["id"].to_numpy(), "village_name": villages["name"].to_numpy(),
                                   "township_id": villages["township_id"].to_numpy(),
                                   "population": villages["population"].to_numpy(dtype=float),
