@@ -87,3 +87,12 @@ def build_line_county(*, villages: list[dict[str, Any]], facilities: list[dict[s
 def line_county() -> Callable[..., County]:
     """The :func:`build_line_county` builder."""
     return build_line_county
+
+
+@pytest.fixture(scope="module")
+def county_engine(request: pytest.FixtureRequest, line_county: Callable[..., County]) -> tuple[County, Any]:
+    """``(county, engine)`` for the test module's ``_county(line_county)`` (one engine per module)."""
+    from planning.network.engine import TravelEngine
+
+    county = request.module._county(line_county)
+    return county, TravelEngine.from_county(county)

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from planning import InfeasibleError, InputError
-from planning.network.engine import TravelEngine
 from planning.recipes import RECIPES, RecipeOptions
 from planning.rules import evaluate
 
@@ -27,12 +26,6 @@ def _county(line_county):
                     {"id": "THC", "kind": "township_hospital", "x": 45000, "beds": 30},
                     {"id": "THD", "kind": "township_hospital", "x": 60000, "beds": 20}],
         length_m=70000.0)
-
-
-@pytest.fixture(scope="module")
-def county_engine(line_county):
-    county = _county(line_county)
-    return county, TravelEngine.from_county(county)
 
 
 def test_default_chooses_the_pair_covering_everyone(county_engine):

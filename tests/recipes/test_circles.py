@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from planning import InputError
-from planning.network.engine import TravelEngine
 from planning.recipes import RECIPES, RecipeOptions
 from planning.recipes.circles import CATEGORY_KIND
 from planning.rules import evaluate
@@ -22,12 +21,6 @@ def _county(line_county, extra_communities=()):
                    {"id": "C2", "x": 10000, "population": 300}, *extra_communities]
     return line_county(villages=[{"id": "V1", "x": 30000}], facilities=facilities, communities=communities,
                        length_m=30000.0)
-
-
-@pytest.fixture(scope="module")
-def county_engine(line_county):
-    county = _county(line_county)
-    return county, TravelEngine.from_county(county)
 
 
 def test_fewest_sites_per_category_and_rules_after(county_engine):

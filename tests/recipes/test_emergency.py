@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from planning import InputError, RuleParameterError
-from planning.network.engine import TravelEngine
 from planning.recipes import RECIPES, RecipeOptions
 from planning.rules import evaluate
 
@@ -26,12 +25,6 @@ def _county(line_county):
                     {"id": "TH25", "kind": "township_hospital", "x": 25000, "has_ambulance": False}],
         townships=[{"id": "T1", "x0": -1000, "x1": 30000, "seat_x": 0.0},
                    {"id": "T2", "x0": 30000, "x1": 61000, "seat_x": 33000.0}])
-
-
-@pytest.fixture(scope="module")
-def county_engine(line_county):
-    county = _county(line_county)
-    return county, TravelEngine.from_county(county)
 
 
 def test_fewest_posts_and_rule_after(county_engine):

@@ -10,7 +10,6 @@ import pytest
 from shapely.geometry import Point
 
 from planning import InfeasibleError
-from planning.network.engine import TravelEngine
 from planning.recipes import RECIPES, RecipeOptions
 from planning.rules import evaluate
 
@@ -38,12 +37,6 @@ def _brute(p):
         t = np.min([2.0 * np.abs(x - SEATS[j]) / 1000.0 for j in combo], axis=0)
         best = min(best, (float((w * t).sum()), combo))
     return best
-
-
-@pytest.fixture(scope="module")
-def county_engine(line_county):
-    county = _county(line_county)
-    return county, TravelEngine.from_county(county)
 
 
 @pytest.mark.parametrize("p", [1, 2, 3])
