@@ -3,7 +3,8 @@
 Each benchmark module has ``main(quick: bool) -> str`` returning its Markdown section (with
 ratios against the peers it names); the section is also written to
 ``benchmarks/results/<name>.md`` so one benchmark can be re-run alone:
-``python -m benchmarks engine``.
+``python -m benchmarks engine``. ``python -m benchmarks --assemble`` only rebuilds
+``RESULTS.md`` from the sections already in ``benchmarks/results/``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def _machine() -> str:
 def main(argv: list[str]) -> int:
     names = argv or sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
     quick = "--quick" in names
-    names = [n for n in names if n != "--quick"]
+    if "--assemble" in names:
+        names = []
+    names = [n for n in names if n not in ("--quick", "--assemble")]
     for name in names:
         module = importlib.import_module(f"benchmarks.bench_{name}")
         start = time.perf_counter()
