@@ -195,6 +195,60 @@ class SiteModel(LocationModel):
 
     _family = "model"
 
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost: Any,
+        *,
+        weights: Any = None,
+        demand_ids: Sequence[Any] | None = None,
+        candidate_ids: Sequence[Any] | None = None,
+        **options: Any,
+    ) -> "SiteModel":
+        """Build from a cost matrix (dense with ``np.inf`` unreachable, or sparse of reachable pairs).
+
+        Parameters
+        ----------
+        cost : array-like or scipy sparse, shape (n_demand, n_candidate)
+            Travel time or distance from each demand point to each candidate site.
+        weights : array-like, optional
+            Demand weights (default 1).
+        demand_ids, candidate_ids : sequence, optional
+            Ids of the rows and columns (default 0..n-1).
+        **options
+            The model's keyword options (see its class docstring): ``threshold`` for LSCP and
+            MCLP, ``p`` for MCLP, PMedian and PCenter, and the site options of this class.
+        """
+        c, w, d, s = as_cost_matrix(cost, weights=weights, demand_ids=demand_ids, candidate_ids=candidate_ids)
+        return cls(c, w, d, s, **options)
+
+    @classmethod
+    def from_od_table(
+        cls,
+        od: pd.DataFrame,
+        *,
+        cost_col: str = "travel_time_min",
+        weights: pd.Series | pd.DataFrame | None = None,
+        **options: Any,
+    ) -> "SiteModel":
+        """Build from a long OD table ``origin_id, destination_id, <cost_col>``.
+
+        Pairs missing from the table are unreachable; this funnels into :meth:`from_cost_matrix`.
+
+        Parameters
+        ----------
+        od : pandas.DataFrame
+            Long OD table (NaN = unreachable).
+        cost_col : str
+            Column holding the cost.
+        weights : Series or DataFrame ``origin_id, weight``, optional
+            Demand weights (default 1).
+        **options
+            The model's keyword options, as in :meth:`from_cost_matrix`.
+        """
+        c, w, d, s = od_to_matrix(od, cost_col=cost_col, weights=weights)
+        return cls(c, w, d, s, **options)
+
     def _init_sites(
         self,
         cost: np.ndarray,

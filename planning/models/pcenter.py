@@ -7,11 +7,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 
 from planning._errors import InfeasibleError, InputError, SolverError
-from planning.models._common import SiteModel, as_cost_matrix, format_ids, od_to_matrix, raise_problems
+from planning.models._common import SiteModel, format_ids, raise_problems
 from planning.models._highs import solve_milp
 from planning.models.base import SolveStatus, SolverOptions
 from planning.models.heuristics import greedy_cover, greedy_pmedian, interchange_pmedian
@@ -82,56 +81,6 @@ class PCenter(SiteModel):
         if problems:
             raise InputError("PCenter options", problems)
         self.p = int(p)
-
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        cost: Any,
-        *,
-        weights: Any = None,
-        demand_ids: Sequence[Any] | None = None,
-        candidate_ids: Sequence[Any] | None = None,
-        p: int,
-        **options: Any,
-    ) -> "PCenter":
-        """Build from a cost matrix (dense with ``np.inf`` unreachable, or sparse of reachable pairs).
-
-        Parameters
-        ----------
-        cost : array-like or scipy sparse, shape (n_demand, n_candidate)
-        weights : array-like, optional
-            Zero-weight demands are ignored.
-        demand_ids, candidate_ids : sequence, optional
-        p : int
-        **options
-            The keyword options of :class:`PCenter`.
-        """
-        c, w, d, s = as_cost_matrix(cost, weights=weights, demand_ids=demand_ids, candidate_ids=candidate_ids)
-        return cls(c, w, d, s, p=p, **options)
-
-    @classmethod
-    def from_od_table(
-        cls,
-        od: pd.DataFrame,
-        *,
-        cost_col: str = "travel_time_min",
-        weights: pd.Series | pd.DataFrame | None = None,
-        p: int,
-        **options: Any,
-    ) -> "PCenter":
-        """Build from a long OD table ``origin_id, destination_id, <cost_col>``.
-
-        Parameters
-        ----------
-        od : DataFrame
-        cost_col : str
-        weights : Series or DataFrame ``origin_id, weight``, optional
-        p : int
-        **options
-            The keyword options of :class:`PCenter`.
-        """
-        c, w, d, s = od_to_matrix(od, cost_col=cost_col, weights=weights)
-        return cls(c, w, d, s, p=p, **options)
 
     # ------------------------------------------------------------------------------------------
     def _solve(self, options: SolverOptions) -> dict[str, Any]:

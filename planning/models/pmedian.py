@@ -7,11 +7,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 
 from planning._errors import InputError, SolverError
-from planning.models._common import SiteModel, as_cost_matrix, format_ids, od_to_matrix, raise_problems
+from planning.models._common import SiteModel, format_ids, raise_problems
 from planning.models._highs import relative_gap, solve_milp
 from planning.models.base import SolveStatus, SolverOptions
 from planning.models.heuristics import greedy_pmedian, interchange_pmedian, lagrangian_pmedian
@@ -121,56 +120,6 @@ class PMedian(SiteModel):
             raise InputError("PMedian options", problems)
         self.p = int(p)
         self.max_cost = None if max_cost is None else float(max_cost)
-
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        cost: Any,
-        *,
-        weights: Any = None,
-        demand_ids: Sequence[Any] | None = None,
-        candidate_ids: Sequence[Any] | None = None,
-        p: int,
-        **options: Any,
-    ) -> "PMedian":
-        """Build from a cost matrix (dense with ``np.inf`` unreachable, or sparse of reachable pairs).
-
-        Parameters
-        ----------
-        cost : array-like or scipy sparse, shape (n_demand, n_candidate)
-        weights : array-like, optional
-            Demand weights (default 1).
-        demand_ids, candidate_ids : sequence, optional
-        p : int
-        **options
-            The keyword options of :class:`PMedian`.
-        """
-        c, w, d, s = as_cost_matrix(cost, weights=weights, demand_ids=demand_ids, candidate_ids=candidate_ids)
-        return cls(c, w, d, s, p=p, **options)
-
-    @classmethod
-    def from_od_table(
-        cls,
-        od: pd.DataFrame,
-        *,
-        cost_col: str = "travel_time_min",
-        weights: pd.Series | pd.DataFrame | None = None,
-        p: int,
-        **options: Any,
-    ) -> "PMedian":
-        """Build from a long OD table ``origin_id, destination_id, <cost_col>``.
-
-        Parameters
-        ----------
-        od : DataFrame
-        cost_col : str
-        weights : Series or DataFrame ``origin_id, weight``, optional
-        p : int
-        **options
-            The keyword options of :class:`PMedian`.
-        """
-        c, w, d, s = od_to_matrix(od, cost_col=cost_col, weights=weights)
-        return cls(c, w, d, s, p=p, **options)
 
     # ------------------------------------------------------------------------------------------
     def _working(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
