@@ -118,7 +118,7 @@ def check_county_task(manifest: str, scenario: dict[str, Any] | None, run_recipe
         table = evaluate(county, params=params, override=override, engine=engine, settings=settings, rules=rules)
         out["compliance"] = table
         if run_recipes and spec.recipes:
-            from planning.scenarios.run import _run_recipes, clinic_assignment
+            from planning.runner import _run_recipes, clinic_assignment
 
             class _Quiet:
                 def set_description(self, text: str) -> None:

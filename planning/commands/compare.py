@@ -29,7 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 @internal_errors
 def run(args: argparse.Namespace) -> int:
     """Compare and print where the comparison is."""
-    from planning.scenarios.compare import compare_scenarios
+    from planning.comparison import compare_scenarios
 
     result = compare_scenarios(args.a, args.b, out_dir=args.out, lang=args.lang, progress=not args.no_progress)
     print(result.text_summary(lang=args.lang))

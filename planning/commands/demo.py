@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("planning demo", [
             f"scenario file {scenario} not found: scenarios/demo.yaml comes with the source tree (a clone of "
             "the repository); pass --scenario FILE, or --summary-only for the county summary alone"])
-    from planning.scenarios.run import run_scenario
+    from planning.runner import run_scenario
 
     print(f"\nplanning run {scenario} --out {args.out}", flush=True)
     result = run_scenario(scenario, out_dir=args.out, lang=args.lang, progress=not args.no_progress)

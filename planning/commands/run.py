@@ -35,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 @internal_errors
 def run(args: argparse.Namespace) -> int:
     """Run the scenario and print the summary."""
-    from planning.scenarios.run import run_scenario
+    from planning.runner import run_scenario
 
     from planning.cache import default_cache_dir
 

@@ -1,9 +1,11 @@
-"""Scenarios (L4): the scenario schema and validation, what-if edits, runs, comparison, provenance.
+"""Scenarios (L4): the scenario schema and validation, what-if edits, provenance.
 
-A planner writes a scenario file (``scenarios/*.yaml``), validates it (:func:`load_scenario`,
-``planning validate``) and runs it (:func:`run_scenario`, ``planning run``); two runs are put
-side by side with :func:`compare_scenarios` (``planning compare``). This package replaces the
-single module ``planning/scenarios.py`` of the architecture (same import path).
+A planner writes a scenario file (``scenarios/*.yaml``) and validates it (:func:`load_scenario`,
+``planning validate``). Running one end to end (:func:`planning.runner.run_scenario`,
+``planning run``) and comparing two (:func:`planning.comparison.compare_scenarios`,
+``planning compare``) live in the entry layer (L6), because they write maps and reports (L5):
+lower layers never import higher ones. This package replaces the single module
+``planning/scenarios.py`` of the architecture (same import path).
 """
 
 from planning.scenarios.loader import Marks, read_scenario_yaml

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from planning.cli import main
-from planning.scenarios.run import run_scenario
+from planning.runner import run_scenario
 
 
 def _files(directory: Path) -> dict[str, bytes]:

@@ -1,4 +1,4 @@
-"""Two scenarios side by side: :func:`compare_scenarios` (``planning compare``).
+"""Two scenarios side by side: :func:`compare_scenarios` (``planning compare``; L6, entry layer).
 
 Each scenario is run into ``out_dir/<name>/`` (both sharing the travel cache
 ``out_dir/.cache``, so a what-if of the same county recomputes only what its edits change);
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from planning._errors import InputError
-from planning.scenarios.run import RunResult, report_coverage, run_scenario
+from planning.runner import RunResult, report_coverage, run_scenario
 
 __all__ = ["ComparisonResult", "compare_scenarios", "compare_tables"]
 

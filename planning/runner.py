@@ -1,4 +1,7 @@
-"""Running a scenario end to end: :func:`run_scenario`.
+"""Running a scenario end to end: :func:`run_scenario` (L6, entry layer).
+
+It sits above the output layer because it writes the map and reports: scenarios (L4) only
+define, validate and edit; outputs (L5) only write; this module joins them.
 
 Steps: load the county, apply the what-if edits, build the travel engine (through the travel
 cache), check the rules, run the recipes one after the other (each on the county left by the
@@ -590,7 +593,7 @@ def run_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario, *, out_dir
 
     Examples
     --------
-    >>> from planning.scenarios import run_scenario
+    >>> from planning.runner import run_scenario
     >>> result = run_scenario("scenarios/demo.yaml", out_dir="out/demo")  # doctest: +SKIP
     >>> print(result.text_summary())  # doctest: +SKIP
     """
