@@ -284,7 +284,7 @@ def run_province(counties: list[str | Path], *, scenario: Any = None, client: An
     >>> # result = run_province(sorted(Path("shanxi").glob("*/county.yaml")), n_workers=2)
     >>> # print(result.text_summary())
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from planning.rules.catalog import load_catalog
     from planning.scenarios.model import Scenario, load_scenario

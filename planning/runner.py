@@ -543,7 +543,7 @@ class _Progress:
     """tqdm over the run's steps; silent when disabled or when stderr is not a terminal."""
 
     def __init__(self, total: int, enabled: bool) -> None:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         self.bar = tqdm(total=total, desc="planning run", unit="step",
                         disable=not (enabled and sys.stderr.isatty()), leave=False)
