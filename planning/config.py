@@ -1,4 +1,8 @@
-"""Validated settings: travel speeds, snapping, terrain, solver and worker options.
+"""Validated settings: travel speeds, snapping, terrain, progress output.
+
+Solver options (time limit, gap, threads) are per solve: :class:`planning.models.base.SolverOptions`
+and the recipes' ``time_limit_s``; Dask workers are an argument of
+:func:`planning.province.run_province`.
 
 Settings are a plain pydantic object passed to the functions that need them
 (``settings=None`` means the defaults). Nothing is read from the environment or from files
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["TravelSettings", "SolverSettings", "Settings", "DEFAULT_DRIVE_SPEED_KPH"]
+__all__ = ["TravelSettings", "Settings", "DEFAULT_DRIVE_SPEED_KPH"]
 
 #: Default free-flow driving speed (km/h) by OSM ``highway`` class. Chinese road classes are
 #: mapped onto these classes by :data:`planning.schema.ROAD_CLASS_ZH`. Speeds are set for
@@ -76,27 +80,6 @@ class TravelSettings(_Frozen):
         return merged
 
 
-class SolverSettings(_Frozen):
-    """Options of the exact solver (HiGHS).
-
-    Attributes
-    ----------
-    time_limit_s : float
-        Wall-clock limit per solve; on expiry the best solution and its gap are reported.
-    mip_gap : float
-        Relative optimality gap at which to stop (0 = prove optimality).
-    threads : int
-        Solver threads.
-    verbose : bool
-        Print the solver log.
-    """
-
-    time_limit_s: float = Field(600.0, gt=0)
-    mip_gap: float = Field(0.0, ge=0, lt=1)
-    threads: int = Field(1, ge=1)
-    verbose: bool = False
-
-
 class Settings(_Frozen):
     """All settings of a run; ``Settings()`` gives the defaults.
 
@@ -109,6 +92,4 @@ class Settings(_Frozen):
     """
 
     travel: TravelSettings = Field(default_factory=TravelSettings)
-    solver: SolverSettings = Field(default_factory=SolverSettings)
-    workers: int = Field(1, ge=1)
     progress: bool = True

@@ -31,6 +31,9 @@ def test_settings_defaults_and_validation():
         Settings(travel={"drive_speed_kph": {"primary": 0}})
     with pytest.raises(ValidationError, match="extra"):
         Settings(travel={"walk_speed": 4})
+    # solver options are per solve (planning.models.SolverOptions); a setting that would do nothing is refused
+    with pytest.raises(ValidationError, match="solver"):
+        Settings(solver={"time_limit_s": 10})
 
 
 def test_every_kind_has_a_chinese_name_and_aliases_resolve():
