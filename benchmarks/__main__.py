@@ -10,6 +10,7 @@ ratios against the peers it names); the section is also written to
 from __future__ import annotations
 
 import importlib
+import os
 import platform
 import subprocess
 import sys
@@ -29,14 +30,10 @@ def _machine() -> str:
     except OSError:
         pass
     try:
-        import os
-
         mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError, AttributeError):
         mem_gib = float("nan")
-    import os as _os
-
-    return f"{cpu}, {_os.cpu_count()} cores, {mem_gib:.0f} GiB, Python {platform.python_version()}"
+    return f"{cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB, Python {platform.python_version()}"
 
 
 def main(argv: list[str]) -> int:
