@@ -10,6 +10,7 @@ import numpy as np
 from scipy import sparse
 
 from planning._errors import InfeasibleError, InputError
+from planning.models._covering import LscpLagrangian, lscp_lagrangian
 from planning.models._common import SiteModel, format_ids, raise_problems
 from planning.models._highs import solve_milp
 from planning.models.base import SolveStatus, SolverOptions
@@ -23,6 +24,9 @@ from planning.models.reduce import (
 )
 
 __all__ = ["LSCP"]
+
+#: Subgradient iterations of the Lagrangian bound and heuristic (Beasley 1990) of the full cover.
+LAGRANGIAN_ITERATIONS = 1000
 
 
 class LSCP(SiteModel):
@@ -202,6 +206,12 @@ class LSCP(SiteModel):
         sub = sparse.csr_array(cover[row_idx][:, col_idx])
         self._reduced_size = (sub.shape, len(self.demand_ids), m)
         greedy = greedy_cover(sub, cost[col_idx]) if sub.shape[0] else np.zeros(len(col_idx), dtype=bool)
+        lagrangian = None
+        if self.budget is None and not self._has_area and sub.shape[0]:
+            sc = cost[col_idx]
+            lagrangian = lscp_lagrangian(sub, sc, start=greedy, iterations=LAGRANGIAN_ITERATIONS,
+                                         integral=bool(np.all(sc == np.round(sc))))
+            greedy = lagrangian.cover
         y_start = y_fix.copy()
         y_start[col_idx[greedy]] = True
         if method == "heuristic" or (method == "auto" and sub.nnz > 20_000_000):
@@ -211,6 +221,8 @@ class LSCP(SiteModel):
         if sub.shape[0] == 0 and self.budget is None and not self._has_area:
             objective = self._net_cost(y_fix)
             return y_fix, objective, objective, SolveStatus.OPTIMAL
+        if lagrangian is not None:
+            return self._solve_fixed(sub, col_idx, y_fix, lagrangian, options)
         k = len(col_idx)
         site_rows, lo, hi = self._site_rows_sub(col_idx, y_fix)
         mat = sparse.vstack([sub.astype(np.float64)] + site_rows) if site_rows else sub.astype(np.float64)
@@ -227,6 +239,57 @@ class LSCP(SiteModel):
         y = y_fix.copy()
         y[col_idx[res.x > 0.5]] = True
         return y, res.objective, res.bound, SolveStatus.OPTIMAL if res.status == "optimal" else SolveStatus.TIME_LIMIT
+
+    def _solve_fixed(self, sub: sparse.csr_array, col_idx: np.ndarray, y_fix: np.ndarray, lag: LscpLagrangian,
+                     options: SolverOptions) -> tuple:
+        """Full cover without budget or area rows: Lagrangian bound and reduced-cost fixing, then HiGHS.
+
+        Every cover cheaper than the Lagrangian incumbent avoids the columns of ``lag.out`` and
+        contains those of ``lag.into``; HiGHS searches that restricted model (warm-started from the
+        incumbent when it lies inside, else with the cut-off as a row). The incumbent is optimal
+        when the bound reaches it or the restricted model has no cheaper cover.
+        """
+        cost = self._open_cost[col_idx]
+        base = float(self._open_cost[y_fix].sum()) + self._cost_offset
+        integral = bool(np.all(cost == np.round(cost)))
+        upper = lag.upper
+        lower = float(np.ceil(lag.lower - 1e-6)) if integral else lag.lower
+        self._lagrangian = (lag.lower + base, upper + base, int(lag.out.sum()), int(lag.into.sum()))
+        y = y_fix.copy()
+        y[col_idx[lag.cover]] = True
+        if lower >= upper - 1e-9 * max(1.0, abs(upper)):
+            return y, upper + base, upper + base, SolveStatus.OPTIMAL
+        keep = np.flatnonzero(~lag.out)
+        rest = sparse.csr_array(sub[:, keep])
+        if (np.diff(rest.indptr) == 0).any():  # a row only the excluded columns reach: nothing cheaper exists
+            return y, upper + base, upper + base, SolveStatus.OPTIMAL
+        k = len(keep)
+        col_lo = lag.into[keep].astype(np.float64)
+        inside = not lag.cover[lag.out].any() and lag.cover[lag.into].all()
+        mat = rest.astype(np.float64)
+        row_lo, row_hi = np.ones(rest.shape[0]), np.full(rest.shape[0], np.inf)
+        start = None
+        if inside:
+            start = lag.cover[keep].astype(np.float64)
+        else:
+            cut = upper - 1.0 if integral else upper - 1e-9 * max(1.0, abs(upper))
+            mat = sparse.vstack([mat, sparse.csr_array(cost[keep].reshape(1, -1))])
+            row_lo, row_hi = np.append(row_lo, -np.inf), np.append(row_hi, cut)
+        res = solve_milp(
+            cost[keep], mat, row_lo, row_hi, col_lo, np.ones(k), np.ones(k, dtype=bool), offset=base,
+            time_limit_s=options.time_limit_s, mip_gap=options.mip_gap, threads=options.threads,
+            verbose=options.verbose, start=start,
+        )
+        if res.status == "infeasible":
+            return y, upper + base, upper + base, SolveStatus.OPTIMAL
+        if res.objective < upper + base - 1e-9 * max(1.0, abs(upper)):
+            y = y_fix.copy()
+            y[col_idx[keep[res.x > 0.5]]] = True
+            objective = res.objective
+        else:
+            objective = upper + base
+        bound = min(objective, max(res.bound, lower + base))
+        return y, objective, bound, SolveStatus.OPTIMAL if res.status == "optimal" else SolveStatus.TIME_LIMIT
 
     def _site_rows_sub(self, col_idx: np.ndarray, y_fix: np.ndarray) -> tuple[list, list, list]:
         """Budget and area rows restricted to the remaining columns, fixed ones moved to the bounds."""

@@ -12,13 +12,16 @@ from planning._errors import InputError
 from planning.models._common import SiteModel, format_ids, raise_problems
 from planning.models._highs import solve_milp
 from planning.models.base import SolveStatus, SolverOptions
-from planning.models.heuristics import greedy_mclp, iterated_swap_mclp, swap_mclp
+from planning.models._covering import mclp_tabu
+from planning.models.heuristics import greedy_mclp
 from planning.models.reduce import coverage_matrix, dominated_columns, merge_identical_columns, merge_identical_rows
 
 __all__ = ["MCLP"]
 
-#: Kick-and-swap rounds of the heuristic start (iterated local search).
-ILS_ITERATIONS = 60
+#: Most swaps of the tabu search that warm-starts the exact solve (seeded, deterministic).
+TABU_STEPS = 5000
+#: The tabu search stops after this many swaps without a better solution.
+TABU_PATIENCE = 1000
 
 
 class MCLP(SiteModel):
@@ -37,7 +40,7 @@ class MCLP(SiteModel):
     (the solution may use fewer sites when more add nothing). Before solving, demands of zero
     weight, uncoverable or already covered by fixed sites are dropped, identical demands merged,
     identical and dominated candidates removed (without area rows or ``max_cost``); the solve
-    is warm-started from greedy + swap + iterated local search (seeded).
+    is warm-started from greedy + a tabu search over swaps (seeded).
 
     Parameters
     ----------
@@ -139,7 +142,7 @@ class MCLP(SiteModel):
         start = None
         if self.budget is None and not self._has_area and self.max_cost is None and p is not None:
             y0 = greedy_mclp(csub, w, min(p, len(col_idx)))
-            start = iterated_swap_mclp(csub, w, swap_mclp(csub, w, y0), iterations=ILS_ITERATIONS)
+            start, _ = mclp_tabu(csub, w, y0, steps=TABU_STEPS, patience=TABU_PATIENCE)
         if method == "heuristic" and start is not None:
             bound = self._lp_value(csub, w, col_idx, options) + base
             y = self._fixed.copy()
