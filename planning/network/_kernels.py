@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["multi_source", "one_to_many", "transpose_csr", "grid_snap", "grid_cells", "best_per_group", "locate_pairs"]
+__all__ = ["multi_source", "one_to_many", "transpose_csr", "grid_snap", "grid_cells", "best_per_group", "locate_pairs",
+           "nearest_pick"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -76,8 +77,8 @@ def multi_source(indptr, indices, w1, w2, seed_node, seed_c1, seed_c2, seed_labe
 
     Parameters
     ----------
-    indptr, indices : int64 arrays
-        CSR structure of the directed graph (row = tail node).
+    indptr, indices : int32 (or int64) arrays
+        CSR structure of the directed graph (row = tail node); see ``ModeGraph.csr32``.
     w1, w2 : float64 arrays
         Primary (minimised) and secondary (summed) weight of each arc, aligned with ``indices``.
     seed_node, seed_c1, seed_c2, seed_label : arrays
@@ -89,16 +90,16 @@ def multi_source(indptr, indices, w1, w2, seed_node, seed_c1, seed_c2, seed_labe
     -------
     c1, c2 : float64 arrays
         Primary cost and secondary sum per node (``inf`` when unreached).
-    label : int64 array
+    label : int32 array
         Label of the cheapest seed per node (-1 when unreached).
     """
     n = indptr.size - 1
     c1 = np.full(n, np.inf)
     c2 = np.full(n, np.inf)
-    label = np.full(n, -1, np.int64)
-    pos = np.full(n, -1, np.int64)
+    label = np.full(n, -1, np.int32)
+    pos = np.full(n, -1, np.int32)
     hk = np.empty(n, np.float64)
-    hn = np.empty(n, np.int64)
+    hn = np.empty(n, np.int32)
     size = 0
     for s in range(seed_node.size):
         v = seed_node[s]
@@ -123,8 +124,9 @@ def multi_source(indptr, indices, w1, w2, seed_node, seed_c1, seed_c2, seed_labe
                 c1[v] = nk
                 c2[v] = cu2 + w2[e]
                 label[v] = lu
-                if pos[v] >= 0:
-                    _sift_up(hk, hn, pos, pos[v], nk, v)
+                p = pos[v]
+                if p >= 0:
+                    _sift_up(hk, hn, pos, p, nk, v)
                 else:
                     _sift_up(hk, hn, pos, size, nk, v)
                     size += 1
@@ -175,8 +177,8 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
     n_dest = dst_ptr.size - 1
     c1 = np.full(n, np.inf)
     c2 = np.full(n, np.inf)
-    pos = np.full(n, -1, np.int64)
-    touched = np.empty(n, np.int64)
+    pos = np.full(n, -1, np.int32)
+    touched = np.empty(n, np.int32)
     best1 = np.full(n_dest, np.inf)
     best2 = np.full(n_dest, np.inf)
     dtouched = np.empty(n_dest, np.int64)
@@ -186,7 +188,7 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
             n_targets += 1
     n_entries = dst_node.size
     hk = np.empty(n, np.float64)
-    hn = np.empty(n, np.int64)
+    hn = np.empty(n, np.int32)
     cap = 1024
     counts = np.zeros(n_orig, np.int64)
     out_d = np.empty(cap, np.int32)
@@ -228,8 +230,9 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
                         nt += 1
                     c1[v] = nk
                     c2[v] = cu2 + w2[e]
-                    if pos[v] >= 0:
-                        _sift_up(hk, hn, pos, pos[v], nk, v)
+                    p = pos[v]
+                    if p >= 0:
+                        _sift_up(hk, hn, pos, p, nk, v)
                     else:
                         _sift_up(hk, hn, pos, size, nk, v)
                         size += 1
@@ -323,24 +326,28 @@ def transpose_csr(indptr: np.ndarray, indices: np.ndarray, *weights: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
-def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, piece_len, seg_len, x0, y0, cell, ncx, ncy,
-              cell_ptr, cell_items, max_dist):
+def grid_snap(px, py, cell_ptr, ent_xy, ent_piece, piece_seg, piece_off, piece_len, seg_len, x0, y0, cell, ncx, ncy,
+              max_dist):
     """Nearest straight piece of any segment for each point, by ring search on a uniform grid.
 
     Parameters
     ----------
     px, py : float64 arrays
         Point coordinates.
-    ax, ay, bx, by : float64 arrays
-        Start and end of each straight piece (consecutive vertices of a segment).
+    cell_ptr : int64 array
+        Entries of each cell (cell = row * ncx + column) are ``cell_ptr[c]:cell_ptr[c + 1]``.
+    ent_xy : float64 array, shape (entries, 4)
+        For each entry (a piece whose bounding box overlaps the cell), the piece's start
+        ``(ax, ay)`` and its vector ``(bx - ax, by - ay)``, stored cell by cell so a cell's
+        pieces are read contiguously.
+    ent_piece : int32 array
+        Piece of each entry.
     piece_seg, piece_off, piece_len : arrays
         Segment of each piece, the piece's start distance along its segment, its length.
     seg_len : float64 array
         Length of each segment (sum of its pieces).
     x0, y0, cell : float
         Grid origin and cell size; ``ncx``, ``ncy`` cells per axis.
-    cell_ptr, cell_items : int64 arrays
-        Pieces whose bounding box overlaps each cell (CSR, cell = row * ncx + column).
     max_dist : float
         Search radius; points with no piece within it get segment -1.
 
@@ -356,9 +363,10 @@ def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, piece_len, seg_len, 
 
     Notes
     -----
-    After ring ``k`` of cells around the point's cell, every unvisited piece is at least
-    ``k · cell`` away, so the search stops as soon as the best distance is within that bound:
-    the result is the exact nearest segment, not an approximation.
+    A piece is listed in every cell its bounding box overlaps, so a piece not met after ring
+    ``k`` of cells around the point's cell lies wholly outside that block of cells, at least
+    as far as the block's border. The search stops as soon as the best distance is below
+    that bound: the result is the exact nearest segment, not an approximation.
     """
     n = px.size
     seg = np.full(n, -1, np.int64)
@@ -370,9 +378,13 @@ def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, piece_len, seg_len, 
         y = py[i]
         cx = int(np.floor((x - x0) / cell))
         cy = int(np.floor((y - y0) / cell))
+        # distance from the point to the border of its own cell
+        inner = min(x - (x0 + cx * cell), x0 + (cx + 1) * cell - x, y - (y0 + cy * cell), y0 + (cy + 1) * cell - y)
+        if inner < 0.0:
+            inner = 0.0
         best = np.inf
         bseg = -1
-        bpiece = -1
+        bent = -1
         bt = 0.0
         for k in range(max_ring + 1):
             for gy in range(cy - k, cy + k + 1):
@@ -385,37 +397,40 @@ def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, piece_len, seg_len, 
                     if 0 <= gx < ncx:
                         c = gy * ncx + gx
                         for q in range(cell_ptr[c], cell_ptr[c + 1]):
-                            p = cell_items[q]
-                            dx = bx[p] - ax[p]
-                            dy = by[p] - ay[p]
+                            ax = ent_xy[q, 0]
+                            ay = ent_xy[q, 1]
+                            dx = ent_xy[q, 2]
+                            dy = ent_xy[q, 3]
                             ll = dx * dx + dy * dy
                             t = 0.0
                             if ll > 0:
-                                t = ((x - ax[p]) * dx + (y - ay[p]) * dy) / ll
+                                t = ((x - ax) * dx + (y - ay) * dy) / ll
                                 if t < 0.0:
                                     t = 0.0
                                 elif t > 1.0:
                                     t = 1.0
-                            qx = ax[p] + t * dx - x
-                            qy = ay[p] + t * dy - y
+                            qx = ax + t * dx - x
+                            qy = ay + t * dy - y
                             d = np.sqrt(qx * qx + qy * qy)
-                            s = piece_seg[p]
-                            if d < best or (d == best and s < bseg):
-                                best = d
-                                bseg = s
-                                bpiece = p
-                                bt = t
+                            if d <= best:
+                                s = piece_seg[ent_piece[q]]
+                                if d < best or s < bseg:
+                                    best = d
+                                    bseg = s
+                                    bent = q
+                                    bt = t
                     if step == 0:
                         break
                     gx += step
-            if best <= k * cell:
+            if best < inner + k * cell:   # strict: an unvisited piece at the same distance may have a lower index
                 break
         if bseg >= 0 and best <= max_dist:
             seg[i] = bseg
             dist[i] = best
             L = seg_len[bseg]
             if L > 0:
-                f = (piece_off[bpiece] + bt * piece_len[bpiece]) / L
+                p = ent_piece[bent]
+                f = (piece_off[p] + bt * piece_len[p]) / L
                 # a point at a segment's end is at its node: no rounding residue at 0 or 1
                 if f < 1e-9:
                     f = 0.0
@@ -429,7 +444,12 @@ def grid_snap(px, py, ax, ay, bx, by, piece_seg, piece_off, piece_len, seg_len, 
 
 @njit(cache=True, nogil=True)
 def grid_cells(ax, ay, bx, by, x0, y0, cell, ncx, ncy):
-    """Cells overlapped by each piece's bounding box, as CSR (``cell_ptr``, ``cell_items``)."""
+    """Cells overlapped by each piece's bounding box, as CSR, with the pieces' coordinates.
+
+    Returns ``(cell_ptr, ent_xy, ent_piece)``: entries of cell ``c`` are
+    ``cell_ptr[c]:cell_ptr[c + 1]``; ``ent_xy[q]`` is ``(ax, ay, bx - ax, by - ay)`` of the
+    piece ``ent_piece[q]`` (see :func:`grid_snap`).
+    """
     m = ax.size
     counts = np.zeros(ncx * ncy + 1, np.int64)
     for p in range(m):
@@ -441,7 +461,8 @@ def grid_cells(ax, ay, bx, by, x0, y0, cell, ncx, ncy):
             for c in range(c0, c1 + 1):
                 counts[r * ncx + c + 1] += 1
     ptr = np.cumsum(counts)
-    items = np.empty(ptr[-1], np.int64)
+    ent_xy = np.empty((ptr[-1], 4), np.float64)
+    ent_piece = np.empty(ptr[-1], np.int32)
     fill = ptr[:-1].copy()
     for p in range(m):
         c0 = max(0, int(np.floor((min(ax[p], bx[p]) - x0) / cell)))
@@ -450,9 +471,14 @@ def grid_cells(ax, ay, bx, by, x0, y0, cell, ncx, ncy):
         r1 = min(ncy - 1, int(np.floor((max(ay[p], by[p]) - y0) / cell)))
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
-                items[fill[r * ncx + c]] = p
+                q = fill[r * ncx + c]
+                ent_xy[q, 0] = ax[p]
+                ent_xy[q, 1] = ay[p]
+                ent_xy[q, 2] = bx[p] - ax[p]
+                ent_xy[q, 3] = by[p] - ay[p]
+                ent_piece[q] = p
                 fill[r * ncx + c] += 1
-    return ptr, items
+    return ptr, ent_xy, ent_piece
 
 
 @njit(cache=True, nogil=True)
@@ -499,3 +525,99 @@ def locate_pairs(offsets, dest, qo, qd):
         pos[i] = lo
         found[i] = lo < offsets[qo[i] + 1] and dest[lo] == d
     return pos, found
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _part1(base, fraction, weight):
+    """``base + fraction · weight``; a zero fraction costs nothing even on a closed direction."""
+    if fraction == 0.0:
+        return base
+    return base + fraction * weight
+
+
+@njit(cache=True, nogil=True)
+def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
+                 o_seg, o_frac, o_acc1, o_acc2, o_x, o_y,
+                 d_sorted, d_seg_sorted, d_frac, d_acc1, d_acc2, d_x, d_y,
+                 fw1, fw2, bw1, bw2, limit):
+    """Nearest destination of each origin from a multi-source search towards the destinations.
+
+    Parameters
+    ----------
+    n_orig : int
+        Number of origins.
+    leg_point, leg_node, leg_c1, leg_c2 : arrays
+        Entry legs of the origins (origin, graph node, primary and secondary cost to the node).
+    c1, c2, label : arrays
+        Result of :func:`multi_source` from the destinations on the reversed graph.
+    o_seg, o_frac, o_acc1, o_acc2, o_x, o_y : arrays
+        Per origin: snapped segment (-1 when not snapped), fraction along it, access leg
+        (primary, secondary) and coordinates.
+    d_sorted, d_seg_sorted : arrays
+        Snapped destinations ordered by segment (stable) and their segments.
+    d_frac, d_acc1, d_acc2, d_x, d_y : arrays
+        Per destination, as for the origins.
+    fw1, fw2, bw1, bw2 : arrays
+        Per segment: primary and secondary weight along (fw) and against (bw) it (NaN closed).
+    limit : float
+        Largest primary cost.
+
+    Returns
+    -------
+    best_d : int64 array
+        Nearest destination per origin (-1 when none within ``limit``).
+    best_1, best_2 : float64 arrays
+        Its primary and secondary cost (NaN when none).
+
+    Notes
+    -----
+    Candidates of an origin are, in this order, its entry legs (first through the segment's
+    end node, then its start node) and the direct trips along its own segment to destinations
+    on it (ascending destination); the first strictly cheapest wins, so results are
+    deterministic. Two points at the very same coordinates are 0 apart.
+    """
+    best_d = np.full(n_orig, -1, np.int64)
+    best_1 = np.full(n_orig, np.inf)
+    best_2 = np.full(n_orig, np.nan)
+    for i in range(leg_point.size):
+        node = leg_node[i]
+        lab = label[node]
+        if lab < 0:
+            continue
+        g = leg_point[i]
+        v = c1[node] + leg_c1[i]
+        if v <= limit and v < best_1[g]:
+            best_1[g] = v
+            best_2[g] = c2[node] + leg_c2[i]
+            best_d[g] = lab
+    nd = d_sorted.size
+    if nd > 0:
+        for o in range(n_orig):
+            s = o_seg[o]
+            if s < 0:
+                continue
+            lo = np.searchsorted(d_seg_sorted, s)
+            j = lo
+            while j < nd and d_seg_sorted[j] == s:
+                d = d_sorted[j]
+                j += 1
+                delta = d_frac[d] - o_frac[o]
+                a1 = o_acc1[o] + d_acc1[d]
+                a2 = o_acc2[o] + d_acc2[d]
+                if o_x[o] == d_x[d] and o_y[o] == d_y[d]:
+                    v1 = 0.0
+                    v2 = 0.0
+                elif delta >= 0:
+                    v1 = _part1(a1, delta, fw1[s])
+                    v2 = _part1(a2, delta, fw2[s])
+                else:
+                    v1 = _part1(a1, -delta, bw1[s])
+                    v2 = _part1(a2, -delta, bw2[s])
+                if np.isfinite(v1) and v1 <= limit and v1 < best_1[o]:
+                    best_1[o] = v1
+                    best_2[o] = v2
+                    best_d[o] = d
+    for o in range(n_orig):
+        if best_d[o] < 0:
+            best_1[o] = np.nan
+    return best_d, best_1, best_2

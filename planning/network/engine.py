@@ -298,33 +298,34 @@ class TravelEngine:
         so = self._prepare(origins, mode, id_col, "origins")
         sd = self._prepare(destinations, mode, id_col, "destinations")
         n_o = len(so)
-        g = self.graph.mode_graph(mode)
         start, end = self.graph.layer_offsets(mode)
-        rev = g.reversed
+        rev = self.graph.mode_graph(mode).reversed
+        indptr, indices = rev.csr32
         w1, w2 = rev.weights(metric)
         dp, dn, d1, d2 = self._legs(sd, metric, end, leaving=False)
-        c1, c2, lab = _kernels.multi_source(rev.indptr, rev.indices, w1, w2, dn, d1, d2, dp, limit)
+        c1, c2, lab = _kernels.multi_source(indptr, indices, w1, w2, dn, d1, d2, dp, limit)
         op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
-        cand_o = [op]
-        cand_d = [lab[on]]
-        cand_1 = [c1[on] + o1]
-        cand_2 = [c2[on] + o2]
-        so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)
-        cand_o.append(so_o)
-        cand_d.append(so_d)
-        cand_1.append(so_1)
-        cand_2.append(so_2)
-        co, cd, k1, k2 = (np.concatenate(a) for a in (cand_o, cand_d, cand_1, cand_2))
-        best_d, best_1, best_2 = _kernels.best_per_group(co, cd, k1, k2, n_o, limit)
+        seg = self.graph.segments(mode)
+        d_sorted, d_seg = _by_segment(sd)
+        if metric == "time":
+            o_acc, d_acc = (so.access_time_min, so.snap_distance_m), (sd.access_time_min, sd.snap_distance_m)
+            fw, bw = (seg.fwd_time_min, seg.fwd_length_m), (seg.bwd_time_min, seg.bwd_length_m)
+        else:
+            o_acc, d_acc = (so.snap_distance_m, so.access_time_min), (sd.snap_distance_m, sd.access_time_min)
+            fw, bw = (seg.fwd_length_m, seg.fwd_time_min), (seg.bwd_length_m, seg.bwd_time_min)
+        best_d, best_1, best_2 = _kernels.nearest_pick(
+            n_o, op, on, o1, o2, c1, c2, lab, so.segment, so.fraction, o_acc[0], o_acc[1], so.x, so.y,
+            d_sorted, d_seg, sd.fraction, d_acc[0], d_acc[1], sd.x, sd.y, fw[0], fw[1], bw[0], bw[1], limit)
         reached = best_d >= 0
-        reason = so.reason.copy()
+        reason = so.reason
         unreached = so.ok & ~reached
         if unreached.any():
+            reason = reason.copy()
             reason[unreached] = self._why_unreached(sd, mode, metric, cutoff)
         dest_id = np.full(n_o, None, dtype=object)
         dest_id[reached] = sd.ids[best_d[reached]]
         time, dist = (best_1, best_2) if metric == "time" else (best_2, best_1)
-        return pd.DataFrame({"origin_id": so.ids, "destination_id": dest_id, "travel_time_min": time,
+        return pd.DataFrame({"origin_id": so.ids.copy(), "destination_id": dest_id, "travel_time_min": time,
                              "distance_m": dist, "snap_distance_m": so.snap_distance_m, "reason": reason},
                             columns=list(NEAREST_COLUMNS), copy=False)
 
@@ -376,6 +377,7 @@ class TravelEngine:
         n_o, n_d = len(so), len(sd)
         g = self.graph.mode_graph(mode)
         start, end = self.graph.layer_offsets(mode)
+        indptr, indices = g.csr32
         w1, w2 = g.weights(metric)
         op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
         order = np.argsort(op, kind="stable")
@@ -389,7 +391,7 @@ class TravelEngine:
         dst_ptr = np.zeros(n_d + 1, np.int64)
         np.cumsum(np.bincount(dp, minlength=n_d), out=dst_ptr[1:])
         counts, rd, r1, r2, m = _kernels.one_to_many(
-            g.indptr, g.indices, w1, w2, src_ptr, on[order], o1[order], o2[order],
+            indptr, indices, w1, w2, src_ptr, on[order], o1[order], o2[order],
             tgt_ptr, dp[t_order], d1[t_order], d2[t_order], dst_ptr, dn[d_order], d1[d_order], d2[d_order], limit)
         rd, r1, r2 = rd[:m], r1[:m], r2[:m]
         so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)
@@ -479,6 +481,7 @@ class TravelEngine:
         n = graph.n_nodes
         start, end = graph.layer_offsets(mode)
         rev = graph.mode_graph(mode).reversed
+        indptr, indices = rev.csr32
         w1, w2 = rev.weights(metric)
         seg = graph.segments(mode)
         dp, dn, d1, d2 = self._legs(sf, metric, end, leaving=False)
@@ -492,7 +495,7 @@ class TravelEngine:
         for key, mem in zip(keys, members):
             mem = mem[sf.ok[mem]]
             sel = np.isin(dp, mem)
-            c1, _, _ = _kernels.multi_source(rev.indptr, rev.indices, w1, w2, dn[sel], d1[sel], d2[sel], dp[sel],
+            c1, _, _ = _kernels.multi_source(indptr, indices, w1, w2, dn[sel], d1[sel], d2[sel], dp[sel],
                                              budgets[-1])
             c_node = c1[start:start + n]
             on_seg = (sf.segment[mem], sf.fraction[mem], egress[mem])
@@ -507,6 +510,16 @@ class TravelEngine:
                 geoms.append(budget_polygon(pieces, points, tolerance_m=tolerance_m))
         out = gpd.GeoDataFrame(rows, columns=[key_col, "break", "metric"], geometry=geoms, crs=graph.crs)
         return out
+
+
+def _by_segment(sp: SnappedPoints) -> tuple[np.ndarray, np.ndarray]:
+    """Snapped points ordered by segment (stable) and their segments (cached on ``sp``)."""
+    key = ("by_segment",)
+    if key not in sp._cache:
+        idx = np.flatnonzero(sp.ok)
+        order = idx[np.argsort(sp.segment[idx], kind="stable")]
+        sp._cache[key] = (order, sp.segment[order])
+    return sp._cache[key]
 
 
 def _part(base: np.ndarray, fraction: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -204,8 +204,8 @@ def snap_points(graph: RoadGraph, points: gpd.GeoDataFrame, *, mode: str = "walk
     elif n:
         gr = seg.grid
         segment, fraction, dist = grid_snap(
-            x, y, gr["ax"], gr["ay"], gr["bx"], gr["by"], gr["piece_seg"], gr["piece_off"], gr["piece_len"], gr["seg_len"],
-            gr["x0"], gr["y0"], gr["cell"], gr["ncx"], gr["ncy"], gr["cell_ptr"], gr["cell_items"], max_m)
+            x, y, gr["cell_ptr"], gr["ent_xy"], gr["ent_piece"], gr["piece_seg"], gr["piece_off"], gr["piece_len"],
+            gr["seg_len"], gr["x0"], gr["y0"], gr["cell"], gr["ncx"], gr["ncy"], max_m)
         far = np.flatnonzero(segment < 0)
         if far.size:
             pts = shapely.points(x[far], y[far])
