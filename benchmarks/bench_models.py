@@ -102,9 +102,11 @@ def _worker(spec: dict) -> dict:
         else:
             built = PMedian.from_cost_matrix(cost, weights, p_facilities=spec["p"])
         built.solve(solver)
-        status = pulp.LpStatus[built.problem.status]
+        # PuLP reports CBC's "Stopped on time" with a solution as status Optimal; only the solution
+        # status tells a proven optimum (LpSolutionOptimal) from a feasible one (LpSolutionIntegerFeasible)
+        proven = built.problem.sol_status == pulp.LpSolutionOptimal
         out = {"objective": float(pulp.value(built.problem.objective)), "bound": float("nan"),
-               "status": "optimal" if status == "Optimal" else status}
+               "status": "optimal" if proven else pulp.LpSolution[built.problem.sol_status]}
     out["seconds"] = time.perf_counter() - solving
     return out
 
