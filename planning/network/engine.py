@@ -37,6 +37,8 @@ in metres for distance. Unreachable pairs are NaN; no sentinel value leaves the 
 
 from __future__ import annotations
 
+import ctypes
+import threading
 from typing import Any
 
 import geopandas as gpd
@@ -113,12 +115,17 @@ class TravelEngine:
     (6.133, 2100.0)
     """
 
+    #: Point layers whose snaps a query engine keeps (see :meth:`_snap_cached`).
+    SNAP_CACHE_SIZE: int = 8
+
     def __init__(self, graph: RoadGraph, *, settings: TravelSettings | Settings | None = None) -> None:
         if not isinstance(graph, RoadGraph):
             raise InputError("travel engine", [f"expected a RoadGraph, got {type(graph).__name__}; "
                                                "use TravelEngine.from_county(county) or RoadGraph.from_network(roads)"])
         self.graph = graph
         self.settings = graph.settings if settings is None else _travel_settings(settings)
+        self._snaps: list[tuple] = []
+        self._snaps_lock = threading.Lock()
 
     @classmethod
     def from_county(cls, county: Any, *, settings: TravelSettings | Settings | None = None) -> TravelEngine:
@@ -177,7 +184,33 @@ class TravelEngine:
             if problems:
                 raise InputError(what, problems)
             return points
-        return self.snap(points, mode=mode, id_col=id_col, what=what)
+        return self._snap_cached(points, mode, id_col, what)
+
+    def _snap_cached(self, points: gpd.GeoDataFrame, mode: str, id_col: str, what: str) -> SnappedPoints:
+        """Snapped points of a layer, reused while the layer holds the very same geometries.
+
+        Shapely geometries are immutable, so a layer whose geometry column holds the same
+        objects (compared by address, which cannot be reused while the cache holds them) and
+        the same ids in the same CRS has the same snaps: the cached ones are returned. Any
+        other layer is validated and snapped. At most :attr:`SNAP_CACHE_SIZE` layers are kept.
+        """
+        geoms = np.asarray(points.geometry.values, dtype=object) if isinstance(points, gpd.GeoDataFrame) else None
+        if geoms is None or id_col not in points.columns or points.crs is None:
+            return self.snap(points, mode=mode, id_col=id_col, what=what)
+        ids = points[id_col].to_numpy()
+        addr = _addresses(geoms)
+        seg = self.graph.segments(mode)
+        with self._snaps_lock:
+            for i, (c_seg, c_id_col, _, c_addr, c_ids, c_crs, sp) in enumerate(self._snaps):
+                if (c_seg is seg and c_id_col == id_col and c_addr.size == addr.size and np.array_equal(c_addr, addr)
+                        and _same_ids(c_ids, ids) and (points.crs is c_crs or points.crs == c_crs)):
+                    self._snaps.append(self._snaps.pop(i))   # most recently used last
+                    return sp
+        sp = self.snap(points, mode=mode, id_col=id_col, what=what)
+        with self._snaps_lock:
+            self._snaps.append((seg, id_col, geoms.copy(), addr, ids.copy(), points.crs, sp))
+            del self._snaps[:-self.SNAP_CACHE_SIZE]
+        return sp
 
     def _legs(self, sp: SnappedPoints, metric: str, offset: int, *, leaving: bool
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -316,14 +349,15 @@ class TravelEngine:
         best_d, best_1, best_2 = _kernels.nearest_pick(
             n_o, op, on, o1, o2, c1, c2, lab, so.segment, so.fraction, o_acc[0], o_acc[1], so.x, so.y,
             d_sorted, d_seg, sd.fraction, d_acc[0], d_acc[1], sd.x, sd.y, fw[0], fw[1], bw[0], bw[1], limit)
-        reached = best_d >= 0
-        reason = so.reason
-        unreached = so.ok & ~reached
+        unreached = so.ok & (best_d < 0)
         if unreached.any():
-            reason = reason.copy()
+            reason = so.reason.copy()
             reason[unreached] = self._why_unreached(sd, mode, metric, cutoff)
-        dest_id = np.full(n_o, None, dtype=object)
-        dest_id[reached] = sd.ids[best_d[reached]]
+            reason = pd.array(reason, dtype="str")
+        else:
+            reason = _cached(so, ("reason",), lambda: pd.array(so.reason, dtype="str")).copy()
+        # ids as objects with None at the end, so that -1 (unreached) takes None
+        dest_id = _cached(sd, ("ids_or_none",), lambda: np.append(sd.ids.astype(object), None))[best_d]
         time, dist = (best_1, best_2) if metric == "time" else (best_2, best_1)
         return pd.DataFrame({"origin_id": so.ids.copy(), "destination_id": dest_id, "travel_time_min": time,
                              "distance_m": dist, "snap_distance_m": so.snap_distance_m, "reason": reason},
@@ -510,6 +544,31 @@ class TravelEngine:
                 geoms.append(budget_polygon(pieces, points, tolerance_m=tolerance_m))
         out = gpd.GeoDataFrame(rows, columns=[key_col, "break", "metric"], geometry=geoms, crs=graph.crs)
         return out
+
+
+def _addresses(objects: np.ndarray) -> np.ndarray:
+    """Addresses of the Python objects held by an object array (int64), read in one copy."""
+    a = np.ascontiguousarray(objects, dtype=object)
+    if a.size == 0:
+        return np.empty(0, np.int64)
+    raw = (ctypes.c_int64 * a.size).from_address(a.ctypes.data)
+    return np.frombuffer(raw, dtype=np.int64).copy()
+
+
+def _same_ids(cached: np.ndarray, ids: np.ndarray) -> bool:
+    """Whether two id arrays hold the same ids (object ids: the same objects)."""
+    if cached.dtype != ids.dtype or cached.shape != ids.shape:
+        return False
+    if ids.dtype == object:
+        return bool(np.array_equal(_addresses(cached), _addresses(ids)))
+    return bool(np.array_equal(cached, ids))
+
+
+def _cached(sp: SnappedPoints, key: tuple, make: Any) -> Any:
+    """``sp._cache[key]``, computed by ``make()`` the first time."""
+    if key not in sp._cache:
+        sp._cache[key] = make()
+    return sp._cache[key]
 
 
 def _by_segment(sp: SnappedPoints) -> tuple[np.ndarray, np.ndarray]:
