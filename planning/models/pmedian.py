@@ -13,7 +13,13 @@ from planning._errors import InputError, SolverError
 from planning.models._common import SiteModel, format_ids, raise_problems
 from planning.models._highs import relative_gap, solve_milp
 from planning.models.base import SolveStatus, SolverOptions
-from planning.models.heuristics import greedy_pmedian, interchange_pmedian, lagrangian_pmedian
+from planning.models.pmedian_lagrangian import (
+    lagrangian_ascent,
+    list_length,
+    neighbour_lists,
+    sparse_greedy,
+    sparse_interchange,
+)
 
 __all__ = ["PMedian", "radius_levels", "lagrangian_branch_and_bound"]
 
@@ -21,6 +27,12 @@ __all__ = ["PMedian", "radius_levels", "lagrangian_branch_and_bound"]
 LAGRANGIAN_BB_MAX_P = 12
 #: Subgradient iterations per child node of the Lagrangian branch and bound.
 CHILD_ITERATIONS = 15
+#: Lagrangian ascent before the exact solve: at most this many iterations ...
+ASCENT_ITERATIONS = 5000
+#: ... and this share of the time limit.
+ASCENT_SHARE = 0.5
+#: Lagrangian ascent iterations for ``method="heuristic"``.
+HEURISTIC_ITERATIONS = 1000
 
 
 def radius_levels(cost: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -147,23 +159,32 @@ class PMedian(SiteModel):
         simple = self.budget is None and not self._has_area
         best_y = None
         upper = np.inf
+        ascent = None
         if simple:
-            y0 = greedy_pmedian(cost, w, self.p, start=self._fixed, allowed=free)
-            best_y = interchange_pmedian(cost, w, y0, movable=free, allowed=free)
-            upper = _true_cost(cost, w, best_y)
+            # sparse neighbour lists: greedy, fast interchange, then Lagrangian ascent whose
+            # site sets are polished into solutions; often the bound proves the best one optimal
+            nb = neighbour_lists(cost, w, list_length(m, self.p + int(self._fixed.sum())))
+            y0 = sparse_greedy(nb, self.p, fixed=self._fixed)
+            best_y, upper = sparse_interchange(cost, w, nb, y0, movable=free)
             if not np.isfinite(upper):
                 best_y, upper = None, np.inf
+            elif self.p > 0:
+                ascent = lagrangian_ascent(
+                    cost, w, self.p, nb=nb, fixed=self._fixed, y=best_y, value=upper,
+                    iterations=ASCENT_ITERATIONS if method != "heuristic" else HEURISTIC_ITERATIONS,
+                    time_limit_s=ASCENT_SHARE * options.time_limit_s,
+                )
+                best_y, upper = ascent.y, ascent.value
+                self._ascent_iterations = ascent.iterations
+            del nb
         if method == "heuristic" and best_y is not None:
-            bound = lagrangian_pmedian(cost, w, self.p, upper, fixed=self._fixed)
-            bound = min(bound, upper)
-            return self._done(best_y, upper, bound, SolveStatus.HEURISTIC)
+            bound = upper if ascent is None else ascent.bound
+            return self._done(best_y, upper, min(bound, upper), SolveStatus.HEURISTIC)
         cols = np.arange(m)
         lower = -np.inf
-        if best_y is not None and self.p > 0:
+        if ascent is not None:
             # Lagrangian reduced-cost fixing: drop sites that cannot be in a better solution
-            iterations = int(np.clip(4e8 / max(cost.size, 1), 300, 1000))
-            lag, site_bound, _ = lagrangian_pmedian(cost, w, self.p, upper, fixed=self._fixed,
-                                                    iterations=iterations, per_site=True)
+            lag, site_bound = ascent.bound, ascent.site_bound
             tol = 1e-9 * max(1.0, abs(upper))
             lower = min(lag, upper)
             if lag >= upper - tol:
