@@ -13,6 +13,8 @@ on a boolean coverage matrix given as CSR (demand → sites) and CSC (site → d
   maximised by subgradient steps; every Lagrangian solution is completed to a cover (cheapest
   column per uncovered row) and stripped of redundant columns, the best cover kept; finally the
   reduced costs prove which columns no cover cheaper than the best one can contain.
+- :func:`unicost_descent`: for covers of equal-cost columns, a cover of ``q`` columns is shrunk by
+  asking the MCLP tabu search for ``q − 1`` columns that cover every row, until it fails.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
-__all__ = ["mclp_tabu", "lscp_lagrangian", "LscpLagrangian"]
+__all__ = ["mclp_tabu", "lscp_lagrangian", "LscpLagrangian", "unicost_descent"]
 
 
 def _arrays(cover: sparse.sparray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -328,18 +330,33 @@ class LscpLagrangian:
         Its cost.
     lower : float
         The best Lagrangian bound (a lower bound on every cover's cost).
+    reduced_costs : ndarray
+        Column reduced costs at the multipliers of ``lower``.
+    integral : bool
+        Every cover costs an integer.
     out : ndarray of bool
         Columns no cover cheaper than ``upper`` contains (``lower + rc_j`` reaches the cut-off).
     into : ndarray of bool
         Columns every cover cheaper than ``upper`` contains (``lower − rc_j`` reaches it).
     """
 
-    def __init__(self, cover: np.ndarray, upper: float, lower: float, out: np.ndarray, into: np.ndarray) -> None:
+    def __init__(self, cover: np.ndarray, upper: float, lower: float, reduced_costs: np.ndarray,
+                 integral: bool) -> None:
         self.cover = cover
         self.upper = upper
         self.lower = lower
-        self.out = out
-        self.into = into
+        self.reduced_costs = reduced_costs
+        self.integral = integral
+        # a cover strictly better than upper costs at most `cut`
+        cut = upper - 1.0 if integral else upper - 1e-9 * max(1.0, abs(upper))
+        tol = 1e-7 * max(1.0, abs(upper))
+        rc = reduced_costs
+        self.out = (rc >= 0) & (lower + rc > cut + tol)
+        self.into = (rc < 0) & (lower - rc > cut + tol)
+
+    def with_cover(self, cover: np.ndarray, cost: np.ndarray) -> "LscpLagrangian":
+        """The same bound with a better cover (its cost as the new cut-off)."""
+        return LscpLagrangian(cover, float(cost[cover].sum()), self.lower, self.reduced_costs, self.integral)
 
 
 def lscp_lagrangian(
@@ -387,9 +404,59 @@ def lscp_lagrangian(
         best_x = np.asarray(start, dtype=np.bool_).copy()
         ub = float(c[best_x].sum())
     lb, ub, rc = _lscp_lagrangian(c, rptr, ridx, cptr, cidx, order, int(iterations), float(ub), best_x)
-    # a cover strictly better than ub costs at most `cut`
-    cut = ub - 1.0 if integral else ub - 1e-9 * max(1.0, abs(ub))
-    tol = 1e-7 * max(1.0, abs(ub))
-    out = (rc >= 0) & (lb + rc > cut + tol)
-    into = (rc < 0) & (lb - rc > cut + tol)
-    return LscpLagrangian(best_x, float(ub), float(lb), out, into)
+    return LscpLagrangian(best_x, float(ub), float(lb), rc, bool(integral))
+
+
+def unicost_descent(
+    cover: sparse.sparray,
+    y: np.ndarray,
+    *,
+    floor: int = 0,
+    steps: int = 3000,
+    patience: int = 1000,
+    seed: int = 0,
+) -> np.ndarray:
+    """Shrink a set cover of equal-cost columns one column at a time with :func:`mclp_tabu`.
+
+    From a cover ``y`` of ``q`` columns, the column whose removal uncovers the fewest rows is
+    dropped and the tabu search looks for ``q − 1`` columns covering every row; repeated until
+    it fails or ``floor`` (a lower bound on the cover size) is reached.
+
+    Parameters
+    ----------
+    cover : sparse boolean matrix (row × column)
+    y : ndarray of bool
+        A cover.
+    floor : int, keyword-only
+        No cover has fewer columns (stop there).
+    steps, patience, seed : int, keyword-only
+        Of each tabu search.
+
+    Returns
+    -------
+    ndarray of bool
+        The smallest cover found (``y`` itself when none smaller is found).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import sparse
+    >>> c = sparse.csr_array(np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1]], dtype=bool))
+    >>> unicost_descent(c, np.array([True, True, True])).sum()
+    2
+    """
+    csc = sparse.csc_array(cover).astype(np.float64)
+    rows = cover.shape[0]
+    ones = np.ones(rows)
+    best = np.asarray(y, dtype=bool).copy()
+    while int(best.sum()) - 1 >= max(floor, 1):
+        single = np.where(csc @ best.astype(np.float64) == 1, 1.0, 0.0)
+        loss = csc.T @ single
+        loss[~best] = np.inf
+        z = best.copy()
+        z[int(np.argmin(loss))] = False
+        z, value = mclp_tabu(csc, ones, z, steps=steps, patience=patience, seed=seed)
+        if value < rows - 0.5:
+            break
+        best = z
+    return best

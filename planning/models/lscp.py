@@ -10,7 +10,7 @@ import numpy as np
 from scipy import sparse
 
 from planning._errors import InfeasibleError, InputError
-from planning.models._covering import LscpLagrangian, lscp_lagrangian
+from planning.models._covering import LscpLagrangian, lscp_lagrangian, unicost_descent
 from planning.models._common import SiteModel, format_ids, raise_problems
 from planning.models._highs import solve_milp
 from planning.models.base import SolveStatus, SolverOptions
@@ -27,6 +27,9 @@ __all__ = ["LSCP"]
 
 #: Subgradient iterations of the Lagrangian bound and heuristic (Beasley 1990) of the full cover.
 LAGRANGIAN_ITERATIONS = 1000
+#: The Lagrangian / tabu path runs when the reduced full-cover model keeps at least this many
+#: candidate columns (smaller ones go straight to HiGHS, which solves them in milliseconds).
+FAST_MIN_COLUMNS = 150
 
 
 class LSCP(SiteModel):
@@ -207,10 +210,13 @@ class LSCP(SiteModel):
         self._reduced_size = (sub.shape, len(self.demand_ids), m)
         greedy = greedy_cover(sub, cost[col_idx]) if sub.shape[0] else np.zeros(len(col_idx), dtype=bool)
         lagrangian = None
-        if self.budget is None and not self._has_area and sub.shape[0]:
+        if self.budget is None and not self._has_area and sub.shape[0] and len(col_idx) >= FAST_MIN_COLUMNS:
             sc = cost[col_idx]
             lagrangian = lscp_lagrangian(sub, sc, start=greedy, iterations=LAGRANGIAN_ITERATIONS,
                                          integral=bool(np.all(sc == np.round(sc))))
+            if sc.size and np.all(sc == sc[0]) and sc[0] > 0:  # equal costs: shrink the cover by tabu search
+                floor = int(np.ceil(lagrangian.lower / sc[0] - 1e-6))
+                lagrangian = lagrangian.with_cover(unicost_descent(sub, lagrangian.cover, floor=floor), sc)
             greedy = lagrangian.cover
         y_start = y_fix.copy()
         y_start[col_idx[greedy]] = True
@@ -244,7 +250,8 @@ class LSCP(SiteModel):
                      options: SolverOptions) -> tuple:
         """Full cover without budget or area rows: Lagrangian bound and reduced-cost fixing, then HiGHS.
 
-        Every cover cheaper than the Lagrangian incumbent avoids the columns of ``lag.out`` and
+        Every cover cheaper than the incumbent (Lagrangian heuristic, then for equal site costs the
+        tabu descent of :func:`unicost_descent`) avoids the columns of ``lag.out`` and
         contains those of ``lag.into``; HiGHS searches that restricted model (warm-started from the
         incumbent when it lies inside, else with the cut-off as a row). The incumbent is optimal
         when the bound reaches it or the restricted model has no cheaper cover.
@@ -285,7 +292,7 @@ class LSCP(SiteModel):
         if res.objective < upper + base - 1e-9 * max(1.0, abs(upper)):
             y = y_fix.copy()
             y[col_idx[keep[res.x > 0.5]]] = True
-            objective = res.objective
+            objective = self._net_cost(y)
         else:
             objective = upper + base
         bound = min(objective, max(res.bound, lower + base))

@@ -9,7 +9,8 @@ import pytest
 from scipy import sparse
 
 from planning.models import LSCP, MCLP, SolverOptions
-from planning.models._covering import lscp_lagrangian, mclp_tabu
+from planning.models import lscp as lscp_module
+from planning.models._covering import lscp_lagrangian, mclp_tabu, unicost_descent
 
 
 def _instance(seed: int, n: int = 14, m: int = 9, radius: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
@@ -89,13 +90,20 @@ def test_lscp_lagrangian_bound_cover_and_fixing(seed: int, integral: bool) -> No
             assert not y[res.out].any() and y[res.into].all()
 
 
+@pytest.fixture
+def fast_lscp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send even tiny full-cover LSCPs through the Lagrangian / tabu path."""
+    monkeypatch.setattr(lscp_module, "FAST_MIN_COLUMNS", 0)
+
+
 @pytest.mark.parametrize("seed", range(6))
-def test_lscp_fast_path_matches_brute_force_with_options(seed: int) -> None:
+@pytest.mark.parametrize("unicost", [False, True])
+def test_lscp_fast_path_matches_brute_force_with_options(seed: int, unicost: bool, fast_lscp: None) -> None:
     rng = np.random.default_rng(seed)
     cover, _ = _instance(seed, n=16, m=10, radius=3.5)
     keep = cover.any(axis=1)
     cost = np.where(cover[keep], 1.0, 9.0)  # covered pairs cost 1, others 9; threshold 1
-    site_cost = rng.uniform(1.0, 4.0, 10)
+    site_cost = np.full(10, 2.0) if unicost else rng.uniform(1.0, 4.0, 10)
     fixed = [0] if seed % 2 else None
     model = LSCP.from_cost_matrix(cost, threshold=1.0, site_cost=site_cost, fixed=fixed).solve()
     open_cost = site_cost.copy()
@@ -115,3 +123,24 @@ def test_mclp_with_tabu_start_matches_brute_force(seed: int) -> None:
         model = MCLP.from_cost_matrix(cost, weights=w, threshold=1.0, p=p).solve(SolverOptions())
         assert model.status_ == "optimal"
         assert model.objective_ == _best_mclp(cover, w, p)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_unicost_descent_reaches_the_smallest_cover(seed: int) -> None:
+    cover, _ = _instance(seed, n=16, m=10, radius=3.5)
+    cover = cover[cover.any(axis=1)]
+    smallest = min(int(y.sum()) for _, y in _covers(cover, np.ones(10)))
+    best = unicost_descent(sparse.csr_array(cover), np.ones(10, dtype=bool), steps=300, patience=100)
+    assert cover[:, best].any(axis=1).all()
+    assert int(best.sum()) == smallest
+    floored = unicost_descent(sparse.csr_array(cover), np.ones(10, dtype=bool), floor=9)
+    assert int(floored.sum()) == 9  # stops at the given lower bound
+
+
+def test_lscp_fast_path_reports_a_proof_only_when_proven(fast_lscp: None) -> None:
+    rng = np.random.default_rng(7)
+    cost = rng.uniform(0, 10, (60, 25))
+    model = LSCP.from_cost_matrix(cost, threshold=3.0).solve(SolverOptions(time_limit_s=30))
+    assert model.status_ == "optimal" and model.objective_ == model.bound_
+    lower, upper, _, _ = model._lagrangian
+    assert lower <= model.objective_ <= upper
