@@ -376,9 +376,11 @@ def lagrangian_ascent(
     seen_sets: set[bytes] = set()
     done = 0
     for done in range(1, iterations + 1):
-        act = ws < u.reshape(-1, 1)
-        red = np.where(act, ws - u.reshape(-1, 1), 0.0)
-        rho = np.bincount(idx.ravel(), weights=red.ravel(), minlength=m)
+        # rows are sorted: the pairs with w_i c_ij < u_i form a prefix of every row
+        width = max(1, int((ws < u.reshape(-1, 1)).sum(axis=1).max()))
+        ws_a, idx_a = ws[:, :width], idx[:, :width]
+        red = np.minimum(ws_a - u.reshape(-1, 1), 0.0)
+        rho = np.bincount(idx_a.ravel(), weights=red.ravel(), minlength=m)
         chosen = fixed.copy()
         last = 0.0
         if p > 0:
@@ -410,7 +412,8 @@ def lagrangian_ascent(
             break
         if time.perf_counter() - began > time_limit_s:
             break
-        g = 1.0 - (act & chosen[idx]).sum(axis=1)
+        # chosen sites within u_i of demand i (all listed, since u_i < cap_i)
+        g = 1.0 - (weighted_cost(cost[:, chosen], weights) < u.reshape(-1, 1)).sum(axis=1)
         norm = float(g @ g)
         if norm == 0.0:  # the relaxed solution is feasible: its site set is optimal
             break
