@@ -69,6 +69,12 @@ def _tabu(y, w, rptr, ridx, cptr, cidx, movable, allowed, steps, patience, tenur
     gain = np.zeros(k)
     shared = np.zeros(k)
     tabu_until = np.zeros(k, np.int64)
+    n_open = 0
+    for j in range(k):
+        if y[j]:
+            n_open += 1
+    # a site just opened stays open for fewer steps than there are open sites (else every move is tabu)
+    tenure_open = max(1, min(tenure, n_open // 3))
     tol = 1e-9 * max(1.0, value)
     last_improved = 0
     for it in range(steps):
@@ -123,7 +129,7 @@ def _tabu(y, w, rptr, ridx, cptr, cidx, movable, allowed, steps, patience, tenur
             if cnt[i] > 0:
                 value += w[i]
         tabu_until[br] = it + tenure + np.random.randint(tenure)
-        tabu_until[bj] = it + tenure + np.random.randint(tenure)
+        tabu_until[bj] = it + tenure_open + np.random.randint(tenure_open)
         if value > best_value + tol:
             best_value = value
             best[:] = y
@@ -141,6 +147,7 @@ def mclp_tabu(
     steps: int = 5000,
     patience: int = 1000,
     tenure: int = 10,
+    restarts: int = 1,
     seed: int = 0,
 ) -> tuple[np.ndarray, float]:
     """Tabu search over swaps for the maximal covering problem, from the site set ``y``.
@@ -159,7 +166,10 @@ def mclp_tabu(
     steps, patience : int, keyword-only
         At most ``steps`` swaps; stop after ``patience`` swaps without a better solution.
     tenure : int, keyword-only
-        A swapped site stays tabu for ``tenure`` to ``2 · tenure − 1`` steps (seeded draw).
+        A closed site may not reopen for ``tenure`` to ``2 · tenure − 1`` steps (seeded draw); an
+        opened site may not close for up to a third of that or of the number of open sites.
+    restarts : int, keyword-only
+        Searches run one after another, each from the best set so far with seed ``seed + r``.
     seed : int, keyword-only
         Seed of the tie-breaking and tenure draws.
 
@@ -183,8 +193,14 @@ def mclp_tabu(
     k = cover.shape[1]
     movable = np.ones(k, dtype=np.bool_) if movable is None else np.asarray(movable, dtype=np.bool_)
     allowed = np.ones(k, dtype=np.bool_) if allowed is None else np.asarray(allowed, dtype=np.bool_)
-    best, value = _tabu(np.asarray(y, dtype=np.bool_).copy(), np.asarray(weights, dtype=np.float64), rptr, ridx,
-                        cptr, cidx, movable, allowed, int(steps), int(patience), max(int(tenure), 1), int(seed))
+    best = np.asarray(y, dtype=np.bool_).copy()
+    w = np.asarray(weights, dtype=np.float64)
+    value = -np.inf
+    for r in range(max(int(restarts), 1)):  # each restart from the best so far, with the next seed
+        found, found_value = _tabu(best.copy(), w, rptr, ridx, cptr, cidx, movable, allowed, int(steps),
+                                   int(patience), max(int(tenure), 1), int(seed) + r)
+        if found_value > value:
+            best, value = found, found_value
     return best, float(value)
 
 

@@ -48,7 +48,12 @@ class LSCP(SiteModel):
     With ``s = 1`` (the default) this is the classic LSCP ``sum_{j in N_i(T1)} y_j >= 1``.
     Before solving, demands no candidate can reach are reported; the full-cover model is
     reduced (essential sites fixed, identical and dominated sites and demands removed) and
-    warm-started from a greedy cover.
+    warm-started from a greedy cover. Without a budget or per-area rows, a reduced model of at
+    least :data:`FAST_MIN_COLUMNS` sites first gets a Lagrangian bound and heuristic cover
+    (Beasley 1990), shrunk further by tabu search when all site costs are equal; sites that no
+    cheaper cover can contain (or must contain) are fixed by their Lagrangian reduced costs,
+    and HiGHS searches only the rest (the cover is proven optimal without HiGHS when the bound
+    reaches it).
 
     Parameters
     ----------

@@ -22,6 +22,9 @@ __all__ = ["MCLP"]
 TABU_STEPS = 5000
 #: The tabu search stops after this many swaps without a better solution.
 TABU_PATIENCE = 1000
+#: Tabu tenure (steps) of a swapped site, and searches run one after another (each from the best).
+TABU_TENURE = 5
+TABU_RESTARTS = 3
 
 
 class MCLP(SiteModel):
@@ -142,7 +145,8 @@ class MCLP(SiteModel):
         start = None
         if self.budget is None and not self._has_area and self.max_cost is None and p is not None:
             y0 = greedy_mclp(csub, w, min(p, len(col_idx)))
-            start, _ = mclp_tabu(csub, w, y0, steps=TABU_STEPS, patience=TABU_PATIENCE)
+            start, _ = mclp_tabu(csub, w, y0, steps=TABU_STEPS, patience=TABU_PATIENCE, tenure=TABU_TENURE,
+                                 restarts=TABU_RESTARTS)
         if method == "heuristic" and start is not None:
             bound = self._lp_value(csub, w, col_idx, options) + base
             y = self._fixed.copy()

@@ -39,12 +39,14 @@ def _covers(cover: np.ndarray, cost: np.ndarray) -> list[tuple[float, np.ndarray
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_mclp_tabu_finds_the_brute_force_optimum(seed: int) -> None:
+@pytest.mark.parametrize(("tenure", "restarts"), [(10, 1), (3, 2)])
+def test_mclp_tabu_finds_the_brute_force_optimum(seed: int, tenure: int, restarts: int) -> None:
     cover, w = _instance(seed)
     p = 3
     start = np.zeros(cover.shape[1], dtype=bool)
     start[:p] = True
-    best, value = mclp_tabu(sparse.csr_array(cover), w, start, steps=500, patience=200, seed=seed)
+    best, value = mclp_tabu(sparse.csr_array(cover), w, start, steps=500, patience=200, tenure=tenure,
+                            restarts=restarts, seed=seed)
     assert best.sum() == p
     assert value == float(w[cover[:, best].any(axis=1)].sum())
     assert value == _best_mclp(cover, w, p)
