@@ -111,29 +111,35 @@ def check_points(points: gpd.GeoDataFrame, crs: CRS, *, id_col: str, what: str) 
     """
     if not isinstance(points, gpd.GeoDataFrame):
         raise InputError(what, [f"expected a GeoDataFrame of points, got {type(points).__name__}"])
-    if points.crs is None:
+    geometry = points.geometry
+    points_crs = geometry.crs
+    if points_crs is None:
         raise CRSError(what, [f"has no CRS; set it (e.g. .set_crs(...)) and project to {crs.to_string()}"])
-    if not CRS.from_user_input(points.crs).equals(crs):
-        raise CRSError(what, [f"CRS {CRS.from_user_input(points.crs).to_string()} differs from the road network "
+    if points_crs is not crs and not CRS.from_user_input(points_crs).equals(crs):
+        raise CRSError(what, [f"CRS {CRS.from_user_input(points_crs).to_string()} differs from the road network "
                               f"CRS {crs.to_string()}; reproject with .to_crs(graph.crs)"])
     problems = []
+    ids = None
     if id_col not in points.columns:
         cols = [c for c in points.columns if c != points.geometry.name]
         problems.append(f"id column {id_col!r} not found; columns are {cols}; pass id_col=<name>")
     else:
-        ids = points[id_col]
-        null = np.flatnonzero(ids.isna().to_numpy())
+        ids = points[id_col].to_numpy()
+        null = np.flatnonzero(pd.isna(ids))
         if null.size:
             problems.append(f"{null.size} missing id(s) in column {id_col!r}, rows {(null[:10] + 1).tolist()}")
-        dup = ids[ids.duplicated(keep=False) & ids.notna()]
-        if len(dup):
-            problems.append(f"duplicate ids in column {id_col!r}: {sorted(map(str, dup.unique()))[:10]}; ids must be unique")
-    geoms = np.asarray(points.geometry.values, dtype=object)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        if not pd.Index(ids).is_unique:
+            ser = pd.Series(ids)
+            dup = ser[ser.duplicated(keep=False) & ser.notna()]
+            if len(dup):
+                problems.append(f"duplicate ids in column {id_col!r}: {sorted(map(str, dup.unique()))[:10]}; "
+                                "ids must be unique")
+    geoms = np.asarray(geometry.values, dtype=object)
+    kinds = shapely.get_type_id(geoms)          # -1 for missing geometries
+    missing = (kinds < 0) | shapely.is_empty(geoms)
     if missing.any():
         rows = np.flatnonzero(missing)
         problems.append(f"{rows.size} missing or empty geometries, rows {(rows[:10] + 1).tolist()}")
-    kinds = shapely.get_type_id(geoms)
     not_point = ~missing & (kinds != 0)
     if not_point.any():
         rows = np.flatnonzero(not_point)
@@ -141,8 +147,7 @@ def check_points(points: gpd.GeoDataFrame, crs: CRS, *, id_col: str, what: str) 
                         "use .representative_point() for polygons")
     if problems:
         raise InputError(what, problems)
-    xy = shapely.get_coordinates(geoms)
-    return points[id_col].to_numpy(), xy[:, 0].copy(), xy[:, 1].copy()
+    return ids, shapely.get_x(geoms), shapely.get_y(geoms)
 
 
 def snap_points(graph: RoadGraph, points: gpd.GeoDataFrame, *, mode: str = "walk", id_col: str = "id",
