@@ -77,10 +77,10 @@ def _tabu(y, w, rptr, ridx, cptr, cidx, movable, allowed, steps, patience, tenur
     tenure_open = max(1, min(tenure, n_open // 3))
     tol = 1e-9 * max(1.0, value)
     last_improved = 0
+    _gains(cnt, w, cptr, cidx, gain)  # kept up to date below as the counts change
     for it in range(steps):
         if it - last_improved > patience:
             break
-        _gains(cnt, w, cptr, cidx, gain)
         bd = -np.inf
         br = -1
         bj = -1
@@ -121,9 +121,17 @@ def _tabu(y, w, rptr, ridx, cptr, cidx, movable, allowed, steps, patience, tenur
         y[br] = False
         y[bj] = True
         for t in range(cptr[br], cptr[br + 1]):
-            cnt[cidx[t]] -= 1
+            i = cidx[t]
+            cnt[i] -= 1
+            if cnt[i] == 0:  # i becomes uncovered: every site reaching it gains w_i
+                for s in range(rptr[i], rptr[i + 1]):
+                    gain[ridx[s]] += w[i]
         for t in range(cptr[bj], cptr[bj + 1]):
-            cnt[cidx[t]] += 1
+            i = cidx[t]
+            if cnt[i] == 0:
+                for s in range(rptr[i], rptr[i + 1]):
+                    gain[ridx[s]] -= w[i]
+            cnt[i] += 1
         value = 0.0
         for i in range(n):
             if cnt[i] > 0:
@@ -169,7 +177,8 @@ def mclp_tabu(
         A closed site may not reopen for ``tenure`` to ``2 · tenure − 1`` steps (seeded draw); an
         opened site may not close for up to a third of that or of the number of open sites.
     restarts : int, keyword-only
-        Searches run one after another, each from the best set so far with seed ``seed + r``.
+        Searches run one after another, search ``r`` (from 0) from the best set so far with
+        tenure ``tenure · (r + 1)`` and seed ``seed + r``.
     seed : int, keyword-only
         Seed of the tie-breaking and tenure draws.
 
@@ -196,9 +205,9 @@ def mclp_tabu(
     best = np.asarray(y, dtype=np.bool_).copy()
     w = np.asarray(weights, dtype=np.float64)
     value = -np.inf
-    for r in range(max(int(restarts), 1)):  # each restart from the best so far, with the next seed
+    for r in range(max(int(restarts), 1)):  # each from the best so far, longer tenure, next seed
         found, found_value = _tabu(best.copy(), w, rptr, ridx, cptr, cidx, movable, allowed, int(steps),
-                                   int(patience), max(int(tenure), 1), int(seed) + r)
+                                   int(patience), max(int(tenure), 1) * (r + 1), int(seed) + r)
         if found_value > value:
             best, value = found, found_value
     return best, float(value)
