@@ -182,7 +182,11 @@ class PMedian(SiteModel):
             return self._done(best_y, upper, min(bound, upper), SolveStatus.HEURISTIC)
         cols = np.arange(m)
         lower = -np.inf
+        radius = None
         if ascent is not None:
+            # a solution better than ``upper`` assigns demand i only where w_i c_ij - u_i < upper - L(u)
+            slack = (ascent.multipliers + (upper - ascent.bound)) / w
+            radius = slack * (1 + 1e-9) + 1e-9
             # Lagrangian reduced-cost fixing: drop sites that cannot be in a better solution
             lag, site_bound = ascent.bound, ascent.site_bound
             tol = 1e-9 * max(1.0, abs(upper))
@@ -207,7 +211,8 @@ class PMedian(SiteModel):
                     return self._done(y, _true_cost(cost, w, y), _true_cost(cost, w, y), SolveStatus.OPTIMAL)
                 best_y, upper = y, _true_cost(cost, w, y)
         y_sub, objective, bound, status = self._radius(
-            cost[:, cols], w, None if best_y is None else best_y[cols], upper, options, began, cols, lower=lower
+            cost[:, cols], w, None if best_y is None else best_y[cols], upper, options, began, cols, lower=lower,
+            radius=radius,
         )
         y = np.zeros(m, dtype=bool)
         y[cols[y_sub]] = True
@@ -219,11 +224,18 @@ class PMedian(SiteModel):
         return self._finish(y, objective=objective, bound=bound, status=status, assignment=assignment)
 
     def _radius(self, cost: np.ndarray, w: np.ndarray, best_y: np.ndarray | None, upper: float,
-                options: SolverOptions, began: float, cols: np.ndarray, *, lower: float = -np.inf) -> tuple:
+                options: SolverOptions, began: float, cols: np.ndarray, *, lower: float = -np.inf,
+                radius: np.ndarray | None = None) -> tuple:
         n, m = cost.shape
         fixed = self._fixed[cols]
         level, values = radius_levels(cost)
         K = np.asarray([len(v) for v in values], dtype=np.int64)
+        if radius is not None and best_y is not None:
+            # reduced-cost radius: levels beyond it serve no better solution; the last kept level
+            # gets its row (some site within the radius is open), the incumbent stays feasible
+            radius = np.maximum(radius, cost[:, np.flatnonzero(best_y)].min(axis=1))
+            within = np.asarray([np.searchsorted(values[i], radius[i], side="right") for i in range(n)])
+            K = np.minimum(K, np.maximum(within, 1))
         capped = np.zeros(n, dtype=bool)
         if fixed.any():
             fixed_level = level[:, fixed].min(axis=1)

@@ -167,3 +167,27 @@ def test_ascent_bounds_bracket_pmed_optima(shared_dir, k: int) -> None:
     r = lagrangian_ascent(cost, w, p, nb=nb, fixed=fixed, y=y1, value=v1)
     assert r.bound <= opt + 1e-9 and r.value >= opt
     assert r.bound >= 0.99 * opt  # the LP bound of pmed1-5 is within 1 %
+
+
+def test_reduced_radius_model_against_brute_force(monkeypatch) -> None:
+    # few ascent iterations and no Lagrangian B&B: the gap stays open, so the HiGHS radius model
+    # with the reduced-cost radius per demand and the reduced site set must find the optimum
+    from planning.models import pmedian
+
+    monkeypatch.setattr(pmedian, "ASCENT_ITERATIONS", 3)
+    monkeypatch.setattr(pmedian, "LAGRANGIAN_BB_MAX_P", 0)
+    through_radius = 0
+    for seed in range(10):
+        n, m = 16, 10
+        cost, w = _instance(200 + seed, n, m)
+        p = 2 + seed % 3
+        fixed = np.zeros(m, dtype=bool)
+        if seed % 2:
+            fixed[seed % m] = True
+        opt = _brute(cost, w, p, fixed)
+        model = PMedian.from_cost_matrix(cost, weights=w, p=p, fixed=list(np.flatnonzero(fixed))).solve()
+        assert model.status_ == "optimal"
+        assert model.objective_ == pytest.approx(opt, rel=1e-9)
+        assert model.bound_ == pytest.approx(opt, rel=1e-8)
+        through_radius += hasattr(model, "_radius_levels")  # the radius model was solved
+    assert through_radius >= 5
