@@ -272,3 +272,96 @@ def test_determinism():
     assert runs[0].assignment_ == runs[1].assignment_
     assert list(runs[0].selected_) == list(runs[1].selected_)
     assert runs[0].objective_ == runs[1].objective_ and runs[0].bound_ == runs[1].bound_
+
+
+# ----------------------------------------------------------------------------- branch-and-price
+
+
+def _lr_problem(cost, demand, capacity, p, fixed=()):
+    from planning.models import _lagrangian as lr
+
+    mask = np.zeros(cost.shape[1], dtype=bool)
+    mask[list(fixed)] = True
+    c = np.where(demand[:, None] > capacity[None, :], np.inf, cost)
+    integral = bool(np.all(cost == np.round(cost)))
+    return lr.Problem(C=np.ascontiguousarray(c), d=demand.astype(float), Q=capacity.astype(float), p=p,
+                      fixed=mask, single_source=True, integral_objective=integral)
+
+
+def scipy_milp(cost, demand, capacity, p):
+    """Independent reference: the textbook MILP solved by scipy.optimize.milp."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import lil_matrix
+
+    n, m = cost.shape
+    nv = n * m + m
+    a = lil_matrix((n + m + 1, nv))
+    for i in range(n):
+        a[i, i * m:(i + 1) * m] = 1.0
+    for j in range(m):
+        for i in range(n):
+            a[n + j, i * m + j] = demand[i]
+        a[n + j, n * m + j] = -capacity[j]
+    a[n + m, n * m:] = 1.0
+    lo = np.concatenate([np.ones(n), np.full(m, -np.inf), [p]])
+    hi = np.concatenate([np.ones(n), np.zeros(m), [p]])
+    res = milp(np.concatenate([cost.reshape(-1), np.zeros(m)]), constraints=LinearConstraint(a.tocsr(), lo, hi),
+               integrality=np.ones(nv), bounds=Bounds(0, 1))
+    assert res.status == 0
+    return float(res.fun)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("with_incumbent", [False, True])
+def test_branch_and_price_matches_brute_force(seed, with_incumbent):
+    import time
+
+    from planning.models import _branch_price as bp
+    from planning.models import _lagrangian as lr
+
+    cost, demand, capacity, p = random_instance(400 + seed)
+    fixed = (seed % cost.shape[1],) if seed % 2 else ()
+    expected = brute_single(cost, demand, capacity, p, np.ones(len(demand)), fixed=fixed)
+    prob = _lr_problem(cost, demand, capacity, p, fixed)
+    assert prob.mode == 0
+    inc = lr.Incumbent()
+    lam0 = np.zeros(prob.n)
+    if with_incumbent:
+        res = lr.subgradient(prob, deadline=time.perf_counter() + 5, inc=inc, max_iter=5)
+        lam0 = res.lam
+    out = bp.branch_and_price(prob, inc, lam0, deadline=time.perf_counter() + 30, prune_gap=0.0)
+    assert out.finished and not out.gave_up
+    assert out.ub == pytest.approx(expected, abs=1e-9)
+    assert out.lb == pytest.approx(expected, abs=1e-9)
+    assert len(out.sites) == p and set(fixed) <= set(out.sites.tolist())
+    assert set(out.assign.tolist()) <= set(out.sites.tolist())
+    load = np.bincount(out.assign, weights=demand, minlength=cost.shape[1])
+    assert np.all(load <= capacity + 1e-9)
+    assert cost[np.arange(len(demand)), out.assign].sum() == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("seed", "p"), [(500, 3), (516, 3), (506, 4), (508, 4)])
+def test_branch_and_price_tree_matches_scipy_milp(seed, p):
+    # 95 % of the capacity used and a Lagrangian bound below the optimum: the tree has to branch
+    # (and fix) to close it
+    import time
+
+    from planning.models import _branch_price as bp
+    from planning.models import _lagrangian as lr
+
+    rng = np.random.default_rng(seed)
+    n = 30
+    xy = rng.uniform(0, 100, size=(n, 2))
+    cost = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    demand = rng.integers(1, 21, size=n).astype(float)
+    capacity = np.full(n, np.ceil(demand.sum() / p / 0.95))
+    expected = scipy_milp(cost, demand, capacity, p)
+    prob = _lr_problem(cost, demand, capacity, p)
+    inc = lr.Incumbent()
+    res = lr.subgradient(prob, deadline=time.perf_counter() + 5, inc=inc)
+    assert res.lb < expected - 1  # the Lagrangian bound alone does not prove it
+    out = bp.branch_and_price(prob, inc, res.lam, deadline=time.perf_counter() + 60, prune_gap=0.0)
+    assert out.finished and out.nodes > 1
+    assert out.ub == pytest.approx(expected) and out.lb == pytest.approx(expected)
+    model = CapacitatedPMedian.from_cost_matrix(cost, demand=demand, capacity=capacity, p=p).solve()
+    assert model.objective_ == pytest.approx(expected) and model.status_ == SolveStatus.OPTIMAL
