@@ -135,7 +135,7 @@ def multi_source(indptr, indices, w1, w2, seed_node, seed_c1, seed_c2, seed_labe
 
 @njit(cache=True, nogil=True)
 def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
-                tgt_ptr, tgt_dest, tgt_c1, tgt_c2, dst_ptr, dst_node, dst_c1, dst_c2, limit):
+                tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest, limit):
     """One Dijkstra per origin; returns only the (origin, destination) pairs within ``limit``.
 
     Parameters
@@ -148,8 +148,11 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
     tgt_ptr, tgt_dest, tgt_c1, tgt_c2 : arrays
         Destination entries by node (``tgt_ptr`` has length n_nodes + 1): reaching destination
         ``tgt_dest[j]`` from the node adds ``tgt_c1[j]``/``tgt_c2[j]``.
-    dst_ptr, dst_node, dst_c1, dst_c2 : arrays
-        The same entries by destination (``dst_ptr`` has length n_destinations + 1).
+    tgt_rank : int64 array
+        Rank of each entry: of two entries giving a destination the same primary cost, the
+        lower rank wins (so ties do not depend on the order nodes are settled in).
+    n_dest : int
+        Number of destinations.
     limit : float
         Largest primary cost kept (``inf`` for every reachable pair).
 
@@ -168,25 +171,25 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
     Notes
     -----
     Scratch memory is O(nodes + destinations); the output grows with the reached pairs only.
-    A search stops once every node carrying a destination entry is settled, or when nothing
-    within ``limit`` is left. Destinations are then read either by scanning every destination
-    (when the search reached many nodes) or from the reached nodes' entries (then sorted).
+    Destination entries are read when their node is settled (its cost is then final, and the
+    node's entries are contiguous). A search stops once every node carrying a destination
+    entry is settled, or when nothing within ``limit`` is left. The reached destinations are
+    then listed in ascending order, by sorting them when few, by one scan when many.
     """
     n = indptr.size - 1
     n_orig = src_ptr.size - 1
-    n_dest = dst_ptr.size - 1
     c1 = np.full(n, np.inf)
     c2 = np.full(n, np.inf)
     pos = np.full(n, -1, np.int32)
     touched = np.empty(n, np.int32)
     best1 = np.full(n_dest, np.inf)
     best2 = np.full(n_dest, np.inf)
-    dtouched = np.empty(n_dest, np.int64)
+    brank = np.empty(n_dest, np.int64)
+    dtouched = np.empty(n_dest, np.int32)
     n_targets = 0
     for x in range(n):
         if tgt_ptr[x + 1] > tgt_ptr[x]:
             n_targets += 1
-    n_entries = dst_node.size
     hk = np.empty(n, np.float64)
     hn = np.empty(n, np.int32)
     cap = 1024
@@ -198,6 +201,7 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
     for o in range(n_orig):
         m0 = m
         nt = 0
+        nd = 0
         size = 0
         for s in range(src_ptr[o], src_ptr[o + 1]):
             v = src_node[s]
@@ -216,11 +220,24 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
         settled_targets = 0
         while size > 0:
             k, u, size = _pop(hk, hn, pos, size)
-            if tgt_ptr[u + 1] > tgt_ptr[u]:
+            cu2 = c2[u]
+            t0 = tgt_ptr[u]
+            t1 = tgt_ptr[u + 1]
+            if t1 > t0:
+                for j in range(t0, t1):
+                    val = k + tgt_c1[j]
+                    d = tgt_dest[j]
+                    b = best1[d]
+                    if val <= b and val <= limit and (val < b or tgt_rank[j] < brank[d]):
+                        if b == np.inf:
+                            dtouched[nd] = d
+                            nd += 1
+                        best1[d] = val
+                        best2[d] = cu2 + tgt_c2[j]
+                        brank[d] = tgt_rank[j]
                 settled_targets += 1
                 if settled_targets == n_targets:
                     break
-            cu2 = c2[u]
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
                 nk = k + w1[e]
@@ -238,48 +255,26 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
                         size += 1
         for i in range(size):
             pos[hn[i]] = -1
-        # every target node that is reachable within the limit is now settled (final cost)
-        if m + n_dest > cap and 4 * nt >= n_entries:
-            cap = _new_cap(cap, m, n_dest, o, n_orig)
+        if m + nd > cap:
+            cap = _new_cap(cap, m, nd, o, n_orig)
             out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
-        if 4 * nt >= n_entries:
+        if 8 * nd >= n_dest:
             for d in range(n_dest):
-                b1 = np.inf
-                b2 = np.inf
-                for j in range(dst_ptr[d], dst_ptr[d + 1]):
-                    val = c1[dst_node[j]] + dst_c1[j]
-                    if val < b1:
-                        b1 = val
-                        b2 = c2[dst_node[j]] + dst_c2[j]
-                if b1 <= limit and b1 < np.inf:
-                    out_d[m] = d
-                    out_1[m] = b1
-                    out_2[m] = b2
-                    m += 1
-        else:
-            nd = 0
-            for i in range(nt):
-                x = touched[i]
-                for j in range(tgt_ptr[x], tgt_ptr[x + 1]):
-                    d = tgt_dest[j]
-                    val = c1[x] + tgt_c1[j]
-                    if val < best1[d]:
-                        if best1[d] == np.inf:
-                            dtouched[nd] = d
-                            nd += 1
-                        best1[d] = val
-                        best2[d] = c2[x] + tgt_c2[j]
-            if m + nd > cap:
-                cap = _new_cap(cap, m, nd, o, n_orig)
-                out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
-            ds = np.sort(dtouched[:nd])
-            for i in range(nd):
-                d = ds[i]
-                if best1[d] <= limit:
+                if best1[d] < np.inf:
                     out_d[m] = d
                     out_1[m] = best1[d]
                     out_2[m] = best2[d]
                     m += 1
+                    best1[d] = np.inf
+                    best2[d] = np.inf
+        else:
+            ds = np.sort(dtouched[:nd])
+            for i in range(nd):
+                d = ds[i]
+                out_d[m] = d
+                out_1[m] = best1[d]
+                out_2[m] = best2[d]
+                m += 1
                 best1[d] = np.inf
                 best2[d] = np.inf
         for i in range(nt):

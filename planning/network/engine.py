@@ -421,12 +421,9 @@ class TravelEngine:
         t_order = np.argsort(dn, kind="stable")
         tgt_ptr = np.zeros(g.n_nodes + 1, np.int64)
         np.cumsum(np.bincount(dn, minlength=g.n_nodes), out=tgt_ptr[1:])
-        d_order = np.argsort(dp, kind="stable")
-        dst_ptr = np.zeros(n_d + 1, np.int64)
-        np.cumsum(np.bincount(dp, minlength=n_d), out=dst_ptr[1:])
         counts, rd, r1, r2, m = _kernels.one_to_many(
             indptr, indices, w1, w2, src_ptr, on[order], o1[order], o2[order],
-            tgt_ptr, dp[t_order], d1[t_order], d2[t_order], dst_ptr, dn[d_order], d1[d_order], d2[d_order], limit)
+            tgt_ptr, dp[t_order], d1[t_order], d2[t_order], t_order, n_d, limit)
         rd, r1, r2 = rd[:m], r1[:m], r2[:m]
         so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)
         if so_o.size:
