@@ -172,9 +172,10 @@ def _pmed_section(quick: bool) -> list[str]:
     lines = [
         "### OR-Library pmed (p-median, uncapacitated; vertex p-center)",
         "",
-        "Time limit 60 s per solve, one HiGHS thread. p-median: greedy + fast interchange, Lagrangian "
-        "reduced-cost fixing, then Lagrangian branch and bound (p <= 12) or the truncated radius formulation in HiGHS. p-center: binary search over "
-        "covering problems.",
+        "Time limit 60 s per solve, one HiGHS thread. p-median: sparse greedy + interchange on each demand's "
+        "nearest candidates, Lagrangian ascent (which often proves optimality alone), then reduced-cost fixing and "
+        "the Lagrangian branch and bound (p <= 12) or the truncated radius formulation in HiGHS. p-center: binary "
+        "search over covering problems.",
         "",
         "| instance | n | p | optimum | ours | proven | bound | s | p-center opt | ours | proven | s |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
