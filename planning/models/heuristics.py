@@ -2,12 +2,12 @@
 
 - :func:`greedy_cover`: Chvátal's greedy set cover (cost per newly covered demand) with
   redundant sites dropped afterwards.
-- :func:`greedy_mclp`, :func:`swap_mclp` and :func:`iterated_swap_mclp`: greedy maximal
-  covering, best-improvement site swaps, and seeded random kicks followed by swaps.
+- :func:`greedy_mclp`: greedy maximal covering (the tabu search of
+  :mod:`planning.models._covering` improves it).
 - :func:`greedy_pmedian` and :func:`interchange_pmedian`: greedy addition, then Teitz–Bart
   vertex substitution in Whitaker's fast-interchange form (best swap per pass, vectorised).
-- :func:`lagrangian_pmedian`: the Lagrangian bound of the p-median (assignment constraints
-  relaxed, subgradient ascent).
+  (The sparse p-median heuristics and Lagrangian bound are in
+  :mod:`planning.models.pmedian_lagrangian`.)
 
 Every function is deterministic (ties broken by the lowest index).
 """
@@ -20,12 +20,8 @@ from scipy import sparse
 __all__ = [
     "greedy_cover",
     "greedy_mclp",
-    "swap_mclp",
-    "iterated_swap_mclp",
     "greedy_pmedian",
     "interchange_pmedian",
-    "pmedian_cost",
-    "lagrangian_pmedian",
 ]
 
 
@@ -113,79 +109,6 @@ def greedy_mclp(cover: sparse.sparray, weights: np.ndarray, p: int, *, start: np
     return y
 
 
-def swap_mclp(cover: sparse.sparray, weights: np.ndarray, y: np.ndarray, *, movable: np.ndarray | None = None,
-              allowed: np.ndarray | None = None, max_passes: int = 200) -> np.ndarray:
-    """Best-improvement swaps (close one movable open site, open one allowed closed site).
-
-    Returns the improved site mask; stops when no swap raises the covered weight.
-    """
-    csc = sparse.csc_array(cover).astype(np.float64)
-    m = csc.shape[1]
-    y = y.astype(bool).copy()
-    movable = np.ones(m, dtype=bool) if movable is None else movable
-    allowed = np.ones(m, dtype=bool) if allowed is None else allowed
-    for _ in range(max_passes):
-        count = csc @ y.astype(np.float64)
-        gain = csc.T @ np.where(count == 0, weights, 0.0)  # weight newly covered by opening j
-        single = np.where(count == 1, weights, 0.0)
-        out_idx = np.flatnonzero(y & movable)
-        in_idx = np.flatnonzero(~y & allowed)
-        if out_idx.size == 0 or in_idx.size == 0:
-            break
-        loss = csc[:, out_idx].T @ single  # weight lost by closing r
-        # weight lost by closing r but still covered by j: single-covered by r and covered by j
-        shared = (csc[:, out_idx].T.multiply(single.reshape(1, -1))) @ csc[:, in_idx]
-        delta = gain[in_idx].reshape(1, -1) - loss.reshape(-1, 1) + np.asarray(sparse.csr_array(shared).toarray())
-        r, j = np.unravel_index(int(np.argmax(delta)), delta.shape)
-        if delta[r, j] <= 1e-9:
-            break
-        y[out_idx[r]] = False
-        y[in_idx[j]] = True
-    return y
-
-
-def iterated_swap_mclp(cover: sparse.sparray, weights: np.ndarray, y: np.ndarray, *, iterations: int = 60,
-                       kick: int = 3, seed: int = 0, allowed: np.ndarray | None = None) -> np.ndarray:
-    """Iterated local search for the MCLP: kick ``kick`` random sites out and in, re-run the swaps.
-
-    Starts from ``y`` (a swap local optimum or any site set); keeps the best set found. Seeded:
-    the same inputs give the same answer. Only the sites of ``allowed`` move.
-    """
-    csc = sparse.csc_array(cover).astype(np.float64)
-    m = csc.shape[1]
-    allowed = np.ones(m, dtype=bool) if allowed is None else allowed
-
-    def value(z: np.ndarray) -> float:
-        return float(weights[(csc @ z.astype(np.float64)) > 0].sum())
-
-    best = swap_mclp(csc, weights, y, movable=allowed, allowed=allowed)
-    best_value = value(best)
-    rng = np.random.default_rng(seed)
-    for _ in range(iterations):
-        on = np.flatnonzero(best & allowed)
-        off = np.flatnonzero(~best & allowed)
-        k = min(kick, on.size, off.size)
-        if k == 0:
-            break
-        z = best.copy()
-        z[rng.choice(on, k, replace=False)] = False
-        z[rng.choice(off, k, replace=False)] = True
-        z = swap_mclp(csc, weights, z, movable=allowed, allowed=allowed)
-        v = value(z)
-        if v > best_value + 1e-9:
-            best, best_value = z, v
-    return best
-
-
-def pmedian_cost(cost: np.ndarray, weights: np.ndarray, y: np.ndarray) -> float:
-    """Weighted sum of each demand's cost to its nearest open site (inf if one is unreachable)."""
-    sub = cost[:, np.flatnonzero(y)]
-    if sub.shape[1] == 0:
-        return float("inf")
-    near = sub.min(axis=1)
-    return float(np.dot(weights[weights > 0], near[weights > 0])) if np.isfinite(near[weights > 0]).all() else float("inf")
-
-
 def greedy_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, *, start: np.ndarray | None = None,
                    allowed: np.ndarray | None = None) -> np.ndarray:
     """Greedy addition: add ``p`` sites, each lowering the weighted cost the most."""
@@ -251,69 +174,3 @@ def interchange_pmedian(cost: np.ndarray, weights: np.ndarray, y: np.ndarray, *,
         y[open_idx[r]] = False
         y[in_idx[j]] = True
     return y
-
-
-def lagrangian_pmedian(cost: np.ndarray, weights: np.ndarray, p: int, upper: float, *,
-                       fixed: np.ndarray | None = None, iterations: int = 300,
-                       per_site: bool = False) -> float | tuple[float, np.ndarray, np.ndarray]:
-    """Lagrangian lower bound of the p-median (``p`` sites besides ``fixed``).
-
-    Relaxing ``sum_j x_ij = 1`` with multipliers ``u_i`` gives
-    ``L(u) = sum_i u_i + sum of the p smallest rho_j (plus rho of fixed sites)`` with
-    ``rho_j = sum_i min(0, w_i c_ij - u_i)``; subgradient ascent (Held–Karp step towards the
-    upper bound ``upper``) returns the best ``L(u)`` found, a valid lower bound.
-
-    With ``per_site=True`` also returns, for every site ``j``, the best bound found on solutions
-    that open ``j`` (``L(u) + rho_j - rho_last`` when ``j`` is not among the chosen): sites whose
-    bound reaches ``upper`` cannot be in a solution better than ``upper`` (reduced-cost fixing);
-    and, for every demand ``i``, a cost radius: since any solution costs at least
-    ``L(u) + sum_ij max(0, w_i c_ij - u_i) x_ij``, a solution better than ``upper`` assigns ``i``
-    only to sites with ``w_i c_ij - u_i < upper - L(u)`` (the minimum over the iterations).
-    """
-    n, m = cost.shape
-    big = 1e18
-    wc = np.where(np.isfinite(cost), cost, big) * weights.reshape(-1, 1)
-    fixed = np.zeros(m, dtype=bool) if fixed is None else fixed
-    free_idx = np.flatnonzero(~fixed)
-    srt = np.sort(wc, axis=1)
-    u = srt[:, min(1, m - 1)].copy()
-    best = -np.inf
-    site_best = np.full(m, -np.inf)
-    slack = np.full(n, np.inf)  # min over iterations of u_i + upper - L(u)
-    step = 2.0
-    stall = 0
-    for _ in range(iterations):
-        red = np.minimum(wc - u.reshape(-1, 1), 0.0)
-        rho = red.sum(axis=0)
-        chosen = np.zeros(m, dtype=bool)
-        chosen[fixed] = True
-        last = 0.0
-        if p > 0:
-            order = free_idx[np.argsort(rho[free_idx], kind="stable")[:p]]
-            chosen[order] = True
-            last = float(rho[order[-1]])
-        value = float(u.sum() + rho[chosen].sum())
-        if per_site:
-            site_value = np.where(chosen, value, value + rho - last)
-            np.maximum(site_best, site_value, out=site_best)
-            np.minimum(slack, u + (upper - value), out=slack)
-        if value > best + 1e-9:
-            best = value
-            stall = 0
-        else:
-            stall += 1
-            if stall >= 20:
-                step /= 2.0
-                stall = 0
-        if step < 1e-4 or best >= upper - 1e-9:
-            break
-        g = 1.0 - (red < 0)[:, chosen].sum(axis=1)
-        norm = float((g * g).sum())
-        if norm == 0:
-            break
-        u = u + step * (upper - value) / norm * g
-    if per_site:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            radius = np.where(weights > 0, slack / np.where(weights > 0, weights, 1.0), np.inf)
-        return best, site_best, radius
-    return best
