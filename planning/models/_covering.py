@@ -39,6 +39,17 @@ def _arrays(cover: sparse.sparray) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 
 @njit(cache=True)
+def _cover_counts(open_, cptr, cidx, n):  # pragma: no cover - numba
+    """How many open columns cover each of the ``n`` rows (columns in CSC: ``cptr``, ``cidx``)."""
+    cnt = np.zeros(n, np.int64)
+    for j in range(cptr.shape[0] - 1):
+        if open_[j]:
+            for t in range(cptr[j], cptr[j + 1]):
+                cnt[cidx[t]] += 1
+    return cnt
+
+
+@njit(cache=True)
 def _gains(cnt, w, cptr, cidx, out):  # pragma: no cover - numba
     """Weight newly covered by opening each site (demands with count 0)."""
     for j in range(cptr.shape[0] - 1):
@@ -55,11 +66,7 @@ def _tabu(y, w, rptr, ridx, cptr, cidx, movable, allowed, steps, patience, tenur
     np.random.seed(seed)
     k = cptr.shape[0] - 1
     n = rptr.shape[0] - 1
-    cnt = np.zeros(n, np.int64)
-    for j in range(k):
-        if y[j]:
-            for t in range(cptr[j], cptr[j + 1]):
-                cnt[cidx[t]] += 1
+    cnt = _cover_counts(y, cptr, cidx, n)
     value = 0.0
     for i in range(n):
         if cnt[i] > 0:
@@ -222,11 +229,7 @@ def _complete(x, c, rc, rptr, ridx, cptr, cidx, order):  # pragma: no cover - nu
     then drop redundant columns, most expensive first."""
     n = rptr.shape[0] - 1
     k = cptr.shape[0] - 1
-    cnt = np.zeros(n, np.int64)
-    for j in range(k):
-        if x[j]:
-            for t in range(cptr[j], cptr[j + 1]):
-                cnt[cidx[t]] += 1
+    cnt = _cover_counts(x, cptr, cidx, n)
     left = 0
     for i in range(n):
         if cnt[i] == 0:
