@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["multi_source", "one_to_many", "transpose_csr", "grid_snap", "grid_cells", "best_per_group", "locate_pairs",
-           "nearest_pick"]
+           "nearest_pick", "profile_shares", "profile_share", "profile_fraction"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -532,9 +532,9 @@ def _part1(base, fraction, weight):
 
 @njit(cache=True, nogil=True)
 def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
-                 o_seg, o_frac, o_acc1, o_acc2, o_x, o_y,
-                 d_sorted, d_seg_sorted, d_frac, d_acc1, d_acc2, d_x, d_y,
-                 fw1, fw2, bw1, bw2, limit):
+                 o_seg, o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y,
+                 d_sorted, d_seg_sorted, d_frac, d_sf, d_sb, d_acc1, d_acc2, d_x, d_y,
+                 fw1, fw2, bw1, bw2, time_primary, limit):
     """Nearest destination of each origin from a multi-source search towards the destinations.
 
     Parameters
@@ -545,15 +545,19 @@ def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
         Entry legs of the origins (origin, graph node, primary and secondary cost to the node).
     c1, c2, label : arrays
         Result of :func:`multi_source` from the destinations on the reversed graph.
-    o_seg, o_frac, o_acc1, o_acc2, o_x, o_y : arrays
-        Per origin: snapped segment (-1 when not snapped), fraction along it, access leg
-        (primary, secondary) and coordinates.
+    o_seg, o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y : arrays
+        Per origin: snapped segment (-1 when not snapped), fraction of length along it, shares
+        of the segment's forward and backward time between its start and the point (see
+        ``SegmentTable.time_shares``; the fraction without a DEM), access leg (primary,
+        secondary) and coordinates.
     d_sorted, d_seg_sorted : arrays
         Snapped destinations ordered by segment (stable) and their segments.
-    d_frac, d_acc1, d_acc2, d_x, d_y : arrays
-        Per destination, as for the origins.
+    d_frac, d_sf, d_sb, d_acc1, d_acc2, d_x, d_y : arrays
+        Per destination, as for the origins (egress leg).
     fw1, fw2, bw1, bw2 : arrays
         Per segment: primary and secondary weight along (fw) and against (bw) it (NaN closed).
+    time_primary : bool
+        Whether the primary weight is time (the secondary is then length), else the reverse.
     limit : float
         Largest primary cost.
 
@@ -603,11 +607,21 @@ def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
                     v1 = 0.0
                     v2 = 0.0
                 elif delta >= 0:
-                    v1 = _part1(a1, delta, fw1[s])
-                    v2 = _part1(a2, delta, fw2[s])
+                    t = d_sf[d] - o_sf[o]
+                    if time_primary:
+                        v1 = _part1(a1, t, fw1[s])
+                        v2 = _part1(a2, delta, fw2[s])
+                    else:
+                        v1 = _part1(a1, delta, fw1[s])
+                        v2 = _part1(a2, t, fw2[s])
                 else:
-                    v1 = _part1(a1, -delta, bw1[s])
-                    v2 = _part1(a2, -delta, bw2[s])
+                    t = o_sb[o] - d_sb[d]
+                    if time_primary:
+                        v1 = _part1(a1, t, bw1[s])
+                        v2 = _part1(a2, -delta, bw2[s])
+                    else:
+                        v1 = _part1(a1, -delta, bw1[s])
+                        v2 = _part1(a2, t, bw2[s])
                 if np.isfinite(v1) and v1 <= limit and v1 < best_1[o]:
                     best_1[o] = v1
                     best_2[o] = v2
@@ -616,3 +630,152 @@ def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
         if best_d[o] < 0:
             best_1[o] = np.nan
     return best_d, best_1, best_2
+
+
+@njit(cache=True, nogil=True)
+def profile_shares(ptr, weight):
+    """Cumulative share of each segment's total at the end of each of its pieces.
+
+    Parameters
+    ----------
+    ptr : int64 array
+        Pieces of segment ``s`` are ``ptr[s]:ptr[s + 1]``, in order along it.
+    weight : float64 array
+        Non-negative weight of each piece (length, time).
+
+    Returns
+    -------
+    float64 array
+        ``sum(weight[ptr[s]:k + 1]) / sum(weight[ptr[s]:ptr[s + 1]])`` for piece ``k``; the last
+        piece of a segment is exactly 1. A segment of total 0 gets its pieces' rank shares.
+    """
+    out = np.empty(weight.size)
+    for s in range(ptr.size - 1):
+        a = ptr[s]
+        b = ptr[s + 1]
+        total = 0.0
+        for k in range(a, b):
+            total += weight[k]
+        acc = 0.0
+        for k in range(a, b):
+            acc += weight[k]
+            if total > 0.0:
+                out[k] = acc / total
+            else:
+                out[k] = (k - a + 1.0) / (b - a)
+        if b > a:
+            out[b - 1] = 1.0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def profile_share(ptr, pos, share, seg, frac):
+    """Share of a segment's total (time) between its start and a fraction of its length.
+
+    Parameters
+    ----------
+    ptr : int64 array
+        Pieces of segment ``s`` are ``ptr[s]:ptr[s + 1]``.
+    pos, share : float64 arrays
+        Per piece: its end as a fraction of the segment's length, and the share of the total
+        accumulated at that end (both 1 at the last piece). Within a piece the share grows
+        linearly with length (a piece has one slope, hence one speed).
+    seg : int64 array
+        Segment of each query (-1: none, the result is NaN).
+    frac : float64 array
+        Fraction of the segment's length of each query.
+
+    Returns
+    -------
+    float64 array
+        The share; exactly 0 at fraction 0 and 1 at fraction 1; the fraction itself for a
+        segment without pieces.
+    """
+    n = seg.size
+    out = np.full(n, np.nan)
+    for i in range(n):
+        s = seg[i]
+        if s < 0:
+            continue
+        f = frac[i]
+        a = ptr[s]
+        b = ptr[s + 1]
+        if f <= 0.0:
+            out[i] = 0.0
+        elif f >= 1.0:
+            out[i] = 1.0
+        elif b == a:
+            out[i] = f
+        else:
+            lo = a
+            hi = b - 1
+            while lo < hi:            # first piece whose end is at or after f
+                mid = (lo + hi) >> 1
+                if pos[mid] < f:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            p0 = 0.0
+            s0 = 0.0
+            if lo > a:
+                p0 = pos[lo - 1]
+                s0 = share[lo - 1]
+            span = pos[lo] - p0
+            if span > 0.0:
+                out[i] = s0 + (share[lo] - s0) * ((f - p0) / span)
+            else:
+                out[i] = share[lo]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def profile_fraction(ptr, pos, share, seg, target):
+    """Inverse of :func:`profile_share`: the fraction of length where a share is reached.
+
+    Parameters
+    ----------
+    ptr, pos, share : arrays
+        As for :func:`profile_share`.
+    seg : int64 array
+        Segment of each query.
+    target : float64 array
+        Share of each query; values at or below 0 (at or above 1) give 0 (1).
+
+    Returns
+    -------
+    float64 array
+        Smallest fraction whose share is ``target``.
+    """
+    n = seg.size
+    out = np.empty(n)
+    for i in range(n):
+        s = seg[i]
+        t = target[i]
+        a = ptr[s]
+        b = ptr[s + 1]
+        if t <= 0.0:
+            out[i] = 0.0
+        elif t >= 1.0:
+            out[i] = 1.0
+        elif b == a:
+            out[i] = t
+        else:
+            lo = a
+            hi = b - 1
+            while lo < hi:            # first piece whose end share is at or after t
+                mid = (lo + hi) >> 1
+                if share[mid] < t:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            p0 = 0.0
+            s0 = 0.0
+            if lo > a:
+                p0 = pos[lo - 1]
+                s0 = share[lo - 1]
+            span = share[lo] - s0
+            if span > 0.0:
+                out[i] = p0 + (pos[lo] - p0) * ((t - s0) / span)
+            else:
+                out[i] = p0
+    return out

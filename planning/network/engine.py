@@ -2,13 +2,18 @@
 
 Every trip is door to door:
 
-1. the **access leg**, a straight line from the origin to its snapped position on the road,
-   walked at ``walk_speed_kph`` (its length is ``snap_distance_m``);
-2. the part of the snapped road segment up to one of its end nodes (that fraction of the
-   segment's time and length; with a DEM the segment's time is taken as spread uniformly
-   along it);
+1. the **access leg**, a straight line from the origin to its snapped position on the road
+   (its length is ``snap_distance_m``), walked at ``walk_speed_kph`` on flat ground; with a
+   DEM at Tobler's speed on the leg's own slope (origin elevation vs. the elevation of its
+   snapped position), so walking down to the road and up from it differ;
+2. the part of the snapped road segment up to one of its end nodes: that fraction of the
+   segment's length; its time is that fraction of the segment's time on flat ground, and with
+   a DEM the time of the segment's terrain pieces on that part (each piece at its own slope's
+   Tobler or grade speed, direction-aware; the piece holding the point is cut at it), exactly
+   as if the snapped position were a node splitting the segment;
 3. the shortest path on the graph of the mode;
-4. the part of the destination's segment and the **egress leg**, walked likewise.
+4. the part of the destination's segment and the **egress leg**, computed likewise (the egress
+   leg from the road to the destination, with its own slope).
 
 An origin and a destination on the same segment may also travel directly along it; an origin
 and a destination at the very same coordinates are 0 min and 0 m apart.
@@ -231,18 +236,23 @@ class TravelEngine:
         idx = np.flatnonzero(sp.ok)
         s = sp.segment[idx]
         f = sp.fraction[idx]
+        # time parts follow the time shares (= f without a DEM), length parts the fraction
+        sf, sb = sp.fwd_share[idx], sp.bwd_share[idx]
+        walk_leg = sp.access_time_min[idx] if leaving else sp.egress_time_min[idx]
         if metric == "time":
-            a1, a2 = sp.access_time_min[idx], sp.snap_distance_m[idx]
+            a1, a2 = walk_leg, sp.snap_distance_m[idx]
             fw1, fw2, bw1, bw2 = seg.fwd_time_min[s], seg.fwd_length_m[s], seg.bwd_time_min[s], seg.bwd_length_m[s]
+            f1f, f1b, f2f, f2b = sf, sb, f, f
         else:
-            a1, a2 = sp.snap_distance_m[idx], sp.access_time_min[idx]
+            a1, a2 = sp.snap_distance_m[idx], walk_leg
             fw1, fw2, bw1, bw2 = seg.fwd_length_m[s], seg.fwd_time_min[s], seg.bwd_length_m[s], seg.bwd_time_min[s]
+            f1f, f1b, f2f, f2b = f, f, sf, sb
         if leaving:   # point -> v along the segment, point -> u against it
-            to_v = (_part(a1, 1.0 - f, fw1), _part(a2, 1.0 - f, fw2))
-            to_u = (_part(a1, f, bw1), _part(a2, f, bw2))
+            to_v = (_part(a1, 1.0 - f1f, fw1), _part(a2, 1.0 - f2f, fw2))
+            to_u = (_part(a1, f1b, bw1), _part(a2, f2b, bw2))
         else:         # u -> point along the segment, v -> point against it
-            to_u = (_part(a1, f, fw1), _part(a2, f, fw2))
-            to_v = (_part(a1, 1.0 - f, bw1), _part(a2, 1.0 - f, bw2))
+            to_u = (_part(a1, f1f, fw1), _part(a2, f2f, fw2))
+            to_v = (_part(a1, 1.0 - f1b, bw1), _part(a2, 1.0 - f2b, bw2))
         point = np.concatenate([idx, idx])
         node = np.concatenate([seg.v[s], seg.u[s]]) + offset
         c1 = np.concatenate([to_v[0], to_u[0]])
@@ -270,16 +280,22 @@ class TravelEngine:
         s = so.segment[o]
         seg = self.graph.segments(so.mode)
         delta = sd.fraction[d] - so.fraction[o]
+        # along the segment in time: the difference of the time shares (= delta without a DEM)
+        t_fwd = sd.fwd_share[d] - so.fwd_share[o]
+        t_bwd = so.bwd_share[o] - sd.bwd_share[d]
+        walk = so.access_time_min[o] + sd.egress_time_min[d]
         if metric == "time":
             fw = (seg.fwd_time_min[s], seg.fwd_length_m[s])
             bw = (seg.bwd_time_min[s], seg.bwd_length_m[s])
-            acc = (so.access_time_min[o] + sd.access_time_min[d], so.snap_distance_m[o] + sd.snap_distance_m[d])
+            acc = (walk, so.snap_distance_m[o] + sd.snap_distance_m[d])
+            df, db = (t_fwd, delta), (t_bwd, -delta)
         else:
             fw = (seg.fwd_length_m[s], seg.fwd_time_min[s])
             bw = (seg.bwd_length_m[s], seg.bwd_time_min[s])
-            acc = (so.snap_distance_m[o] + sd.snap_distance_m[d], so.access_time_min[o] + sd.access_time_min[d])
-        c1 = np.where(delta >= 0, _part(acc[0], delta, fw[0]), _part(acc[0], -delta, bw[0]))
-        c2 = np.where(delta >= 0, _part(acc[1], delta, fw[1]), _part(acc[1], -delta, bw[1]))
+            acc = (so.snap_distance_m[o] + sd.snap_distance_m[d], walk)
+            df, db = (delta, t_fwd), (-delta, t_bwd)
+        c1 = np.where(delta >= 0, _part(acc[0], df[0], fw[0]), _part(acc[0], db[0], bw[0]))
+        c2 = np.where(delta >= 0, _part(acc[1], df[1], fw[1]), _part(acc[1], db[1], bw[1]))
         same_place = (so.x[o] == sd.x[d]) & (so.y[o] == sd.y[d])
         c1 = np.where(same_place, 0.0, c1)
         c2 = np.where(same_place, 0.0, c2)
@@ -341,14 +357,15 @@ class TravelEngine:
         seg = self.graph.segments(mode)
         d_sorted, d_seg = _by_segment(sd)
         if metric == "time":
-            o_acc, d_acc = (so.access_time_min, so.snap_distance_m), (sd.access_time_min, sd.snap_distance_m)
+            o_acc, d_acc = (so.access_time_min, so.snap_distance_m), (sd.egress_time_min, sd.snap_distance_m)
             fw, bw = (seg.fwd_time_min, seg.fwd_length_m), (seg.bwd_time_min, seg.bwd_length_m)
         else:
-            o_acc, d_acc = (so.snap_distance_m, so.access_time_min), (sd.snap_distance_m, sd.access_time_min)
+            o_acc, d_acc = (so.snap_distance_m, so.access_time_min), (sd.snap_distance_m, sd.egress_time_min)
             fw, bw = (seg.fwd_length_m, seg.fwd_time_min), (seg.bwd_length_m, seg.bwd_time_min)
         best_d, best_1, best_2 = _kernels.nearest_pick(
-            n_o, op, on, o1, o2, c1, c2, lab, so.segment, so.fraction, o_acc[0], o_acc[1], so.x, so.y,
-            d_sorted, d_seg, sd.fraction, d_acc[0], d_acc[1], sd.x, sd.y, fw[0], fw[1], bw[0], bw[1], limit)
+            n_o, op, on, o1, o2, c1, c2, lab, so.segment, so.fraction, so.fwd_share, so.bwd_share, o_acc[0], o_acc[1],
+            so.x, so.y, d_sorted, d_seg, sd.fraction, sd.fwd_share, sd.bwd_share, d_acc[0], d_acc[1], sd.x, sd.y,
+            fw[0], fw[1], bw[0], bw[1], metric == "time", limit)
         unreached = so.ok & (best_d < 0)
         if unreached.any():
             reason = so.reason.copy()
@@ -516,7 +533,7 @@ class TravelEngine:
         w1, w2 = rev.weights(metric)
         seg = graph.segments(mode)
         dp, dn, d1, d2 = self._legs(sf, metric, end, leaving=False)
-        egress = sf.access_time_min if metric == "time" else sf.snap_distance_m
+        egress = sf.egress_time_min if metric == "time" else sf.snap_distance_m
         snap_xy = np.full((len(sf), 2), np.nan)
         ok = np.flatnonzero(sf.ok)
         if ok.size:
@@ -529,7 +546,7 @@ class TravelEngine:
             c1, _, _ = _kernels.multi_source(indptr, indices, w1, w2, dn[sel], d1[sel], d2[sel], dp[sel],
                                              budgets[-1])
             c_node = c1[start:start + n]
-            on_seg = (sf.segment[mem], sf.fraction[mem], egress[mem])
+            on_seg = (sf.segment[mem], sf.fraction[mem], egress[mem], sf.fwd_share[mem], sf.bwd_share[mem])
             for budget in budgets:
                 pieces = reached_pieces(seg, c_node, budget, metric=metric, on_segment=on_seg)
                 reached = np.flatnonzero(c_node <= budget)

@@ -34,7 +34,14 @@ from pyproj import CRS
 from planning._errors import CRSError, InputError
 from planning.config import Settings, TravelSettings
 from planning.county import Raster, RoadNetwork
-from planning.network.terrain import TERRAIN_SAMPLE_M, grade_speed_factor, terrain_times, tobler_speed_kph
+from planning.network.terrain import (
+    TERRAIN_SAMPLE_M,
+    grade_speed_factor,
+    piece_times,
+    terrain_pieces,
+    terrain_times,
+    tobler_speed_kph,
+)
 from planning.schema import NO_WALK_HIGHWAYS, ROAD_CLASS_ZH, WALK_ONLY_HIGHWAYS
 
 __all__ = [
@@ -166,7 +173,10 @@ class SegmentTable:
     Each two-way road appears once (its twin row in the other direction is folded in); one-way
     roads appear in their direction of travel. For a point at fraction ``f`` of a segment from
     ``u`` to ``v``, reaching ``v`` costs ``(1 − f) · fwd`` and reaching ``u`` costs ``f · bwd``
-    (NaN where that direction is closed to the mode).
+    (NaN where that direction is closed to the mode) in length; in time, ``f`` is replaced by
+    the share of the segment's time spent between ``u`` and the point (:meth:`time_shares`),
+    which is ``f`` on flat ground and follows the per-piece Tobler / grade times of
+    :func:`planning.network.terrain.terrain_times` with a DEM.
 
     Attributes
     ----------
@@ -175,6 +185,11 @@ class SegmentTable:
         Compact node indices of the segment's ends.
     fwd_time_min, fwd_length_m, bwd_time_min, bwd_length_m : numpy.ndarray
         Travel time and length from u to v and from v to u (NaN when closed).
+    profile_ptr, profile_pos, profile_fwd, profile_bwd : numpy.ndarray or None
+        With a DEM only: the terrain pieces of segment ``s`` are ``profile_ptr[s]:profile_ptr[s+1]``
+        (in order from ``u``); per piece, its end as a fraction of the segment's length, and the
+        share of the segment's u → v time (``profile_fwd``) and of its v → u time
+        (``profile_bwd``) spent between ``u`` and that end.
     """
 
     geometry: np.ndarray
@@ -184,6 +199,63 @@ class SegmentTable:
     fwd_length_m: np.ndarray
     bwd_time_min: np.ndarray
     bwd_length_m: np.ndarray
+    profile_ptr: np.ndarray | None = None
+    profile_pos: np.ndarray | None = None
+    profile_fwd: np.ndarray | None = None
+    profile_bwd: np.ndarray | None = None
+
+    def time_shares(self, segment: np.ndarray, fraction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Shares of the u → v and v → u times of ``segment`` spent between ``u`` and ``fraction``.
+
+        Parameters
+        ----------
+        segment : numpy.ndarray
+            Segment rows (int64; -1 gives NaN).
+        fraction : numpy.ndarray
+            Positions along the segments as fractions of their length.
+
+        Returns
+        -------
+        fwd_share, bwd_share : numpy.ndarray
+            The time from ``u`` to the position is ``fwd_share · fwd_time_min`` and from the
+            position back to ``u`` is ``bwd_share · bwd_time_min``; so the time from the
+            position to ``v`` is ``(1 − fwd_share) · fwd_time_min``. Without a DEM both are
+            ``fraction`` itself (the same array). With a DEM they follow the segment's terrain
+            pieces, each walked (driven) at its own slope's speed: exactly 0 at ``u`` and 1 at ``v``.
+        """
+        if self.profile_ptr is None:
+            return fraction, fraction
+        from planning.network._kernels import profile_share
+
+        seg = np.asarray(segment, dtype=np.int64)
+        frac = np.asarray(fraction, dtype=float)
+        return (profile_share(self.profile_ptr, self.profile_pos, self.profile_fwd, seg, frac),
+                profile_share(self.profile_ptr, self.profile_pos, self.profile_bwd, seg, frac))
+
+    def time_fractions(self, segment: np.ndarray, share: np.ndarray, *, forward: bool) -> np.ndarray:
+        """Inverse of :meth:`time_shares`: the fraction of length where a time share is reached.
+
+        Parameters
+        ----------
+        segment : numpy.ndarray
+            Segment rows (int64, all ≥ 0).
+        share : numpy.ndarray
+            Share of the u → v time (``forward=True``) or of the v → u time, counted from ``u``.
+        forward : bool
+            Which direction's time.
+
+        Returns
+        -------
+        numpy.ndarray
+            The fraction (``share`` itself without a DEM); clipped to [0, 1].
+        """
+        share = np.asarray(share, dtype=float)
+        if self.profile_ptr is None:
+            return np.clip(share, 0.0, 1.0)
+        from planning.network._kernels import profile_fraction
+
+        prof = self.profile_fwd if forward else self.profile_bwd
+        return profile_fraction(self.profile_ptr, self.profile_pos, prof, np.asarray(segment, dtype=np.int64), share)
 
     @cached_property
     def tree(self) -> shapely.STRtree:
@@ -256,6 +328,8 @@ class RoadGraph:
         Settings the impedances were computed with.
     terrain : bool
         Whether a DEM was used.
+    dem : planning.county.Raster or None
+        The DEM when it was used (access legs are walked on its slopes).
     """
 
     node_ids: np.ndarray
@@ -269,6 +343,7 @@ class RoadGraph:
     drivable_node: np.ndarray
     settings: TravelSettings
     terrain: bool = False
+    dem: Raster | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -442,8 +517,13 @@ class RoadGraph:
         walkable = ~np.isin(highway, list(NO_WALK_HIGHWAYS))
 
         use_terrain = dem is not None and ts.terrain
+        walk_pieces = drive_pieces = None
         if use_terrain:
-            walk_f, walk_b, drive_t = terrain_times(geoms, length, class_speed, dem, ts)
+            edge, dx, slope = pieces = terrain_pieces(geoms, dem)
+            walk_f, walk_b, drive_t = terrain_times(geoms, length, class_speed, dem, ts, pieces=pieces)
+            pf, pb, pd_ = piece_times(dx, slope, class_speed[edge], ts)
+            walk_pieces = (edge, dx, pf, pb)
+            drive_pieces = (edge, dx, pd_, pd_)   # the grade factor is direction-blind
         else:
             walk_f = length * _MIN_PER_KPH_M / ts.walk_speed_kph
             walk_b = walk_f
@@ -461,11 +541,13 @@ class RoadGraph:
         drivable_node[v[d]] = True
 
         twin = _twins(u, v, length, geoms)
-        seg_walk = _segment_table(walkable, twin, geoms, u, v, length, walk_f, walk_b, backward_from_twin=False)
-        seg_drive = _segment_table(drivable, twin, geoms, u, v, length, drive_t, drive_t, backward_from_twin=True)
+        seg_walk = _segment_table(walkable, twin, geoms, u, v, length, walk_f, walk_b, backward_from_twin=False,
+                                  pieces=walk_pieces)
+        seg_drive = _segment_table(drivable, twin, geoms, u, v, length, drive_t, drive_t, backward_from_twin=True,
+                                   pieces=drive_pieces)
         return cls(node_ids=node_ids, x=x, y=y, crs=crs, walk=walk, drive=drive,
                    segments_walk=seg_walk, segments_drive=seg_drive, drivable_node=drivable_node,
-                   settings=ts, terrain=use_terrain)
+                   settings=ts, terrain=use_terrain, dem=dem if use_terrain else None)
 
 
 def _first(value: Any) -> str:
@@ -507,11 +589,16 @@ def _twins(u: np.ndarray, v: np.ndarray, length: np.ndarray, geoms: np.ndarray) 
 
 def _segment_table(usable: np.ndarray, twin: np.ndarray, geoms: np.ndarray, u: np.ndarray,
                    v: np.ndarray, length: np.ndarray, t_fwd: np.ndarray, t_bwd: np.ndarray,
-                   *, backward_from_twin: bool) -> SegmentTable:
+                   *, backward_from_twin: bool,
+                   pieces: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> SegmentTable:
     """Snapping segments: each road once; twins folded into the backward direction.
 
     For walking the backward time is the row's own reverse time (every walkable road is
     two-way); for driving it is the twin row's time, and NaN when the road is one-way.
+    ``pieces`` (with a DEM) is ``(edge row, length, forward time, backward time)`` of every
+    terrain piece of every row: it gives the time profile along each kept segment (for a
+    twin, the backward share is the same as the forward one when the grade factor is
+    direction-blind, since the speed of a row is constant along it).
     """
     m = u.size
     has_twin = twin >= 0
@@ -529,6 +616,19 @@ def _segment_table(usable: np.ndarray, twin: np.ndarray, geoms: np.ndarray, u: n
     else:
         bwd_t = t_bwd[keep]
         bwd_l = length[keep]
+    profile: dict[str, np.ndarray] = {}
+    if pieces is not None:
+        from planning.network._kernels import profile_shares
+
+        edge, dx, w_f, w_b = pieces
+        new_row = np.full(m, -1, np.int64)
+        new_row[keep] = np.arange(keep.size)
+        sel = new_row[edge] >= 0
+        ptr = np.zeros(keep.size + 1, np.int64)
+        np.cumsum(np.bincount(new_row[edge[sel]], minlength=keep.size), out=ptr[1:])
+        profile = {"profile_ptr": ptr, "profile_pos": profile_shares(ptr, np.asarray(dx[sel], float)),
+                   "profile_fwd": profile_shares(ptr, np.asarray(w_f[sel], float)),
+                   "profile_bwd": profile_shares(ptr, np.asarray(w_b[sel], float))}
     return SegmentTable(geometry=geoms[keep], u=u[keep].astype(np.int64), v=v[keep].astype(np.int64),
                         fwd_time_min=np.asarray(fwd_t, float), fwd_length_m=np.asarray(fwd_l, float),
-                        bwd_time_min=np.asarray(bwd_t, float), bwd_length_m=np.asarray(bwd_l, float))
+                        bwd_time_min=np.asarray(bwd_t, float), bwd_length_m=np.asarray(bwd_l, float), **profile)

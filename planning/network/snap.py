@@ -4,10 +4,19 @@ Each point is projected onto its nearest road SEGMENT (not node; an exact ring s
 uniform grid of the segments' straight pieces, in numba; shapely's ``STRtree`` gives the
 distance of points beyond the maximum): it enters
 the graph between the segment's ends ``u`` and ``v`` at the fraction ``f`` of the segment where
-the projection falls, so reaching ``v`` costs ``(1 − f)`` of the segment's time and reaching ``u``
-costs ``f`` of its reverse time (where the mode may use that direction). The straight line from
-the point to the road is the access (or egress) leg, walked at ``walk_speed_kph`` on flat ground,
-and its length is ``snap_distance_m``. Points farther than ``max_snap_m`` from every usable
+the projection falls, so reaching ``v`` costs ``(1 − f)`` of the segment's length and reaching
+``u`` costs ``f`` of its reverse length (where the mode may use that direction). On flat ground
+(no DEM) the times split the same way. With a DEM the partial times follow the segment's terrain
+pieces (those of :func:`planning.network.terrain.terrain_times`, at most ``TERRAIN_SAMPLE_M``
+long, each at its own slope's Tobler or grade speed, direction-aware): reaching ``v`` costs the
+forward time of the pieces between the point and ``v`` and reaching ``u`` the backward time of
+the pieces between ``u`` and the point (the piece holding the point is cut at it), so the two
+parts of a segment always add up to its whole time (``SnappedPoints.fwd_share`` and
+``bwd_share``). The straight line from the point to the road is the access (or egress) leg; its
+length is ``snap_distance_m``. It is walked at ``walk_speed_kph`` on flat ground; with a DEM at
+Tobler's speed on the leg's slope (elevation of the point vs. elevation of its snapped position,
+both bilinear from the DEM), so the leg to the road (``access_time_min``) and the leg from the
+road (``egress_time_min``) differ on a slope. Points farther than ``max_snap_m`` from every usable
 segment are kept and reported unreachable with the reason, never dropped and never given a time.
 
 Walking and mixed trips snap to every walkable road; driving trips snap only to drivable roads.
@@ -26,6 +35,7 @@ from pyproj import CRS
 from planning._errors import CRSError, InputError
 from planning.network._kernels import grid_snap
 from planning.network.graph import MODES, RoadGraph
+from planning.network.terrain import access_times, bilinear_elevation
 
 __all__ = ["SnappedPoints", "snap_points", "check_points"]
 
@@ -47,13 +57,22 @@ class SnappedPoints:
     snap_distance_m : numpy.ndarray
         Straight-line distance from the point to the road (m).
     access_time_min : numpy.ndarray
-        Time to walk that distance at ``walk_speed_kph`` (min).
+        Time to walk from the point to the road (min): ``walk_speed_kph`` on flat ground,
+        Tobler's speed on the leg's slope with a DEM.
     reason : numpy.ndarray
         Empty string for snapped points, else why the point is unreachable.
     x, y : numpy.ndarray
         Point coordinates.
     graph : RoadGraph
         The graph the points were snapped to.
+    egress_time_min : numpy.ndarray
+        Time to walk from the road to the point (min); the same array as ``access_time_min``
+        without a DEM.
+    fwd_share, bwd_share : numpy.ndarray
+        Share of the segment's u → v time between ``u`` and the snapped position, and of its
+        v → u time between the position and ``u`` (see
+        :meth:`planning.network.graph.SegmentTable.time_shares`); the same array as
+        ``fraction`` without a DEM.
     """
 
     ids: np.ndarray
@@ -66,7 +85,18 @@ class SnappedPoints:
     x: np.ndarray
     y: np.ndarray
     graph: RoadGraph
+    egress_time_min: np.ndarray | None = None
+    fwd_share: np.ndarray | None = None
+    bwd_share: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.egress_time_min is None:
+            object.__setattr__(self, "egress_time_min", self.access_time_min)
+        if self.fwd_share is None:
+            object.__setattr__(self, "fwd_share", self.fraction)
+        if self.bwd_share is None:
+            object.__setattr__(self, "bwd_share", self.fraction)
 
     @property
     def ok(self) -> np.ndarray:
@@ -77,10 +107,11 @@ class SnappedPoints:
         return int(self.ids.size)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per point: ``id, segment, fraction, snap_distance_m, access_time_min, reason``."""
+        """One row per point: ``id, segment, fraction, snap_distance_m, access_time_min,
+        egress_time_min, reason``."""
         return pd.DataFrame({"id": self.ids, "segment": self.segment, "fraction": self.fraction,
                              "snap_distance_m": self.snap_distance_m, "access_time_min": self.access_time_min,
-                             "reason": self.reason})
+                             "egress_time_min": self.egress_time_min, "reason": self.reason})
 
 
 def check_points(points: gpd.GeoDataFrame, crs: CRS, *, id_col: str, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -168,7 +199,8 @@ def snap_points(graph: RoadGraph, points: gpd.GeoDataFrame, *, mode: str = "walk
     max_snap_m : float, optional
         Farther points are unreachable (default ``graph.settings.max_snap_m``).
     walk_speed_kph : float, optional
-        Speed of the access leg (default ``graph.settings.walk_speed_kph``).
+        Speed of the access leg on flat ground (default ``graph.settings.walk_speed_kph``); with
+        a DEM (``graph.dem``) scaled by Tobler's function on the leg's slope.
     what : str
         Layer name in error messages.
 
@@ -217,6 +249,18 @@ def snap_points(graph: RoadGraph, points: gpd.GeoDataFrame, *, mode: str = "walk
             (inp2, _), d2 = seg.tree.query_nearest(pts, return_distance=True, all_matches=False)
             dist[far[inp2]] = d2
             reason[far] = [f"snap distance {v:,.0f} m > max {max_m:,.0f} m" for v in dist[far]]
-    access = dist * 0.06 / speed
+    if graph.dem is None:
+        access = egress = dist * 0.06 / speed
+    else:
+        z_road = np.full(n, np.nan)
+        ok = np.flatnonzero(segment >= 0)
+        if ok.size:
+            at = shapely.line_interpolate_point(seg.geometry[segment[ok]], fraction[ok], normalized=True)
+            xy = shapely.get_coordinates(at)
+            z_road[ok] = bilinear_elevation(graph.dem, xy[:, 0], xy[:, 1])
+        z_point = bilinear_elevation(graph.dem, x, y)
+        access, egress = access_times(dist, z_point, z_road, walk_speed_kph=speed)
+    fwd_share, bwd_share = seg.time_shares(segment, fraction) if n and len(seg) else (fraction, fraction)
     return SnappedPoints(ids=ids, mode=mode, segment=segment, fraction=fraction, snap_distance_m=dist,
-                         access_time_min=access, reason=reason, x=x, y=y, graph=graph)
+                         access_time_min=access, reason=reason, x=x, y=y, graph=graph, egress_time_min=egress,
+                         fwd_share=fwd_share, bwd_share=bwd_share)
