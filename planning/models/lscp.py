@@ -11,6 +11,7 @@ from scipy import sparse
 
 from planning._errors import InfeasibleError, InputError
 from planning.models._covering import LscpLagrangian, lscp_lagrangian, unicost_descent
+from planning.models._covering_small import shrink_cover
 from planning.models._common import SiteModel, format_ids, raise_problems
 from planning.models._highs import solve_milp
 from planning.models.base import SolveStatus, SolverOptions
@@ -30,6 +31,11 @@ LAGRANGIAN_ITERATIONS = 1000
 #: The Lagrangian / tabu path runs when the reduced full-cover model keeps at least this many
 #: candidate columns (smaller ones go straight to HiGHS, which solves them in milliseconds).
 FAST_MIN_COLUMNS = 150
+#: Smaller ones get an LP bound and reduced-cost fixing (HiGHS) and, for equal site costs, a cover
+#: shrunk by a numpy swap search (:mod:`planning.models._covering_small`) of at most this many
+#: swaps per column removed, stopping after this many swaps without progress.
+SHRINK_STEPS = 200
+SHRINK_PATIENCE = 60
 
 
 class LSCP(SiteModel):
@@ -215,7 +221,12 @@ class LSCP(SiteModel):
         self._reduced_size = (sub.shape, len(self.demand_ids), m)
         greedy = greedy_cover(sub, cost[col_idx]) if sub.shape[0] else np.zeros(len(col_idx), dtype=bool)
         lagrangian = None
-        if self.budget is None and not self._has_area and sub.shape[0] and len(col_idx) >= FAST_MIN_COLUMNS:
+        cutoff_row = False
+        simple = self.budget is None and not self._has_area and sub.shape[0] > 0
+        if simple and method != "heuristic" and len(col_idx) < FAST_MIN_COLUMNS:
+            lagrangian = self._lp_start(sub, cost[col_idx], greedy, options)
+            cutoff_row = True
+        elif simple and len(col_idx) >= FAST_MIN_COLUMNS:
             sc = cost[col_idx]
             lagrangian = lscp_lagrangian(sub, sc, start=greedy, iterations=LAGRANGIAN_ITERATIONS,
                                          integral=bool(np.all(sc == np.round(sc))))
@@ -233,7 +244,7 @@ class LSCP(SiteModel):
             objective = self._net_cost(y_fix)
             return y_fix, objective, objective, SolveStatus.OPTIMAL
         if lagrangian is not None:
-            return self._solve_fixed(sub, col_idx, y_fix, lagrangian, options)
+            return self._solve_fixed(sub, col_idx, y_fix, lagrangian, options, cutoff_row=cutoff_row)
         k = len(col_idx)
         site_rows, lo, hi = self._site_rows_sub(col_idx, y_fix)
         mat = sparse.vstack([sub.astype(np.float64)] + site_rows) if site_rows else sub.astype(np.float64)
@@ -251,8 +262,31 @@ class LSCP(SiteModel):
         y[col_idx[res.x > 0.5]] = True
         return y, res.objective, res.bound, SolveStatus.OPTIMAL if res.status == "optimal" else SolveStatus.TIME_LIMIT
 
+    def _lp_start(self, sub: sparse.csr_array, sc: np.ndarray, greedy: np.ndarray,
+                  options: SolverOptions) -> LscpLagrangian | None:
+        """Small reduced full cover: LP bound and reduced costs (HiGHS), cover shrunk in numpy.
+
+        The LP dual ``π`` gives ``c·x >= LP + Σ_{d_j>=0} d_j x_j + Σ_{d_j<0} |d_j| (1 − x_j)`` for
+        every cover ``x`` (``d`` the reduced costs), the same fixing rule as a Lagrangian bound.
+        For equal site costs the greedy cover is shrunk by :func:`shrink_cover` down to one column
+        above the LP bound; the last column is left to HiGHS, which proves it (or finds the
+        smaller cover) on the model restricted by the reduced costs. ``None`` when the LP fails.
+        """
+        k = sub.shape[1]
+        res = solve_milp(sc, sub.astype(np.float64), np.ones(sub.shape[0]), np.full(sub.shape[0], np.inf),
+                         np.zeros(k), np.ones(k), np.zeros(k, dtype=bool), time_limit_s=options.time_limit_s,
+                         threads=options.threads)
+        if res.status != "optimal" or res.reduced_costs is None:
+            return None
+        cover = greedy
+        if sc.size and np.all(sc == sc[0]) and sc[0] > 0:
+            floor = int(np.ceil(res.objective / sc[0] - 1e-6)) + 1
+            cover = shrink_cover(sub, greedy, floor=floor, steps=SHRINK_STEPS, patience=SHRINK_PATIENCE)
+        return LscpLagrangian(cover, float(sc[cover].sum()), float(res.objective), res.reduced_costs,
+                              bool(np.all(sc == np.round(sc))))
+
     def _solve_fixed(self, sub: sparse.csr_array, col_idx: np.ndarray, y_fix: np.ndarray, lag: LscpLagrangian,
-                     options: SolverOptions) -> tuple:
+                     options: SolverOptions, *, cutoff_row: bool = False) -> tuple:
         """Full cover without budget or area rows: Lagrangian bound and reduced-cost fixing, then HiGHS.
 
         Every cover cheaper than the incumbent (Lagrangian heuristic, then for equal site costs the
@@ -277,7 +311,7 @@ class LSCP(SiteModel):
             return y, upper + base, upper + base, SolveStatus.OPTIMAL
         k = len(keep)
         col_lo = lag.into[keep].astype(np.float64)
-        inside = not lag.cover[lag.out].any() and lag.cover[lag.into].all()
+        inside = not cutoff_row and not lag.cover[lag.out].any() and lag.cover[lag.into].all()
         mat = rest.astype(np.float64)
         row_lo, row_hi = np.ones(rest.shape[0]), np.full(rest.shape[0], np.inf)
         start = None

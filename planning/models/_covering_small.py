@@ -1,0 +1,208 @@
+"""Covering heuristics in plain numpy for small models (no compiled code, no start-up cost).
+
+Internal module of :mod:`planning.models.lscp`. The compiled kernels of
+:mod:`planning.models._covering` pay a one-off start-up of about 0.3–0.5 s per process (numba's
+type registries and the BLAS check import scipy.linalg), which dominates a model of a few hundred
+demands that HiGHS would otherwise solve in a tenth of a second. The same searches written with
+numpy array operations (every swap evaluated at once from the cover counts) cost nothing to start
+and are fast while the candidate count ``k`` keeps the ``k × k`` swap table small.
+
+- :func:`swap_search`: tabu search over swaps (close one open site, open one closed site) for the
+  weighted maximal covering problem, the numpy twin of :func:`planning.models._covering.mclp_tabu`.
+- :func:`shrink_cover`: shrink a cover of equal-cost columns one column at a time by asking
+  :func:`swap_search` for ``q − 1`` columns that cover every row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+__all__ = ["swap_search", "shrink_cover"]
+
+
+class _Cover:
+    """Row/column index arrays of a boolean coverage matrix (demand × site)."""
+
+    def __init__(self, cover: sparse.sparray) -> None:
+        csr = sparse.csr_array(cover)
+        csr.sort_indices()
+        csc = sparse.csc_array(cover)
+        csc.sort_indices()
+        self.n, self.k = csr.shape
+        self.row_of = np.repeat(np.arange(self.n), np.diff(csr.indptr))  # row of each CSR entry
+        self.col_of = csr.indices.astype(np.int64)  # column of each CSR entry
+        self.cptr = csc.indptr.astype(np.int64)
+        self.cidx = csc.indices.astype(np.int64)
+
+    def rows(self, j: int) -> np.ndarray:
+        return self.cidx[self.cptr[j] : self.cptr[j + 1]]
+
+    def counts(self, y: np.ndarray) -> np.ndarray:
+        """Open columns covering each row."""
+        return np.bincount(self.row_of[y[self.col_of]], minlength=self.n)
+
+
+def swap_search(
+    cover: sparse.sparray,
+    weights: np.ndarray,
+    y: np.ndarray,
+    *,
+    steps: int = 300,
+    patience: int = 100,
+    tenure: int = 3,
+    seed: int = 0,
+    target: float | None = None,
+) -> tuple[np.ndarray, float]:
+    """Tabu search over swaps for the maximal covering problem (numpy, for small models).
+
+    Every step evaluates all swaps at once: the gain of opening ``j`` (weight of uncovered rows
+    it reaches), the loss of closing ``r`` (weight of rows only ``r`` covers) and their overlap
+    (rows only ``r`` covers that ``j`` also reaches), then takes the best swap that is not tabu
+    (a tabu swap only when it beats the best solution found); ties are broken by a seeded draw.
+
+    Parameters
+    ----------
+    cover : sparse boolean matrix (demand × site)
+    weights : ndarray
+        Demand weights (``>= 0``).
+    y : ndarray of bool
+        Starting open sites (their number is kept).
+    steps, patience : int, keyword-only
+        At most ``steps`` swaps; stop after ``patience`` swaps without a better solution.
+    tenure : int, keyword-only
+        A closed site may not reopen for ``tenure`` to ``2 · tenure − 1`` steps; an opened site
+        may not close in the next step.
+    seed : int, keyword-only
+        Seed of the tie-breaking and tenure draws.
+    target : float, optional
+        Stop as soon as this covered weight is reached.
+
+    Returns
+    -------
+    best : ndarray of bool
+        The best site set found (at least as good as ``y``).
+    value : float
+        Its covered weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import sparse
+    >>> c = sparse.csr_array(np.array([[1, 0, 0], [0, 1, 0], [0, 1, 1]], dtype=bool))
+    >>> best, value = swap_search(c, np.array([1.0, 1.0, 5.0]), np.array([True, False, False]))
+    >>> best.tolist(), value
+    ([False, True, False], 6.0)
+    """
+    return _swap(_Cover(cover), np.asarray(weights, dtype=np.float64), y, steps=steps, patience=patience,
+                 tenure=tenure, seed=seed, target=target)
+
+
+def _swap(cv: _Cover, w: np.ndarray, y: np.ndarray, *, steps: int, patience: int, tenure: int, seed: int,
+          target: float | None) -> tuple[np.ndarray, float]:
+    n, k = cv.n, cv.k
+    y = np.asarray(y, dtype=bool).copy()
+    rng = np.random.default_rng(seed)
+    cnt = cv.counts(y)
+    value = float(w[cnt > 0].sum())
+    best, best_value = y.copy(), value
+    tol = 1e-9 * max(1.0, float(w.sum()))
+    if target is not None and value >= target - tol:
+        return best, best_value
+    tabu_until = np.zeros(k, dtype=np.int64)
+    owner = np.full(n, -1, dtype=np.int64)
+    last_improved = 0
+    tenure = max(int(tenure), 1)
+    for it in range(int(steps)):
+        if it - last_improved > patience:
+            break
+        entry_uncovered = cnt[cv.row_of] == 0
+        gain = np.bincount(cv.col_of[entry_uncovered], weights=w[cv.row_of[entry_uncovered]], minlength=k)
+        entry_single = cnt[cv.row_of] == 1
+        owned = entry_single & y[cv.col_of]  # the single open column of a once-covered row
+        owner[cv.row_of[owned]] = cv.col_of[owned]
+        loss = np.bincount(cv.col_of[owned], weights=w[cv.row_of[owned]], minlength=k)
+        r_single = cv.row_of[entry_single]
+        shared = np.bincount(owner[r_single] * k + cv.col_of[entry_single], weights=w[r_single],
+                             minlength=k * k).reshape(k, k)
+        delta = gain[None, :] + shared - loss[:, None]
+        free = tabu_until <= it
+        allowed = y[:, None] & ~y[None, :]
+        aspire = value + delta > best_value + tol
+        delta = np.where(allowed & ((free[:, None] & free[None, :]) | aspire), delta, -np.inf)
+        top = float(delta.max())
+        if top == -np.inf:
+            break
+        ties = np.flatnonzero(delta.ravel() >= top - tol)
+        r, j = divmod(int(ties[rng.integers(ties.size)]), k)
+        y[r] = False
+        y[j] = True
+        cnt[cv.rows(r)] -= 1
+        cnt[cv.rows(j)] += 1
+        value += top
+        tabu_until[r] = it + tenure + int(rng.integers(tenure))
+        tabu_until[j] = it + 2
+        if value > best_value + tol:
+            value = float(w[cnt > 0].sum())  # exact, no drift
+            best_value = value
+            best = y.copy()
+            last_improved = it
+            if target is not None and value >= target - tol:
+                break
+    return best, float(best_value)
+
+
+def shrink_cover(
+    cover: sparse.sparray,
+    y: np.ndarray,
+    *,
+    floor: int = 0,
+    steps: int = 300,
+    patience: int = 100,
+    seed: int = 0,
+) -> np.ndarray:
+    """Shrink a set cover of equal-cost columns with :func:`swap_search`.
+
+    From a cover of ``q`` columns, the column whose removal uncovers the fewest rows is dropped
+    and the swap search looks for ``q − 1`` columns covering every row; repeated until it fails
+    or ``floor`` (a lower bound on the cover size) is reached.
+
+    Parameters
+    ----------
+    cover : sparse boolean matrix (row × column)
+    y : ndarray of bool
+        A cover.
+    floor : int, keyword-only
+        No cover has fewer columns (stop there).
+    steps, patience, seed : int, keyword-only
+        Of each swap search.
+
+    Returns
+    -------
+    ndarray of bool
+        The smallest cover found (``y`` itself when none smaller is found).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import sparse
+    >>> c = sparse.csr_array(np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1]], dtype=bool))
+    >>> int(shrink_cover(c, np.array([True, True, True])).sum())
+    2
+    """
+    cv = _Cover(cover)
+    rows = cv.n
+    ones = np.ones(rows)
+    best = np.asarray(y, dtype=bool).copy()
+    while int(best.sum()) - 1 >= max(floor, 1):
+        cnt = cv.counts(best)
+        single = (cnt[cv.row_of] == 1) & best[cv.col_of]
+        loss = np.bincount(cv.col_of[single], minlength=cv.k).astype(np.float64)
+        loss[~best] = np.inf
+        z = best.copy()
+        z[int(np.argmin(loss))] = False
+        z, value = _swap(cv, ones, z, steps=steps, patience=patience, tenure=3, seed=seed, target=float(rows))
+        if value < rows - 0.5:
+            break
+        best = z
+    return best
