@@ -91,6 +91,7 @@ def solve_milp(
     verbose: bool = False,
     start: np.ndarray | None = None,
     on_solution: Callable[[np.ndarray], bool] | None = None,
+    highs_options: dict[str, Any] | None = None,
 ) -> MilpResult:
     """Solve ``min/max cost @ x + offset`` s.t. ``row_lower <= matrix @ x <= row_upper``.
 
@@ -117,6 +118,8 @@ def solve_milp(
     on_solution : callable, optional
         Called with every improving solution found by the branch and bound; returning ``True``
         stops the solve (status ``"interrupted"``, ``x`` = that solution).
+    highs_options : dict, optional
+        Further HiGHS options set after the ones above (e.g. ``{"mip_pool_soft_limit": 10}``).
 
     Returns
     -------
@@ -171,6 +174,9 @@ def solve_milp(
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("random_seed", 0)
+    for name, value in (highs_options or {}).items():
+        if h.setOptionValue(name, value) == highspy.HighsStatus.kError:
+            raise SolverError(f"HiGHS rejected the option {name} = {value!r}; please report this")
     status = h.passModel(lp)
     if status == highspy.HighsStatus.kError:
         raise SolverError("HiGHS rejected the model (inconsistent matrix or bounds); please report this")

@@ -153,3 +153,14 @@ def test_small_lscp_path_is_deterministic() -> None:
     second = LSCP.from_cost_matrix(cost, threshold=1.0).solve()
     assert first.selected_.tolist() == second.selected_.tolist()
     assert first.objective_ == second.objective_ == _cheapest_cover(cover[keep], np.ones(14))
+
+
+def test_solve_milp_passes_highs_options_and_rejects_unknown_ones() -> None:
+    from planning._errors import SolverError
+    from planning.models._highs import solve_milp
+
+    args = (np.array([1.0, 1.0]), sparse.csc_array(np.array([[1.0, 1.0]])), np.array([1.0]), np.array([np.inf]),
+            np.zeros(2), np.ones(2), np.array([True, True]))
+    assert solve_milp(*args, highs_options={"mip_pool_soft_limit": 10}).objective == 1.0
+    with pytest.raises(SolverError, match="rejected the option no_such_option"):
+        solve_milp(*args, highs_options={"no_such_option": 1})
