@@ -13,6 +13,8 @@ from planning.models._common import SiteModel, format_ids, raise_problems
 from planning.models._highs import solve_milp
 from planning.models.base import SolveStatus, SolverOptions
 from planning.models._covering import mclp_tabu
+from planning.models._covering_small import swap_search
+from planning.models._mclp_cutoff import prove_or_improve
 from planning.models.heuristics import greedy_mclp
 from planning.models.reduce import coverage_matrix, dominated_columns, merge_identical_columns, merge_identical_rows
 
@@ -25,6 +27,13 @@ TABU_PATIENCE = 1000
 #: Tabu tenure (steps) of a swapped site, and searches run one after another (each from the best).
 TABU_TENURE = 5
 TABU_RESTARTS = 3
+#: Reduced models with at most this many candidate columns use the numpy swap search
+#: (:func:`planning.models._covering_small.swap_search`, no compiled-code start-up) and the exact
+#: cut-off model of :mod:`planning.models._mclp_cutoff` instead of the plain MILP.
+SMALL_MAX_COLUMNS = 300
+SWAP_STEPS = 400
+SWAP_PATIENCE = 150
+SWAP_TENURE = 3
 
 
 class MCLP(SiteModel):
@@ -143,10 +152,24 @@ class MCLP(SiteModel):
         p = self.p
         # heuristic start (no budget / area rows: greedy + swap respect only p)
         start = None
+        k = len(col_idx)
         if self.budget is None and not self._has_area and self.max_cost is None and p is not None:
-            y0 = greedy_mclp(csub, w, min(p, len(col_idx)))
-            start, _ = mclp_tabu(csub, w, y0, steps=TABU_STEPS, patience=TABU_PATIENCE, tenure=TABU_TENURE,
-                                 restarts=TABU_RESTARTS)
+            y0 = greedy_mclp(csub, w, min(p, k))
+            if k <= SMALL_MAX_COLUMNS:  # numpy search: no compiled-code start-up
+                start, _ = swap_search(csub, w, y0, steps=SWAP_STEPS, patience=SWAP_PATIENCE, tenure=SWAP_TENURE)
+            else:
+                start, _ = mclp_tabu(csub, w, y0, steps=TABU_STEPS, patience=TABU_PATIENCE, tenure=TABU_TENURE,
+                                     restarts=TABU_RESTARTS)
+        if method != "heuristic" and start is not None and k <= SMALL_MAX_COLUMNS and 0 < p < k:
+            found = prove_or_improve(csub, w, start, p, time_limit_s=options.time_limit_s, threads=options.threads,
+                                     verbose=options.verbose)
+            self._cutoff_size = found.reduced
+            y = self._fixed.copy()
+            y[col_idx[found.y]] = True
+            objective = self._covered(y)
+            return self._finish(y, objective=objective, bound=max(found.bound + base, objective),
+                                status=SolveStatus.OPTIMAL if found.proven else SolveStatus.TIME_LIMIT,
+                                assignment=self._assign(y, self.threshold)[0])
         if method == "heuristic" and start is not None:
             bound = self._lp_value(csub, w, col_idx, options) + base
             y = self._fixed.copy()
