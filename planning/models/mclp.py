@@ -14,6 +14,7 @@ from planning.models._highs import solve_milp
 from planning.models.base import SolveStatus, SolverOptions
 from planning.models._covering import mclp_tabu
 from planning.models._covering_small import swap_search
+from planning.models import _mclp_cutoff
 from planning.models._mclp_cutoff import prove_or_improve
 from planning.models.heuristics import greedy_mclp
 from planning.models.reduce import coverage_matrix, dominated_columns, merge_identical_columns, merge_identical_rows
@@ -52,7 +53,12 @@ class MCLP(SiteModel):
     (the solution may use fewer sites when more add nothing). Before solving, demands of zero
     weight, uncoverable or already covered by fixed sites are dropped, identical demands merged,
     identical and dominated candidates removed (without area rows or ``max_cost``); the solve
-    is warm-started from greedy + a tabu search over swaps (seeded).
+    is warm-started from greedy + a tabu search over swaps (seeded). With ``p`` only (no budget,
+    area rows or ``max_cost``) and at most :data:`SMALL_MAX_COLUMNS` candidates left, the search
+    runs in numpy and the exact step is the cut-off model of :mod:`planning.models._mclp_cutoff`
+    (demands heavier than the incumbent's uncovered weight must be covered), which proves the
+    incumbent or finds the optimum; with more than ``MAX_SOFT_ROWS`` optional demands left there,
+    the plain MILP is solved instead.
 
     Parameters
     ----------
@@ -162,7 +168,10 @@ class MCLP(SiteModel):
                                      restarts=TABU_RESTARTS)
         if method != "heuristic" and start is not None and k <= SMALL_MAX_COLUMNS and 0 < p < k:
             found = prove_or_improve(csub, w, start, p, time_limit_s=options.time_limit_s, threads=options.threads,
-                                     verbose=options.verbose)
+                                     verbose=options.verbose, max_soft=_mclp_cutoff.MAX_SOFT_ROWS)
+        else:
+            found = None
+        if found is not None:
             self._cutoff_size = found.reduced
             y = self._fixed.copy()
             y[col_idx[found.y]] = True

@@ -106,3 +106,23 @@ def test_small_mclp_path_is_deterministic_and_equals_the_plain_milp(monkeypatch:
     plain = MCLP.from_cost_matrix(cost, weights=w, threshold=2.5, p=6).solve()
     assert not hasattr(plain, "_cutoff_size")
     assert first.objective_ == plain.objective_ and first.status_ == plain.status_ == "optimal"
+
+
+def test_prove_or_improve_gives_up_on_many_soft_rows() -> None:
+    cover = _random_cover(4)
+    w = np.random.default_rng(4).integers(1, 30, cover.shape[0]).astype(float)
+    start = np.arange(11) < 3
+    assert prove_or_improve(sparse.csr_array(cover), w, start, 3, max_soft=0) is None
+    assert prove_or_improve(sparse.csr_array(cover), w, start, 3, max_soft=None).proven
+
+
+def test_small_mclp_path_falls_back_to_the_plain_milp(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planning.models import _mclp_cutoff
+
+    rng = np.random.default_rng(8)
+    cover = _random_cover(8, n=30, m=12, density=0.22)
+    w = rng.integers(1, 40, 30).astype(float)
+    monkeypatch.setattr(_mclp_cutoff, "MAX_SOFT_ROWS", 0)
+    model = MCLP.from_cost_matrix(np.where(cover, 1.0, 9.0), weights=w, threshold=1.0, p=3).solve()
+    assert not hasattr(model, "_cutoff_size")  # the cut-off model was not built
+    assert model.status_ == "optimal" and model.objective_ == _best(cover, w, 3)
