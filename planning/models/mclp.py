@@ -32,6 +32,9 @@ TABU_RESTARTS = 3
 #: (:func:`planning.models._covering_small.swap_search`, no compiled-code start-up) and the exact
 #: cut-off model of :mod:`planning.models._mclp_cutoff` instead of the plain MILP.
 SMALL_MAX_COLUMNS = 300
+#: HiGHS options of the plain MILP: a small cut pool (MCLP 2,000 x 500 at 100 s: peak RSS 370 MiB
+#: instead of 777, same incumbent; the 500 x 200 model solved 2-3x faster).
+HIGHS_OPTIONS = {"mip_pool_soft_limit": 10}
 SWAP_STEPS = 400
 SWAP_PATIENCE = 150
 SWAP_TENURE = 3
@@ -245,7 +248,7 @@ class MCLP(SiteModel):
             c, mat, np.concatenate(lo), np.concatenate(hi), np.zeros(k + r), np.ones(k + r),
             np.concatenate([np.full(k, integer), np.zeros(r, dtype=bool)]), maximize=True,
             time_limit_s=options.time_limit_s, mip_gap=options.mip_gap, threads=options.threads,
-            verbose=options.verbose, start=x0,
+            verbose=options.verbose, start=x0, highs_options=HIGHS_OPTIONS,
         )
         return res, k, r
 
