@@ -52,6 +52,7 @@ def swap_search(
     patience: int = 100,
     tenure: int = 3,
     seed: int = 0,
+    restarts: int = 1,
     target: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """Tabu search over swaps for the maximal covering problem (numpy, for small models).
@@ -71,10 +72,14 @@ def swap_search(
     steps, patience : int, keyword-only
         At most ``steps`` swaps; stop after ``patience`` swaps without a better solution.
     tenure : int, keyword-only
-        A closed site may not reopen for ``tenure`` to ``2 · tenure − 1`` steps; an opened site
-        may not close in the next step.
+        A closed site may not reopen for ``tenure`` to ``2 · tenure − 1`` steps; an opened site may
+        not close for up to a third of that or of the number of open sites.
     seed : int, keyword-only
         Seed of the tie-breaking and tenure draws.
+    restarts : int, keyword-only
+        Searches run one after another, search ``r`` (from 0) from the best set so far with
+        tenure ``tenure · (r + 1)`` and seed ``seed + r`` (as
+        :func:`planning.models._covering.mclp_tabu`).
     target : float, optional
         Stop as soon as this covered weight is reached.
 
@@ -94,12 +99,22 @@ def swap_search(
     >>> best.tolist(), value
     ([False, True, False], 6.0)
     """
-    return _swap(_Cover(cover), np.asarray(weights, dtype=np.float64), y, steps=steps, patience=patience,
-                 tenure=tenure, seed=seed, target=target)
+    cv = _Cover(cover)
+    w = np.asarray(weights, dtype=np.float64)
+    best, value = np.asarray(y, dtype=bool).copy(), -np.inf
+    for r in range(max(int(restarts), 1)):  # each from the best so far, longer tenure, next seed
+        found, found_value = _swap(cv, w, best, steps=steps, patience=patience, tenure=max(int(tenure), 1) * (r + 1),
+                                   seed=int(seed) + r, target=target)
+        if found_value > value:
+            best, value = found, found_value
+        if target is not None and value >= target - 1e-9 * max(1.0, float(w.sum())):
+            break
+    return best, float(value)
 
 
 def _swap(cv: _Cover, w: np.ndarray, y: np.ndarray, *, steps: int, patience: int, tenure: int, seed: int,
-          target: float | None) -> tuple[np.ndarray, float]:
+          target: float | None, hold: int | None = None) -> tuple[np.ndarray, float]:
+    """One tabu search; ``hold`` fixes the steps an opened column stays open (default: drawn)."""
     n, k = cv.n, cv.k
     y = np.asarray(y, dtype=bool).copy()
     rng = np.random.default_rng(seed)
@@ -111,37 +126,44 @@ def _swap(cv: _Cover, w: np.ndarray, y: np.ndarray, *, steps: int, patience: int
         return best, best_value
     tabu_until = np.zeros(k, dtype=np.int64)
     owner = np.full(n, -1, dtype=np.int64)
+    slot = np.full(k, -1, dtype=np.int64)  # position of an open column in `open_idx`
     last_improved = 0
     tenure = max(int(tenure), 1)
+    tenure_open = max(1, min(tenure, int(y.sum()) // 3))  # else every move of a small p is tabu
     for it in range(int(steps)):
         if it - last_improved > patience:
             break
+        open_idx = np.flatnonzero(y)
+        q = open_idx.size
+        slot[open_idx] = np.arange(q)
         entry_uncovered = cnt[cv.row_of] == 0
         gain = np.bincount(cv.col_of[entry_uncovered], weights=w[cv.row_of[entry_uncovered]], minlength=k)
         entry_single = cnt[cv.row_of] == 1
         owned = entry_single & y[cv.col_of]  # the single open column of a once-covered row
         owner[cv.row_of[owned]] = cv.col_of[owned]
-        loss = np.bincount(cv.col_of[owned], weights=w[cv.row_of[owned]], minlength=k)
+        loss = np.bincount(slot[cv.col_of[owned]], weights=w[cv.row_of[owned]], minlength=q)
         r_single = cv.row_of[entry_single]
-        shared = np.bincount(owner[r_single] * k + cv.col_of[entry_single], weights=w[r_single],
-                             minlength=k * k).reshape(k, k)
-        delta = gain[None, :] + shared - loss[:, None]
+        shared = np.bincount(slot[owner[r_single]] * k + cv.col_of[entry_single], weights=w[r_single],
+                             minlength=q * k).reshape(q, k)
+        delta = gain[None, :] + shared - loss[:, None]  # close open_idx[a], open b
         free = tabu_until <= it
-        allowed = y[:, None] & ~y[None, :]
         aspire = value + delta > best_value + tol
-        delta = np.where(allowed & ((free[:, None] & free[None, :]) | aspire), delta, -np.inf)
-        top = float(delta.max())
+        ok = ~y[None, :] & ((free[open_idx][:, None] & free[None, :]) | aspire)
+        delta = np.where(ok, delta, -np.inf)
+        top = float(delta.max()) if delta.size else -np.inf
         if top == -np.inf:
             break
         ties = np.flatnonzero(delta.ravel() >= top - tol)
-        r, j = divmod(int(ties[rng.integers(ties.size)]), k)
+        a, j = divmod(int(ties[rng.integers(ties.size)]), k)
+        r = int(open_idx[a])
+        slot[r] = -1
         y[r] = False
         y[j] = True
         cnt[cv.rows(r)] -= 1
         cnt[cv.rows(j)] += 1
         value += top
         tabu_until[r] = it + tenure + int(rng.integers(tenure))
-        tabu_until[j] = it + 2
+        tabu_until[j] = it + (hold if hold is not None else tenure_open + int(rng.integers(tenure_open)))
         if value > best_value + tol:
             value = float(w[cnt > 0].sum())  # exact, no drift
             best_value = value
@@ -201,7 +223,8 @@ def shrink_cover(
         loss[~best] = np.inf
         z = best.copy()
         z[int(np.argmin(loss))] = False
-        z, value = _swap(cv, ones, z, steps=steps, patience=patience, tenure=3, seed=seed, target=float(rows))
+        z, value = _swap(cv, ones, z, steps=steps, patience=patience, tenure=3, seed=seed, target=float(rows),
+                         hold=2)
         if value < rows - 0.5:
             break
         best = z

@@ -35,9 +35,10 @@ SMALL_MAX_COLUMNS = 300
 #: HiGHS options of the plain MILP: a small cut pool (MCLP 2,000 x 500 at 100 s: peak RSS 370 MiB
 #: instead of 777, same incumbent; the 500 x 200 model solved 2-3x faster).
 HIGHS_OPTIONS = {"mip_pool_soft_limit": 10}
-SWAP_STEPS = 400
-SWAP_PATIENCE = 150
-SWAP_TENURE = 3
+SWAP_STEPS = 600
+SWAP_PATIENCE = 200
+SWAP_TENURE = 5
+SWAP_RESTARTS = 3
 
 
 class MCLP(SiteModel):
@@ -165,7 +166,8 @@ class MCLP(SiteModel):
         if self.budget is None and not self._has_area and self.max_cost is None and p is not None:
             y0 = greedy_mclp(csub, w, min(p, k))
             if k <= SMALL_MAX_COLUMNS:  # numpy search: no compiled-code start-up
-                start, _ = swap_search(csub, w, y0, steps=SWAP_STEPS, patience=SWAP_PATIENCE, tenure=SWAP_TENURE)
+                start, _ = swap_search(csub, w, y0, steps=SWAP_STEPS, patience=SWAP_PATIENCE, tenure=SWAP_TENURE,
+                                       restarts=SWAP_RESTARTS)
             else:
                 start, _ = mclp_tabu(csub, w, y0, steps=TABU_STEPS, patience=TABU_PATIENCE, tenure=TABU_TENURE,
                                      restarts=TABU_RESTARTS)
