@@ -10,15 +10,23 @@ Internal module of :mod:`planning.models.capacitated`. The knapsack Lagrangian o
          z ≥ 0
 
 where a column ``k`` of site ``j`` is a set of demand points fitting ``Q_j``. Pricing is one 0-1
-knapsack per site (exact dynamic programming). On instances where that bound is not tight
-(OR-Library pmedcap1 problem 20: bound 973.65, optimum 1,005), branching is needed: the tree
-branches first on a site (``y_j`` = columns of site ``j`` in the LP; open / closed) and then on a
-pair (``x_ij``; ``i`` served by ``j`` / not by ``j``), both enforced in the pricing, and every node
-is bounded by its own column generation. Column generation prices at a smoothed dual point
-(Wentges: a convex combination of the best Lagrangian multipliers and the LP duals), and the
-Lagrangian bound of every priced point is a valid node bound, so a node is pruned as soon as it
-reaches the incumbent, before the LP has converged. Nodes are explored best bound first; each LP
-solution's most used sites are made feasible by the heuristics of ``_lagrangian`` (upper bound).
+knapsack per site (exact dynamic programming). That bound is not always tight (OR-Library
+pmedcap1 problem 20: 973.65 — checked independently: the Lagrangian value of the final
+multipliers with every knapsack solved as a MILP equals the master's LP value —, optimum 1,005).
+At the root, subset-row cuts (Jepsen, Petersen, Spoorendonk & Pisinger 2008: for three points
+``{a, b, c}``, ``Σ_{k: |S_k ∩ {a,b,c}| ≥ 2} z_k ≤ 1``, a rank-1 Chvátal–Gomory cut of the partition
+rows) are separated by enumeration and added in rounds, each followed by column generation; the
+pricing then pays each cut's dual ``σ_r ≥ 0`` for a column holding two of its points (exact
+knapsack branch and bound started from the DP's set). On problem 20 they raise the root bound
+to 1,001.67. Cuts unused at the end of the rounds are deleted; the rest stay for the tree.
+The tree branches first on a site (``y_j``, strong branching among the most fractional ones,
+every child bounded by its own column generation) and then on a pair (``x_ij``; ``i`` served by
+``j`` / not by ``j``), both enforced in the pricing. Column generation prices at a smoothed dual
+point (Wentges: a convex combination of the best multipliers and the LP duals), and the
+Lagrangian bound ``Σλ − Σσ + (p smallest column values)`` of every priced point is a valid node
+bound, so a node is pruned as soon as it reaches the incumbent, before the LP has converged.
+Nodes are explored best bound first; each LP solution's most used sites are made feasible by the
+heuristics of ``_lagrangian`` (upper bound).
 """
 
 from __future__ import annotations
@@ -41,6 +49,22 @@ INT_TOL = 1e-6
 MAX_FIX_ROUNDS = 3
 #: HiGHS simplex for the master: dual (1); primal (4) was far slower on SJC4a.
 SIMPLEX_STRATEGY = 1
+#: Strong branching: this many fractional sites (closest to 1/2) are tried, each child bounded
+#: by its own column generation; the site with the largest product of the two bound gains wins.
+STRONG_SITES = 6
+#: Subset-row cuts (Jepsen et al. 2008; rank-1 Chvátal–Gomory cuts of three partition rows):
+#: at most this many rounds at the root, each adding the CUTS_PER_ROUND most violated triples
+#: (violation ≥ CUT_MIN_VIOLATION); the rounds stop when CUT_TAIL rounds in a row raise the
+#: bound by less than CUT_MIN_GAIN of the remaining gap.
+CUT_ROUNDS = 40
+CUTS_PER_ROUND = 100
+CUT_MIN_VIOLATION = 0.05
+CUT_TAIL = 3
+CUT_MIN_GAIN = 0.01
+#: Separation looks at no more than this many points (the most fractionally covered).
+MAX_SEPARATION_POINTS = 150
+#: Gain floor of the product score (so a child that gains nothing does not zero the product).
+STRONG_EPS = 1e-3
 
 
 @njit(cache=True)
@@ -92,6 +116,195 @@ def price_sites(lam, C, allowed, forced_at, d_int, q_int, site_ok, v_out, x_out)
         v_out[j] = base - val
 
 
+@njit(cache=True)
+def _knap_bb_cuts(prof, wts, cap, cuts_of_ptr, cuts_of, sig, cnt, pen0, best_val, best_x):  # pragma: no cover - numba
+    """0-1 knapsack with subset-row penalties by depth-first branch and bound.
+
+    Items are sorted by profit/weight (descending). Taking items raises ``cnt`` of their cuts;
+    a cut whose count reaches 2 costs ``sig[r]`` (``cnt`` starts at the forced points' counts,
+    ``pen0`` their penalty). The bound of a partial choice is its profit minus its penalties plus
+    the continuous knapsack of the remaining items (penalties are ≥ 0, so this over-estimates).
+    ``best_val``/``best_x`` start as a known choice; returns the best value and writes its items.
+    """
+    k = prof.shape[0]
+    choice = np.full(k, -1, dtype=np.int64)
+    cur_p = 0.0
+    cur_w = 0
+    cur_pen = pen0
+    t = 0
+    while True:
+        descend = False
+        if t == k:
+            val = cur_p - cur_pen
+            if val > best_val + 1e-12:
+                best_val = val
+                for u in range(k):
+                    best_x[u] = choice[u] == 1
+        else:
+            left = cap - cur_w
+            ub = cur_p - cur_pen
+            for u in range(t, k):
+                if wts[u] <= left:
+                    left -= wts[u]
+                    ub += prof[u]
+                else:
+                    if wts[u] > 0:
+                        ub += prof[u] * left / wts[u]
+                    break
+            if ub > best_val + 1e-9:
+                descend = True
+        if descend:
+            if wts[t] <= cap - cur_w:
+                choice[t] = 1
+                cur_p += prof[t]
+                cur_w += wts[t]
+                for q in range(cuts_of_ptr[t], cuts_of_ptr[t + 1]):
+                    r = cuts_of[q]
+                    cnt[r] += 1
+                    if cnt[r] == 2:
+                        cur_pen += sig[r]
+            else:
+                choice[t] = 0
+            t += 1
+            continue
+        # backtrack to the last taken item and leave it out instead
+        t -= 1
+        while t >= 0:
+            if choice[t] == 1:
+                cur_p -= prof[t]
+                cur_w -= wts[t]
+                for q in range(cuts_of_ptr[t], cuts_of_ptr[t + 1]):
+                    r = cuts_of[q]
+                    if cnt[r] == 2:
+                        cur_pen -= sig[r]
+                    cnt[r] -= 1
+                choice[t] = 0
+                t += 1
+                break
+            choice[t] = -1
+            t -= 1
+        if t < 0:
+            break
+    return best_val
+
+
+@njit(cache=True)
+def price_sites_cuts(lam, sig, cut_mem, C, allowed, forced_at, d_int, q_int, site_ok, v_out, x_out):  # pragma: no cover - numba
+    """:func:`price_sites` with subset-row cuts: a column holding ≥ 2 points of cut ``r`` pays ``sig[r]``.
+
+    ``cut_mem`` (K × 3) lists each cut's points, ``sig`` (K,) its penalty (≥ 0, the negated dual
+    of the cut's ``≤ 1`` row). Sites none of whose candidate points meet a penalised cut twice
+    are priced by the plain DP; the others by :func:`_knap_bb_cuts`, started from the DP's set.
+    """
+    n, m = C.shape
+    kc = cut_mem.shape[0]
+    pt_ptr = np.zeros(n + 1, dtype=np.int64)
+    for r in range(kc):
+        if sig[r] > 1e-12:
+            for t in range(3):
+                pt_ptr[cut_mem[r, t] + 1] += 1
+    for i in range(n):
+        pt_ptr[i + 1] += pt_ptr[i]
+    pt_cut = np.empty(pt_ptr[n], dtype=np.int64)
+    fill = pt_ptr[:n].copy()
+    for r in range(kc):
+        if sig[r] > 1e-12:
+            for t in range(3):
+                i = cut_mem[r, t]
+                pt_cut[fill[i]] = r
+                fill[i] += 1
+    prof = np.empty(n)
+    wts = np.empty(n, dtype=np.int64)
+    idx = np.empty(n, dtype=np.int64)
+    xb = np.empty(n)
+    cnt = np.zeros(kc, dtype=np.int64)
+    touch = np.zeros(kc, dtype=np.int64)
+    for j in range(m):
+        for i in range(n):
+            x_out[j, i] = False
+        if not site_ok[j]:
+            v_out[j] = np.inf
+            continue
+        for r in range(kc):
+            cnt[r] = 0
+            touch[r] = 0
+        base = 0.0
+        pen0 = 0.0
+        cap = q_int[j]
+        for i in range(n):
+            if forced_at[i] == j:
+                base += C[i, j] - lam[i]
+                cap -= d_int[i]
+                x_out[j, i] = True
+                for q in range(pt_ptr[i], pt_ptr[i + 1]):
+                    r = pt_cut[q]
+                    cnt[r] += 1
+                    touch[r] += 1
+                    if cnt[r] == 2:
+                        pen0 += sig[r]
+        if cap < 0:
+            v_out[j] = np.inf
+            continue
+        k = 0
+        for i in range(n):
+            if allowed[i, j] and forced_at[i] != j:
+                pr = lam[i] - C[i, j]
+                if pr > 0.0 and d_int[i] <= cap:
+                    idx[k] = i
+                    prof[k] = pr
+                    wts[k] = d_int[i]
+                    k += 1
+                    for q in range(pt_ptr[i], pt_ptr[i + 1]):
+                        touch[pt_cut[q]] += 1
+        conflict = False
+        for r in range(kc):
+            if touch[r] >= 2 and touch[r] > cnt[r] and sig[r] > 1e-12:
+                conflict = True
+                break
+        val = 0.0
+        if k > 0:
+            val = lr._knap_dp_solve(prof[:k], wts[:k], cap, xb[:k])
+            if conflict:
+                # the DP's set with its penalties is the starting incumbent of the branch and bound
+                order = np.argsort(-(prof[:k] / wts[:k]), kind="mergesort")
+                p2 = prof[:k][order]
+                w2 = wts[:k][order]
+                i2 = idx[:k][order]
+                c_ptr = np.zeros(k + 1, dtype=np.int64)
+                for u in range(k):
+                    i = i2[u]
+                    c_ptr[u + 1] = c_ptr[u] + (pt_ptr[i + 1] - pt_ptr[i])
+                c_of = np.empty(c_ptr[k], dtype=np.int64)
+                for u in range(k):
+                    i = i2[u]
+                    c_of[c_ptr[u] : c_ptr[u + 1]] = pt_cut[pt_ptr[i] : pt_ptr[i + 1]]
+                bx = np.zeros(k, dtype=np.bool_)
+                start_pen = pen0
+                for u in range(k):
+                    bx[u] = xb[order[u]] > 0.5
+                    if bx[u]:
+                        for q in range(c_ptr[u], c_ptr[u + 1]):
+                            r = c_of[q]
+                            cnt[r] += 1
+                            if cnt[r] == 2:
+                                start_pen += sig[r]
+                start = val - start_pen
+                for u in range(k):
+                    if bx[u]:
+                        for q in range(c_ptr[u], c_ptr[u + 1]):
+                            cnt[c_of[q]] -= 1
+                val = _knap_bb_cuts(p2, w2, cap, c_ptr, c_of, sig, cnt, pen0, start, bx)
+                for u in range(k):
+                    if bx[u]:
+                        x_out[j, i2[u]] = True
+                v_out[j] = base - val
+                continue
+            for t in range(k):
+                if xb[t] > 0.5:
+                    x_out[j, idx[t]] = True
+        v_out[j] = base - (val - pen0)
+
+
 @dataclass
 class Node:
     """One node of the tree: its bound and branching (and fixing) decisions."""
@@ -103,6 +316,9 @@ class Node:
     site_ok: np.ndarray  # (m,) bool: site not closed
     must: np.ndarray  # (m,) bool: site open (fixed, branched open, or holding a forced point)
     lam: np.ndarray  # multipliers to start from
+    #: result of ``_bound_node`` already computed by strong branching (bound, multipliers, LP
+    #: value, column values, status); the node's LP stays optimal as columns are added later
+    done: tuple | None = None
 
 
 @dataclass
@@ -118,6 +334,8 @@ class BranchPriceResult:
     root_bound: float
     finished: bool
     gave_up: bool
+    cuts: int = 0  # subset-row cuts kept in the master
+    cut_bound: float = -math.inf  # root bound after the cut rounds (the root bound without them: root_bound)
 
 
 class _Master:
@@ -153,6 +371,77 @@ class _Master:
         self.members = np.zeros((0, n), dtype=bool)
         self.count = 0
         self.keys: set[bytes] = set()
+        self.cut_mem = np.zeros((0, 3), dtype=np.int64)  # points of each subset-row cut
+        self.cut_keys: set[tuple[int, int, int]] = set()
+
+    @property
+    def n_cuts(self) -> int:
+        return len(self.cut_mem)
+
+    def pad(self, duals: np.ndarray) -> np.ndarray:
+        """Multipliers ``(λ, σ)`` extended with ``σ = 0`` for cuts added since they were computed."""
+        size = self.n + self.n_cuts
+        if len(duals) >= size:
+            return duals[:size].copy()
+        return np.concatenate([duals, np.zeros(size - len(duals))])
+
+    def cut_coef(self, sets: np.ndarray) -> np.ndarray:
+        """(columns × cuts) 0/1: the column holds at least two points of the cut."""
+        if not self.n_cuts:
+            return np.zeros((len(sets), 0))
+        return (sets[:, self.cut_mem].sum(axis=2) >= 2).astype(float)
+
+    def price(self, duals: np.ndarray, node: "Node", v: np.ndarray, x: np.ndarray) -> None:
+        """Best column of every site at ``duals = (λ, σ)`` under the node's decisions (see price_sites)."""
+        prob = self.prob
+        lam = duals[: self.n]
+        sig = duals[self.n :]
+        args = (prob.C, node.allowed, node.forced_at, prob.d_int, prob.q_int, node.site_ok, v, x)
+        if len(sig) and np.any(sig > 1e-12):
+            price_sites_cuts(lam, sig, self.cut_mem[: len(sig)], *args)
+        else:
+            price_sites(lam, *args)
+
+    def purge_cuts(self, duals: np.ndarray, lp_duals: np.ndarray) -> np.ndarray:
+        """Delete the cuts unused by both ``duals`` and ``lp_duals`` (each ``(λ, σ)``); returns ``duals`` without them.
+
+        Unused cuts only slow the LP down; the tree keeps the others.
+        """
+        sig = duals[self.n :]
+        drop = np.flatnonzero((sig[: self.n_cuts] <= 1e-9) & (lp_duals[self.n :][: self.n_cuts] <= 1e-9))
+        if len(drop) == 0:
+            return duals
+        rows = (self.n + 1 + self.m + drop).astype(np.int32)
+        self.h.deleteRows(len(rows), rows)
+        keep = np.ones(self.n_cuts, dtype=bool)
+        keep[drop] = False
+        for t in self.cut_mem[drop]:
+            self.cut_keys.discard(tuple(int(q) for q in t))
+        self.cut_mem = self.cut_mem[keep]
+        return np.concatenate([duals[: self.n], sig[keep]])
+
+    def add_cuts(self, triples: list[tuple[int, int, int]]) -> int:
+        """Add subset-row cuts ``Σ_{columns with ≥ 2 of {a, b, c}} z ≤ 1``; returns how many were new."""
+        new = [t for t in triples if t not in self.cut_keys]
+        if not new:
+            return 0
+        self.cut_keys.update(new)
+        mem = np.asarray(new, dtype=np.int64)
+        coef = (self.members[:, mem].sum(axis=2) >= 2) if self.count else np.zeros((0, len(new)), dtype=bool)
+        starts, index = [], []
+        pos = 0
+        for r in range(len(new)):
+            cols = (self.n_art + np.flatnonzero(coef[:, r])).astype(np.int32)
+            starts.append(pos)
+            index.append(cols)
+            pos += len(cols)
+        self.h.addRows(
+            len(new), np.full(len(new), -self.hs.kHighsInf), np.ones(len(new)), pos,
+            np.asarray(starts, dtype=np.int32), np.concatenate(index) if index else np.zeros(0, np.int32),
+            np.ones(pos),
+        )
+        self.cut_mem = np.vstack([self.cut_mem, mem])
+        return len(new)
 
     def add(self, sites: np.ndarray, sets: np.ndarray) -> int:
         """Add columns (site, member mask) not yet in the pool; returns how many were added."""
@@ -171,8 +460,10 @@ class _Master:
         costs = np.array([float(self.prob.C[s, j].sum()) for j, s in zip(js, mem)])
         starts, index, value = [], [], []
         pos = 0
-        for j, s in zip(js, mem):
-            rows = np.concatenate([np.flatnonzero(s), [self.n, self.n + 1 + j]]).astype(np.int32)
+        cut_rows = self.n + 1 + self.m + np.arange(self.n_cuts)
+        coef = self.cut_coef(mem) > 0.5
+        for (j, s), in_cut in zip(zip(js, mem), coef):
+            rows = np.concatenate([np.flatnonzero(s), [self.n, self.n + 1 + j], cut_rows[in_cut]]).astype(np.int32)
             starts.append(pos)
             index.append(rows)
             value.append(np.ones(len(rows)))
@@ -204,13 +495,15 @@ class _Master:
         )
 
     def solve(self) -> tuple[float, np.ndarray, float, np.ndarray, np.ndarray]:
-        """LP value, λ, μ, π and the primal column values (pool columns only)."""
+        """LP value, ``(λ, σ)`` (σ ≥ 0: negated cut duals), μ, π and the column values (artificials first)."""
         self.h.run()
         sol = self.h.getSolution()
         dual = np.asarray(sol.row_dual)
         value = float(self.h.getInfo().objective_function_value)
         z = np.asarray(sol.col_value)
-        return value, dual[: self.n], float(dual[self.n]), dual[self.n + 1 :], z
+        first_cut = self.n + 1 + self.m
+        duals = np.concatenate([dual[: self.n], np.maximum(-dual[first_cut:], 0.0)])
+        return value, duals, float(dual[self.n]), dual[self.n + 1 : first_cut], z
 
 
 @njit(cache=True)
@@ -274,8 +567,11 @@ def _chosen(v: np.ndarray, must: np.ndarray, site_ok: np.ndarray, p: int) -> tup
     return chosen, worst
 
 
-def _lagrangian_bound(lam: np.ndarray, v: np.ndarray, must: np.ndarray, site_ok: np.ndarray, p: int) -> float:
-    """``Σ λ + Σ_{must} v + the p − |must| smallest other v`` (``inf`` when infeasible)."""
+def _lagrangian_bound(duals: np.ndarray, n: int, v: np.ndarray, must: np.ndarray, site_ok: np.ndarray, p: int) -> float:
+    """``Σ λ − Σ σ + Σ_{must} v + the p − |must| smallest other v`` (``inf`` when infeasible).
+
+    ``duals = (λ, σ)``: ``λ`` (n,) of the partition rows, ``σ ≥ 0`` of the subset-row cuts.
+    """
     if np.any(~np.isfinite(v[must])):
         return math.inf
     rest = np.flatnonzero(site_ok & ~must)
@@ -285,7 +581,7 @@ def _lagrangian_bound(lam: np.ndarray, v: np.ndarray, must: np.ndarray, site_ok:
     others = np.sort(v[rest])[:k]
     if k and not np.isfinite(others[-1]):
         return math.inf
-    return float(lam.sum() + v[must].sum() + others.sum())
+    return float(duals[:n].sum() - duals[n:].sum() + v[must].sum() + others.sum())
 
 
 def _fix(prob: lr.Problem, node: Node, lam: np.ndarray, lb: float, cutoff: float, v: np.ndarray, work: np.ndarray) -> int:
@@ -297,10 +593,12 @@ def _fix(prob: lr.Problem, node: Node, lam: np.ndarray, lb: float, cutoff: float
         return 0
     chosen, worst = _chosen(v, node.must, node.site_ok, prob.p)
     # sites outside the Lagrangian choice whose opening costs too much
-    site_lb = np.where(chosen, lb, lb - worst + v)
+    # (``worst`` is inf when the p sites are all forced open: no other site can be opened)
+    with np.errstate(invalid="ignore"):
+        site_lb = np.where(chosen, lb, lb - worst + v if math.isfinite(worst) else math.inf)
     close = node.site_ok & ~chosen & (site_lb >= cutoff)
-    pair_values(lam, prob.C, node.allowed, node.forced_at, prob.d_int, prob.q_int, node.site_ok, v, work)
-    base = np.where(chosen, lb - v, lb - worst)
+    pair_values(lam[: prob.n], prob.C, node.allowed, node.forced_at, prob.d_int, prob.q_int, node.site_ok, v, work)
+    base = np.where(chosen, lb - v, lb - worst if math.isfinite(worst) else math.inf)
     drop = node.allowed & ((base[None, :] + work) >= cutoff)
     drop[node.forced_at >= 0, :] = False
     drop |= node.allowed & close[None, :]
@@ -321,6 +619,8 @@ def branch_and_price(
     trace: list[tuple[int, float, float, float]] | None = None,
     check_nodes: int | None = None,
     check_gap: float = math.inf,
+    strong: int = STRONG_SITES,
+    cut_rounds: int = CUT_ROUNDS,
 ) -> BranchPriceResult:
     """Prove the incumbent optimal (or improve it) by branch-and-price.
 
@@ -341,6 +641,12 @@ def branch_and_price(
     check_nodes, check_gap : int, float, optional
         Give up (``gave_up=True``) when, after ``check_nodes`` nodes, the incumbent is still more
         than ``check_gap`` (relative) above the global bound: a large tree lies ahead.
+    strong : int, default STRONG_SITES
+        Fractional sites tried by strong branching at each node (1: the site closest to 1/2,
+        whose children are still bounded before they are queued).
+    cut_rounds : int, default CUT_ROUNDS
+        Rounds of subset-row cut separation at the root (0: none). Cuts stay in the master for
+        the whole tree; pricing then pays their duals (knapsack branch and bound).
 
     Returns
     -------
@@ -384,6 +690,7 @@ def branch_and_price(
     heap: list[tuple[float, int, int, Node]] = [(root.lb, 0, counter, root)]
     nodes = 0
     root_bound = -math.inf
+    cut_bound = -math.inf
     gave_up = False
     while heap:
         lb_top = heap[0][0]
@@ -399,13 +706,27 @@ def branch_and_price(
         nodes += 1
         if trace is not None and nodes % 100 == 0:
             trace.append((nodes, time.perf_counter() - start, lb_top, inc.cost))
-        node_lb, best_lam, lp_value, z, status = _bound_node(prob, master, node, cutoff, deadline, v, x, work)
+        if node.done is not None:
+            node_lb, best_lam, lp_value, z, status = node.done
+            node.done = None
+        else:
+            node_lb, best_lam, lp_value, z, status = _bound_node(prob, master, node, cutoff, deadline, v, x, work)
         if status == "time":
             heapq.heappush(heap, (node_lb, -node.depth, counter, node))
             counter += 1
             break
         if nodes == 1:
             root_bound = node_lb
+        if nodes == 1 and cut_rounds > 0 and status == "solved":
+            node_lb, best_lam, lp_value, z, status = _root_cuts(
+                prob, master, node, node_lb, best_lam, (lp_value, z), cutoff, deadline, v, x, work, cut_rounds
+            )
+            if status == "time":
+                heapq.heappush(heap, (node_lb, -node.depth, counter, node))
+                counter += 1
+                break
+        if nodes == 1:
+            cut_bound = node_lb
         if status == "pruned" or node_lb >= cutoff():
             continue
         # primal information of the LP
@@ -428,37 +749,20 @@ def branch_and_price(
                 inc.sites = _complete_sites(prob, assign, node.site_ok)
                 inc.assign = assign.astype(np.int64)
             continue
-        # branch: a fractional site first (closest to 1/2), else a fractional pair
+        # branch: a fractional site first (strong branching), else a fractional pair
         fy = np.flatnonzero((y > INT_TOL) & (y < 1 - INT_TOL) & node.site_ok & ~node.must)
         if len(fy):
-            j = int(fy[np.argmin(np.abs(y[fy] - 0.5))])
-            must = node.must.copy()
-            must[j] = True
-            site_ok = node.site_ok.copy()
-            site_ok[j] = False
-            allowed = node.allowed.copy()
-            allowed[:, j] = False
-            children = [
-                Node(node_lb, node.depth + 1, node.allowed, node.forced_at, node.site_ok, must, best_lam),
-                Node(node_lb, node.depth + 1, allowed, node.forced_at, site_ok, node.must, best_lam),
-            ]
+            order = fy[np.argsort(np.abs(y[fy] - 0.5), kind="stable")]
+            children = _strong_site_branch(
+                prob, master, node, node_lb, best_lam, order[: max(1, strong)], cutoff, deadline, v, x, work
+            )
         else:
             score = np.where(frac_x, np.abs(xs - 0.5), np.inf)
             i, j = (int(t) for t in np.unravel_index(int(np.argmin(score)), score.shape))
-            forced_at = node.forced_at.copy()
-            forced_at[i] = j
-            allowed_in = node.allowed.copy()
-            allowed_in[i, :] = False
-            allowed_in[i, j] = True
-            must = node.must.copy()
-            must[j] = True
-            allowed_out = node.allowed.copy()
-            allowed_out[i, j] = False
-            children = [
-                Node(node_lb, node.depth + 1, allowed_in, forced_at, node.site_ok, must, best_lam),
-                Node(node_lb, node.depth + 1, allowed_out, node.forced_at, node.site_ok, node.must, best_lam),
-            ]
+            children = _pair_children(node, node_lb, best_lam, i, j)
         for child in children:
+            if child.lb >= cutoff():
+                continue
             heapq.heappush(heap, (child.lb, -child.depth, counter, child))
             counter += 1
     finished = not heap
@@ -471,9 +775,189 @@ def branch_and_price(
         nodes=nodes,
         columns=master.count,
         root_bound=root_bound,
+        cuts=master.n_cuts,
+        cut_bound=cut_bound,
         finished=finished,
         gave_up=gave_up,
     )
+
+
+def separate_subset_rows(
+    members: np.ndarray, z: np.ndarray, *, max_cuts: int, min_violation: float
+) -> list[tuple[int, int, int]]:
+    """Most violated subset-row cuts ``Σ_{k: |S_k ∩ {a,b,c}| ≥ 2} z_k ≤ 1`` of an LP solution.
+
+    ``members`` (columns × points) are the column sets, ``z`` their LP values. For a triple the
+    left side is ``W_ab + W_ac + W_bc − 2 T_abc`` with ``W`` the z-weighted pair co-occurrences
+    and ``T`` the triple ones (a column with all three counts once). Returns up to ``max_cuts``
+    triples ``(a, b, c)``, ``a < b < c``, with left side ``≥ 1 + min_violation``, most violated first.
+    """
+    act = np.flatnonzero((z > 1e-9) & (z < 1.0 - 1e-9))
+    if len(act) < 2:
+        return []
+    # a point in a column at value 1 is in no violated cut: only points of fractional columns
+    a_mat = members[act].astype(float)
+    zz = z[act]
+    cover = (a_mat * zz[:, None]).sum(axis=0)
+    pts = np.flatnonzero(cover > 1e-9)
+    if len(pts) > MAX_SEPARATION_POINTS:
+        frac = (a_mat * (zz * (1.0 - zz))[:, None]).sum(axis=0)
+        pts = np.sort(pts[np.argsort(-frac[pts], kind="stable")[:MAX_SEPARATION_POINTS]])
+    a_mat = a_mat[:, pts]
+    w = (a_mat * zz[:, None]).T @ a_mat
+    va, vb, vc, lhs = _sr3_candidates(np.ascontiguousarray(a_mat.astype(np.bool_)), zz, w, 1.0 + min_violation)
+    order = np.lexsort((vc, vb, va, -lhs))[:max_cuts]
+    return [(int(pts[va[r]]), int(pts[vb[r]]), int(pts[vc[r]])) for r in order]
+
+
+@njit(cache=True)
+def _sr3_candidates(a_mat, zz, w, need):  # pragma: no cover - numba
+    """Triples ``a < b < c`` with ``W_ab + W_ac + W_bc − 2 T_abc ≥ need`` (see separate_subset_rows).
+
+    ``T_abc`` (z-weighted columns holding all three) is computed only for triples whose pair
+    sum already reaches ``need``.
+    """
+    ncol, k = a_mat.shape
+    out_a = []
+    out_b = []
+    out_c = []
+    out_v = []
+    for a in range(k):
+        for b in range(a + 1, k):
+            for c in range(b + 1, k):
+                s = w[a, b] + w[a, c] + w[b, c]
+                if s < need:
+                    continue
+                t = 0.0
+                for q in range(ncol):
+                    if a_mat[q, a] and a_mat[q, b] and a_mat[q, c]:
+                        t += zz[q]
+                val = s - 2.0 * t
+                if val >= need:
+                    out_a.append(a)
+                    out_b.append(b)
+                    out_c.append(c)
+                    out_v.append(val)
+    return np.array(out_a, dtype=np.int64), np.array(out_b, dtype=np.int64), np.array(out_c, dtype=np.int64), np.array(out_v)
+
+
+def _root_cuts(
+    prob: lr.Problem,
+    master: _Master,
+    node: Node,
+    node_lb: float,
+    best_lam: np.ndarray,
+    lp: tuple[float, np.ndarray],
+    cutoff,
+    deadline: float,
+    v: np.ndarray,
+    x: np.ndarray,
+    work: np.ndarray,
+    rounds: int,
+) -> tuple[float, np.ndarray, float, np.ndarray, str]:
+    """Rounds of subset-row cuts at the root, each followed by column generation (``_bound_node``)."""
+    lp_value, z = lp
+    status = "solved"
+    tail = 0
+    for _ in range(rounds):
+        if node_lb >= cutoff() or time.perf_counter() >= deadline:
+            break
+        triples = separate_subset_rows(master.members, z, max_cuts=CUTS_PER_ROUND, min_violation=CUT_MIN_VIOLATION)
+        if not triples or not master.add_cuts(triples):
+            break
+        before = node_lb
+        node.lb = node_lb
+        node.lam = best_lam
+        node_lb, best_lam, lp_value, z, status = _bound_node(prob, master, node, cutoff, deadline, v, x, work)
+        node_lb = max(node_lb, before)
+        if status != "solved":
+            break
+        gap = cutoff() - before
+        tail = tail + 1 if node_lb - before < CUT_MIN_GAIN * gap else 0
+        if tail >= CUT_TAIL:
+            break
+    if status == "solved" and master.n_cuts:
+        # keep the cuts that the best multipliers use; the LP stays a valid relaxation without the rest
+        _, lp_duals, _, _, _ = master.solve()
+        best_lam = master.purge_cuts(master.pad(best_lam), lp_duals)
+        node.lam = best_lam
+        lp_value, _, _, _, zfull = master.solve()
+        z = zfull[master.n_art :]
+    return node_lb, best_lam, lp_value, z, status
+
+
+def _site_children(node: Node, lb: float, lam: np.ndarray, j: int) -> list[Node]:
+    """Children of site branching on ``j``: open (``y_j = 1``) and closed (``y_j = 0``)."""
+    must = node.must.copy()
+    must[j] = True
+    site_ok = node.site_ok.copy()
+    site_ok[j] = False
+    allowed = node.allowed.copy()
+    allowed[:, j] = False
+    return [
+        Node(lb, node.depth + 1, node.allowed, node.forced_at, node.site_ok, must, lam),
+        Node(lb, node.depth + 1, allowed, node.forced_at, site_ok, node.must, lam),
+    ]
+
+
+def _pair_children(node: Node, lb: float, lam: np.ndarray, i: int, j: int) -> list[Node]:
+    """Children of pair branching on ``(i, j)``: ``i`` served by ``j`` / ``i`` not served by ``j``."""
+    forced_at = node.forced_at.copy()
+    forced_at[i] = j
+    allowed_in = node.allowed.copy()
+    allowed_in[i, :] = False
+    allowed_in[i, j] = True
+    must = node.must.copy()
+    must[j] = True
+    allowed_out = node.allowed.copy()
+    allowed_out[i, j] = False
+    return [
+        Node(lb, node.depth + 1, allowed_in, forced_at, node.site_ok, must, lam),
+        Node(lb, node.depth + 1, allowed_out, node.forced_at, node.site_ok, node.must, lam),
+    ]
+
+
+def _strong_site_branch(
+    prob: lr.Problem,
+    master: _Master,
+    node: Node,
+    node_lb: float,
+    lam: np.ndarray,
+    candidates: np.ndarray,
+    cutoff,
+    deadline: float,
+    v: np.ndarray,
+    x: np.ndarray,
+    work: np.ndarray,
+) -> list[Node]:
+    """Strong branching over ``candidates`` (fractional sites): bound both children of each.
+
+    Every child is bounded by column generation (``_bound_node``, results kept in ``child.done``
+    so the child is not bounded again when it is taken from the queue). The candidate with the
+    largest product of bound gains wins; a candidate with a pruned child wins at once (that child
+    is dropped: the other one inherits the whole node). Children carry their own bounds.
+    """
+    best: list[Node] | None = None
+    best_score = -math.inf
+    for j in candidates:
+        children = _site_children(node, node_lb, lam, int(j))
+        gains = []
+        for child in children:
+            out = _bound_node(prob, master, child, cutoff, deadline, v, x, work)
+            if out[4] == "time":
+                child.done = None
+                return best if best is not None else children
+            child.lb = max(node_lb, out[0])
+            child.lam = out[1]
+            child.done = (child.lb, out[1], out[2], out[3], out[4])
+            gains.append(math.inf if child.lb >= cutoff() else child.lb - node_lb)
+        if math.isinf(max(gains)):
+            return children
+        score = max(gains[0], STRONG_EPS) * max(gains[1], STRONG_EPS)
+        if score > best_score:
+            best, best_score = children, score
+    assert best is not None
+    return best
 
 
 def _bound_node(
@@ -494,7 +978,8 @@ def _bound_node(
     """
     C = prob.C
     p = prob.p
-    center = node.lam.copy()
+    n = prob.n
+    center = master.pad(node.lam)
     node_lb = node.lb
     best_lam = center.copy()
     master.set_node(node)
@@ -506,16 +991,17 @@ def _bound_node(
         lp_value, lam_lp, mu, pi, zfull = master.solve()
         z = zfull[master.n_art :]
         sep = alpha * center + (1.0 - alpha) * lam_lp
-        price_sites(sep, C, node.allowed, node.forced_at, prob.d_int, prob.q_int, node.site_ok, v, x)
-        lb_sep = _lagrangian_bound(sep, v, node.must, node.site_ok, p)
+        master.price(sep, node, v, x)
+        lb_sep = _lagrangian_bound(sep, n, v, node.must, node.site_ok, p)
         if lb_sep > node_lb:
             node_lb, best_lam, center = lb_sep, sep.copy(), sep.copy()
         if node_lb >= cutoff():
             return node_lb, best_lam, lp_value, z, "pruned"
         ok_sites = np.flatnonzero(np.isfinite(v))
         col_cost = np.where(x[ok_sites], C[:, ok_sites].T, 0.0).sum(axis=1)
-        col_dual = (x[ok_sites] * lam_lp[None, :]).sum(axis=1)
-        rc = col_cost - col_dual - mu - pi[ok_sites]
+        col_dual = (x[ok_sites] * lam_lp[None, :n]).sum(axis=1)
+        col_cut = master.cut_coef(x[ok_sites]) @ lam_lp[n:]
+        rc = col_cost - col_dual - mu - pi[ok_sites] + col_cut
         neg = ok_sites[rc < -1e-7]
         if len(neg) and master.add(neg, x[neg]):
             alpha = SMOOTH
@@ -532,8 +1018,8 @@ def _bound_node(
         if fix_rounds >= MAX_FIX_ROUNDS:
             return node_lb, best_lam, lp_value, z, "solved"
         fix_rounds += 1
-        price_sites(best_lam, C, node.allowed, node.forced_at, prob.d_int, prob.q_int, node.site_ok, v, x)
-        lb_best = _lagrangian_bound(best_lam, v, node.must, node.site_ok, p)
+        master.price(best_lam, node, v, x)
+        lb_best = _lagrangian_bound(best_lam, n, v, node.must, node.site_ok, p)
         removed = _fix(prob, node, best_lam, lb_best, cutoff(), v, work)
         if not removed:
             return node_lb, best_lam, lp_value, z, "solved"

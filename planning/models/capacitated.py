@@ -85,7 +85,8 @@ class CapacitatedPMedian(LocationModel):
     assignment, shift/swap/ejection local search, site swaps and an exact re-assignment of the
     best site set (upper bound). Single-source problems with exact (integer) knapsacks are then
     proved by branch-and-price (``_branch_price``: set-partitioning master in HiGHS, knapsack
-    pricing, branching on sites then pairs, per-node Lagrangian bounds and fixing); when that
+    pricing, subset-row cuts at the root, strong branching on sites then pairs, per-node
+    Lagrangian bounds and fixing); when that
     tree still shows a gap above ``BRANCH_PRICE_MAX_GAP`` after ``BRANCH_PRICE_CHECK_NODES``
     nodes, or otherwise, Lagrangian reduced costs fix sites and pairs that cannot be
     in a better solution, and HiGHS solves the reduced MILP, strengthened by the Lagrangian
@@ -479,6 +480,8 @@ class CapacitatedPMedian(LocationModel):
                     "nodes": tree.nodes,
                     "columns": tree.columns,
                     "root_bound": tree.root_bound,
+                    "cut_bound": tree.cut_bound,
+                    "cuts": tree.cuts,
                     "bound": tree.lb,
                     "incumbent": tree.ub,
                     "finished": tree.finished,
