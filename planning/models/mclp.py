@@ -35,6 +35,8 @@ SMALL_MAX_COLUMNS = 300
 #: HiGHS options of the plain MILP: a small cut pool (MCLP 2,000 x 500 at 100 s: peak RSS 370 MiB
 #: instead of 777, same incumbent; the 500 x 200 model solved 2-3x faster).
 HIGHS_OPTIONS = {"mip_pool_soft_limit": 10}
+#: Numpy swap search of the small path: most swaps and patience per search, tenure of the first
+#: search, searches chained (each from the best, tenure growing), all seeded.
 SWAP_STEPS = 600
 SWAP_PATIENCE = 200
 SWAP_TENURE = 5
