@@ -29,8 +29,9 @@ TABU_PATIENCE = 1000
 TABU_TENURE = 5
 TABU_RESTARTS = 3
 #: Reduced models with at most this many candidate columns use the numpy swap search
-#: (:func:`planning.models._covering_small.swap_search`, no compiled-code start-up) and the exact
-#: cut-off model of :mod:`planning.models._mclp_cutoff` instead of the plain MILP.
+#: (:func:`planning.models._covering_small.swap_search`, no compiled-code start-up), larger ones
+#: the compiled tabu search; either way the exact step is the cut-off model of
+#: :mod:`planning.models._mclp_cutoff` when it keeps few optional demands, else the plain MILP.
 SMALL_MAX_COLUMNS = 300
 #: HiGHS options of the plain MILP: a small cut pool (MCLP 2,000 x 500 at 100 s: peak RSS 370 MiB
 #: instead of 777, same incumbent; the 500 x 200 model solved 2-3x faster).
@@ -59,9 +60,9 @@ class MCLP(SiteModel):
     (the solution may use fewer sites when more add nothing). Before solving, demands of zero
     weight, uncoverable or already covered by fixed sites are dropped, identical demands merged,
     identical and dominated candidates removed (without area rows or ``max_cost``); the solve
-    is warm-started from greedy + a tabu search over swaps (seeded). With ``p`` only (no budget,
-    area rows or ``max_cost``) and at most :data:`SMALL_MAX_COLUMNS` candidates left, the search
-    runs in numpy and the exact step is the cut-off model of :mod:`planning.models._mclp_cutoff`
+    is warm-started from greedy + a tabu search over swaps (seeded; in numpy for at most
+    :data:`SMALL_MAX_COLUMNS` candidates left). With ``p`` only (no budget, area rows or
+    ``max_cost``) the exact step is the cut-off model of :mod:`planning.models._mclp_cutoff`
     (demands heavier than the incumbent's uncovered weight must be covered), which proves the
     incumbent or finds the optimum; with more than ``MAX_SOFT_ROWS`` optional demands left there,
     the plain MILP is solved instead.
@@ -173,7 +174,7 @@ class MCLP(SiteModel):
             else:
                 start, _ = mclp_tabu(csub, w, y0, steps=TABU_STEPS, patience=TABU_PATIENCE, tenure=TABU_TENURE,
                                      restarts=TABU_RESTARTS)
-        if method != "heuristic" and start is not None and k <= SMALL_MAX_COLUMNS and 0 < p < k:
+        if method != "heuristic" and start is not None and 0 < p < k:
             found = prove_or_improve(csub, w, start, p, time_limit_s=options.time_limit_s, threads=options.threads,
                                      verbose=options.verbose, max_soft=_mclp_cutoff.MAX_SOFT_ROWS)
         else:

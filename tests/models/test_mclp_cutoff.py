@@ -99,13 +99,20 @@ def test_small_mclp_path_is_deterministic_and_equals_the_plain_milp(monkeypatch:
     rng = np.random.default_rng(3)
     cost = rng.uniform(0, 10, (80, 30))
     w = rng.integers(1, 100, 80).astype(float)
-    first = MCLP.from_cost_matrix(cost, weights=w, threshold=2.5, p=6).solve()
-    second = MCLP.from_cost_matrix(cost, weights=w, threshold=2.5, p=6).solve()
+    first = MCLP.from_cost_matrix(cost, weights=w, threshold=2.0, p=5).solve()
+    second = MCLP.from_cost_matrix(cost, weights=w, threshold=2.0, p=5).solve()
     assert first.selected_.tolist() == second.selected_.tolist()
-    monkeypatch.setattr(mclp_module, "SMALL_MAX_COLUMNS", 0)  # the plain MILP with the compiled tabu start
-    plain = MCLP.from_cost_matrix(cost, weights=w, threshold=2.5, p=6).solve()
+    assert first._cutoff_size[1] > 0 and first.objective_ < w.sum()  # a real cut-off model, not a full cover
+    from planning.models import _mclp_cutoff
+
+    monkeypatch.setattr(mclp_module, "SMALL_MAX_COLUMNS", 0)  # the compiled tabu start, then the cut-off model
+    tabu = MCLP.from_cost_matrix(cost, weights=w, threshold=2.0, p=5).solve()
+    assert hasattr(tabu, "_cutoff_size")
+    monkeypatch.setattr(_mclp_cutoff, "MAX_SOFT_ROWS", -1)  # the plain MILP
+    plain = MCLP.from_cost_matrix(cost, weights=w, threshold=2.0, p=5).solve()
     assert not hasattr(plain, "_cutoff_size")
-    assert first.objective_ == plain.objective_ and first.status_ == plain.status_ == "optimal"
+    assert first.objective_ == tabu.objective_ == plain.objective_
+    assert first.status_ == tabu.status_ == plain.status_ == "optimal"
 
 
 def test_prove_or_improve_gives_up_on_many_soft_rows() -> None:
