@@ -90,7 +90,18 @@ def test_pricing_with_cut_penalties_matches_enumeration(seed):
     site_ok = np.ones(m, dtype=bool)
     v = np.empty(m)
     x = np.zeros((m, n), dtype=bool)
-    bp.price_sites_cuts(lam, sig, cut_mem, C, allowed, forced_at, d, q, site_ok, v, x)
+    every = np.ones(m, dtype=bool)
+    is_exact = np.zeros(m, dtype=bool)
+    bp.price_sites_cuts(lam, sig, cut_mem, C, allowed, forced_at, d, q, site_ok, every, every, v, x, is_exact)
+    assert is_exact.all()
+    # the cheap mode: exact where no penalty can apply, else a lower bound
+    v_low = np.empty(m)
+    x_low = np.zeros((m, n), dtype=bool)
+    low_exact = np.zeros(m, dtype=bool)
+    bp.price_sites_cuts(lam, sig, cut_mem, C, allowed, forced_at, d, q, site_ok, every, ~every, v_low, x_low,
+                        low_exact)
+    assert np.all(v_low <= v + 1e-9)
+    assert np.allclose(v_low[low_exact], v[low_exact])
     for j in range(m):
         expected = brute_price(lam, sig, cut_mem, C, allowed, forced_at, d, q, j)
         if not math.isfinite(expected):
@@ -109,7 +120,8 @@ def test_pricing_with_cut_penalties_matches_enumeration(seed):
     v0 = np.empty(m)
     x0 = np.zeros((m, n), dtype=bool)
     bp.price_sites(lam, C, allowed, forced_at, d, q, site_ok, v0, x0)
-    bp.price_sites_cuts(lam, np.zeros(len(cut_mem)), cut_mem, C, allowed, forced_at, d, q, site_ok, v, x)
+    bp.price_sites_cuts(lam, np.zeros(len(cut_mem)), cut_mem, C, allowed, forced_at, d, q, site_ok, every, every,
+                        v, x, is_exact)
     assert np.allclose(v, v0)
 
 
