@@ -829,7 +829,7 @@ def separate_subset_rows(
     and ``T`` the triple ones (a column with all three counts once). Returns up to ``max_cuts``
     triples ``(a, b, c)``, ``a < b < c``, with left side ``≥ 1 + min_violation``, most violated first.
     """
-    act = np.flatnonzero((z > 1e-9) & (z < 1.0 - 1e-9))
+    act = np.flatnonzero((z > 1e-9) & (z < 1.0 - 1e-9))  # z may predate columns added since
     if len(act) < 2:
         return []
     # a point in a column at value 1 is in no violated cut: only points of fractional columns
