@@ -13,6 +13,7 @@ from planning._errors import InputError, SolverError
 from planning.models._common import SiteModel, format_ids, raise_problems
 from planning.models._highs import relative_gap, solve_milp
 from planning.models.base import SolveStatus, SolverOptions
+from planning.models.pmedian_benders import benders_lp_bound
 from planning.models.pmedian_lagrangian import (
     lagrangian_ascent,
     list_length,
@@ -29,10 +30,21 @@ LAGRANGIAN_BB_MAX_P = 12
 CHILD_ITERATIONS = 15
 #: Lagrangian ascent before the exact solve: at most this many iterations ...
 ASCENT_ITERATIONS = 5000
-#: ... and this share of the time limit.
+#: ... and this share of the time limit ...
 ASCENT_SHARE = 0.5
+#: ... or this share when the Benders LP bound will follow (large radius model, p beyond the
+#: Lagrangian branch and bound).
+ASCENT_SHARE_LARGE = 0.2
 #: Lagrangian ascent iterations for ``method="heuristic"``.
 HEURISTIC_ITERATIONS = 1000
+#: When the radius model would start with more (demand, level) rows than this, the LP bound is
+#: first found by Benders cuts on the sites (:mod:`planning.models.pmedian_benders`), whose
+#: master has only n + m columns, instead of by row generation on the radius LP.
+BENDERS_MIN_ROWS = 100_000
+#: Share of the remaining time the Benders LP bound may take.
+BENDERS_SHARE = 0.9
+#: Below this many seconds left, the radius model is not started (its build alone takes longer).
+RADIUS_MIN_S = 5.0
 
 
 def radius_levels(cost: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -169,14 +181,17 @@ class PMedian(SiteModel):
             if not np.isfinite(upper):
                 best_y, upper = None, np.inf
             elif self.p > 0:
+                # a large instance beyond the Lagrangian branch and bound leaves most of the time
+                # to the Benders LP bound, which the ascent only approaches
+                large = (method != "heuristic" and self.p > LAGRANGIAN_BB_MAX_P
+                         and _radius_rows(cost, best_y) > BENDERS_MIN_ROWS)
                 ascent = lagrangian_ascent(
                     cost, w, self.p, nb=nb, fixed=self._fixed, y=best_y, value=upper,
                     iterations=ASCENT_ITERATIONS if method != "heuristic" else HEURISTIC_ITERATIONS,
-                    time_limit_s=ASCENT_SHARE * options.time_limit_s,
+                    time_limit_s=(ASCENT_SHARE_LARGE if large else ASCENT_SHARE) * options.time_limit_s,
                 )
                 best_y, upper = ascent.y, ascent.value
                 self._ascent_iterations = ascent.iterations
-            del nb
         if method == "heuristic" and best_y is not None:
             bound = upper if ascent is None else ascent.bound
             return self._done(best_y, upper, min(bound, upper), SolveStatus.HEURISTIC)
@@ -210,9 +225,33 @@ class PMedian(SiteModel):
                 if proven:
                     return self._done(y, _true_cost(cost, w, y), _true_cost(cost, w, y), SolveStatus.OPTIMAL)
                 best_y, upper = y, _true_cost(cost, w, y)
+        lp_y = None
+        if ascent is not None and _radius_rows(cost[:, cols], best_y[cols]) > BENDERS_MIN_ROWS:
+            # large instance: the LP bound by Benders cuts on the kept sites (a bound on every
+            # solution better than ``upper``); its fractional sites, rounded and polished, may
+            # also give a better solution
+            remaining = options.time_limit_s - (time.perf_counter() - began)
+            closed = np.ones(m, dtype=bool)
+            closed[cols] = False
+            lp = benders_lp_bound(
+                nb, self.p, fixed=self._fixed, core=best_y, closed=closed, upper=upper,
+                time_limit_s=BENDERS_SHARE * remaining,
+            )
+            self._benders_rounds = lp.rounds
+            y_round = _round_sites(lp.y, self.p, self._fixed, closed)
+            y_round, value_round = sparse_interchange(cost, w, nb, y_round, movable=free)
+            if value_round < upper - 1e-9 * max(1.0, abs(upper)):
+                best_y, upper = y_round, value_round
+            lower = max(lower, min(lp.bound, upper))
+            tol = 1e-9 * max(1.0, abs(upper))
+            if lower >= upper - tol:
+                return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
+            lp_y = lp.y[cols]
+            if options.time_limit_s - (time.perf_counter() - began) < RADIUS_MIN_S:
+                return self._done(best_y, upper, lower, SolveStatus.TIME_LIMIT)
         y_sub, objective, bound, status = self._radius(
             cost[:, cols], w, None if best_y is None else best_y[cols], upper, options, began, cols, lower=lower,
-            radius=radius,
+            radius=radius, lp_y=lp_y,
         )
         y = np.zeros(m, dtype=bool)
         y[cols[y_sub]] = True
@@ -225,7 +264,7 @@ class PMedian(SiteModel):
 
     def _radius(self, cost: np.ndarray, w: np.ndarray, best_y: np.ndarray | None, upper: float,
                 options: SolverOptions, began: float, cols: np.ndarray, *, lower: float = -np.inf,
-                radius: np.ndarray | None = None) -> tuple:
+                radius: np.ndarray | None = None, lp_y: np.ndarray | None = None) -> tuple:
         n, m = cost.shape
         fixed = self._fixed[cols]
         level, values = radius_levels(cost)
@@ -254,6 +293,10 @@ class PMedian(SiteModel):
         level_sorted = np.take_along_axis(level, order, axis=1)
         lp_phase = True
         lp_rounds = 0
+        if lp_y is not None:
+            # the LP solution is known (Benders): start at the levels it needs, skip the LP rounds
+            L = np.maximum(L, _lp_levels(lp_y, order, level_sorted, K))
+            lp_phase = False
         while True:
             remaining = options.time_limit_s - (time.perf_counter() - began)
             if remaining <= 0:
@@ -284,6 +327,8 @@ class PMedian(SiteModel):
                 )
             except SolverError:
                 if not lp_phase:
+                    if best_y is not None:
+                        break  # no new solution within the time left: keep the incumbent
                     raise
                 lp_phase = False
                 continue
@@ -294,10 +339,7 @@ class PMedian(SiteModel):
                     continue
                 # row generation on the LP relaxation: raise levels where the fractional sites
                 #    do not yet cover the demand within its truncation level
-                y_sorted = np.take_along_axis(np.broadcast_to(res.x[:m], (n, m)), order, axis=1)
-                reached = np.cumsum(y_sorted, axis=1) >= 1.0 - 1e-7
-                first = np.where(reached.any(axis=1), reached.argmax(axis=1), m - 1)
-                need = np.minimum(level_sorted[np.arange(n), first], K)
+                need = _lp_levels(res.x[:m], order, level_sorted, K)
                 grow = need > L
                 if grow.any():
                     L = np.where(grow, need, L)
@@ -342,6 +384,33 @@ class PMedian(SiteModel):
             raise SolverError(f"PMedian: no feasible solution found within {options.time_limit_s:g} s")
         self._radius_levels = int(L.sum())
         return best_y, upper, lower, status
+
+
+def _lp_levels(y: np.ndarray, order: np.ndarray, level_sorted: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Per demand, the level at which fractional site values ``y`` first sum to 1 (at most ``K``)."""
+    n, m = order.shape
+    y_sorted = np.take_along_axis(np.broadcast_to(y, (n, m)), order, axis=1)
+    reached = np.cumsum(y_sorted, axis=1) >= 1.0 - 1e-7
+    first = np.where(reached.any(axis=1), reached.argmax(axis=1), m - 1)
+    return np.minimum(level_sorted[np.arange(n), first], K)
+
+
+def _radius_rows(cost: np.ndarray, y: np.ndarray) -> int:
+    """Pairs no farther than each demand's second-nearest open site: the radius model's first size."""
+    sub = cost[:, np.flatnonzero(y)]
+    if sub.shape[1] == 0:
+        return 0
+    second = sub.min(axis=1) if sub.shape[1] < 2 else np.partition(sub, 1, axis=1)[:, 1]
+    return int((cost <= second.reshape(-1, 1)).sum())
+
+
+def _round_sites(y: np.ndarray, p: int, fixed: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """The fixed sites plus the ``p`` free, not closed sites of largest value (ties: lowest index)."""
+    out = fixed.copy()
+    free = np.flatnonzero(~fixed & ~closed)
+    order = free[np.argsort(-y[free], kind="stable")]
+    out[order[:p]] = True
+    return out
 
 
 def _nearest(cost: np.ndarray, y: np.ndarray) -> np.ndarray:
