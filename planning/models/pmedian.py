@@ -43,6 +43,9 @@ HEURISTIC_ITERATIONS = 1000
 BENDERS_MIN_ROWS = 100_000
 #: Share of the remaining time the Benders LP bound may take.
 BENDERS_SHARE = 0.9
+#: Step factor and share of the remaining time of the ascent restarted at the LP multipliers.
+RESTART_STEP = 0.05
+RESTART_SHARE = 0.5
 #: Below this many seconds left, the radius model is not started (its build alone takes longer).
 RADIUS_MIN_S = 5.0
 
@@ -246,7 +249,30 @@ class PMedian(SiteModel):
             tol = 1e-9 * max(1.0, abs(upper))
             if lower >= upper - tol:
                 return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
-            lp_y = lp.y[cols]
+            # restart the ascent at the LP multipliers with small steps: its bound is the LP's,
+            # its site sets circle the LP solution (better solutions), and its per-site bounds
+            # and multipliers make tighter reduced-cost fixing and radii than the first ascent
+            remaining = options.time_limit_s - (time.perf_counter() - began)
+            again = lagrangian_ascent(
+                cost, w, self.p, nb=nb, fixed=self._fixed, y=best_y, value=upper, start=lp.multipliers,
+                step=RESTART_STEP, iterations=ASCENT_ITERATIONS, time_limit_s=RESTART_SHARE * remaining,
+            )
+            if again.value < upper - 1e-9 * max(1.0, abs(upper)):
+                best_y, upper = again.y, again.value
+            tol = 1e-9 * max(1.0, abs(upper))
+            lower = max(lower, min(again.bound, upper))
+            if lower >= upper - tol:
+                return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
+            if again.bound > ascent.bound:
+                keep = np.zeros(m, dtype=bool)
+                keep[cols] = True
+                keep = (keep & (again.site_bound < upper - tol)) | best_y | self._fixed
+                radius = (again.multipliers + (upper - again.bound)) / w * (1 + 1e-9) + 1e-9
+                lp_y = lp.y[np.flatnonzero(keep)]
+                cols = np.flatnonzero(keep)
+                self._kept_sites = cols.size
+            else:
+                lp_y = lp.y[cols]
             if options.time_limit_s - (time.perf_counter() - began) < RADIUS_MIN_S:
                 return self._done(best_y, upper, lower, SolveStatus.TIME_LIMIT)
         y_sub, objective, bound, status = self._radius(

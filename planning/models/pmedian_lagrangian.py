@@ -317,6 +317,8 @@ def lagrangian_ascent(
     iterations: int = 3000,
     time_limit_s: float = np.inf,
     rel_tol: float = 1e-9,
+    start: np.ndarray | None = None,
+    step: float = 2.0,
 ) -> AscentResult:
     """Subgradient ascent on the Lagrangian dual of the p-median, with primal recovery.
 
@@ -344,6 +346,11 @@ def lagrangian_ascent(
         A starting solution (``fixed`` plus ``p`` sites) and its weighted cost.
     iterations, time_limit_s, rel_tol : keyword-only
         Stopping rules.
+    start : ndarray, optional, keyword-only
+        Starting multipliers (e.g. from an LP; capped below ``nb.cap``); default the
+        second-nearest listed weighted cost of each demand.
+    step : float, keyword-only
+        Initial step factor (a small one stays near good starting multipliers).
 
     Returns
     -------
@@ -368,11 +375,11 @@ def lagrangian_ascent(
     best_y, best_value = y.astype(bool).copy(), float(value)
     # start: the second-nearest listed cost (the nearest when only one is finite), below the cap
     second = ws[:, min(1, ws.shape[1] - 1)]
-    u = np.where(np.isfinite(second), second, ws[:, 0])
+    u = np.where(np.isfinite(second), second, ws[:, 0]) if start is None else np.asarray(start, dtype=np.float64)
     u = np.minimum(u, np.nextafter(cap, -np.inf))
     best, best_u = -np.inf, u.copy()
     site_bound = np.full(m, -np.inf)
-    step, stall = 2.0, 0
+    stall = 0
     seen_sets: set[bytes] = set()
     done = 0
     for done in range(1, iterations + 1):

@@ -177,3 +177,23 @@ def test_pmedian_time_limited_after_benders_reports_a_valid_bound(monkeypatch) -
             else:
                 assert model.status_ == "optimal" and model.objective_ == pytest.approx(opt, rel=1e-9)
     assert seen >= 3
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ascent_restarted_at_the_lp_multipliers_keeps_the_lp_bound(seed: int) -> None:
+    from planning.models.pmedian_lagrangian import lagrangian_ascent, sparse_interchange
+
+    n, m, p = 40, 14, 3
+    cost, w = _instance(500 + seed, n, m)
+    fixed = np.zeros(m, dtype=bool)
+    nb = neighbour_lists(cost, w, m)
+    y0, v0 = sparse_interchange(cost, w, nb, sparse_greedy(nb, p, fixed=fixed), movable=~fixed)
+    lp = benders_lp_bound(nb, p, fixed=fixed, core=y0)
+    ref_lp = _lp_relaxation(cost, w, p, fixed, np.zeros(m, dtype=bool))
+    opt = _brute(cost, w, p, fixed)
+    r = lagrangian_ascent(cost, w, p, nb=nb, fixed=fixed, y=y0, value=v0, start=lp.multipliers, step=0.05)
+    # the dual-weighted cut levels are optimal Lagrangian multipliers: the bound is the LP's
+    assert r.bound >= ref_lp - 1e-7 * ref_lp
+    assert r.bound <= opt + 1e-9 * opt
+    assert r.value >= opt - 1e-9 * opt and r.value <= v0
+    assert r.value == pytest.approx(float(w @ cost[:, r.y].min(axis=1)), rel=1e-12)
