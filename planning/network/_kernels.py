@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["multi_source", "one_to_many", "transpose_csr", "grid_snap", "grid_cells", "best_per_group", "locate_pairs",
-           "nearest_pick", "profile_shares", "profile_share", "profile_fraction"]
+           "nearest_pick", "profile_shares", "profile_share", "profile_fraction", "entry_legs"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -72,15 +72,17 @@ def _pop(hk, hn, pos, size):
 
 
 @njit(cache=True, nogil=True)
-def multi_source(indptr, indices, w1, w2, seed_node, seed_c1, seed_c2, seed_label, limit):
+def multi_source(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_label, limit):
     """Multi-source Dijkstra: for every node the cheapest seed, its cost and secondary sum.
 
     Parameters
     ----------
     indptr, indices : int32 (or int64) arrays
         CSR structure of the directed graph (row = tail node); see ``ModeGraph.csr32``.
-    w1, w2 : float64 arrays
-        Primary (minimised) and secondary (summed) weight of each arc, aligned with ``indices``.
+    w12 : float64 array, shape (arcs, 2)
+        Primary (minimised) and secondary (summed) weight of each arc, aligned with
+        ``indices`` and interleaved so that one memory read gives both
+        (``ModeGraph.weights12``).
     seed_node, seed_c1, seed_c2, seed_label : arrays
         Seeds: node, initial primary and secondary cost, and the label given to nodes they reach.
     limit : float
@@ -92,45 +94,95 @@ def multi_source(indptr, indices, w1, w2, seed_node, seed_c1, seed_c2, seed_labe
         Primary cost and secondary sum per node (``inf`` when unreached).
     label : int32 array
         Label of the cheapest seed per node (-1 when unreached).
+
+    Notes
+    -----
+    Per node, the two costs and the label with the heap position are stored side by side
+    (one cache line per relaxed arc instead of four); the heap operations are those of
+    :func:`_sift_up` and :func:`_pop`, so results and ties are the same as with separate arrays.
     """
     n = indptr.size - 1
-    c1 = np.full(n, np.inf)
-    c2 = np.full(n, np.inf)
-    label = np.full(n, -1, np.int32)
-    pos = np.full(n, -1, np.int32)
+    cost = np.full((n, 2), np.inf)
+    lp = np.full((n, 2), -1, np.int32)   # label, heap slot (-1: not in the heap)
     hk = np.empty(n, np.float64)
     hn = np.empty(n, np.int32)
     size = 0
     for s in range(seed_node.size):
         v = seed_node[s]
         k = seed_c1[s]
-        if k <= limit and k < c1[v]:
-            c1[v] = k
-            c2[v] = seed_c2[s]
-            label[v] = seed_label[s]
-            if pos[v] >= 0:
-                _sift_up(hk, hn, pos, pos[v], k, v)
-            else:
-                _sift_up(hk, hn, pos, size, k, v)
+        if k <= limit and k < cost[v, 0]:
+            cost[v, 0] = k
+            cost[v, 1] = seed_c2[s]
+            lp[v, 0] = seed_label[s]
+            i = lp[v, 1]
+            if i < 0:
+                i = size
                 size += 1
+            while i > 0:
+                p = (i - 1) >> 2
+                if hk[p] <= k:
+                    break
+                hk[i] = hk[p]
+                hn[i] = hn[p]
+                lp[hn[i], 1] = i
+                i = p
+            hk[i] = k
+            hn[i] = v
+            lp[v, 1] = i
     while size > 0:
-        k, u, size = _pop(hk, hn, pos, size)
-        cu2 = c2[u]
-        lu = label[u]
+        k = hk[0]
+        u = hn[0]
+        lp[u, 1] = -1
+        size -= 1
+        if size > 0:     # pop: sift the last entry down from the root
+            lk = hk[size]
+            ln = hn[size]
+            i = 0
+            while True:
+                c = 4 * i + 1
+                if c >= size:
+                    break
+                best = c
+                bk = hk[c]
+                end = min(c + 4, size)
+                for j in range(c + 1, end):
+                    if hk[j] < bk:
+                        bk = hk[j]
+                        best = j
+                if bk >= lk:
+                    break
+                hk[i] = bk
+                hn[i] = hn[best]
+                lp[hn[i], 1] = i
+                i = best
+            hk[i] = lk
+            hn[i] = ln
+            lp[ln, 1] = i
+        cu2 = cost[u, 1]
+        lu = lp[u, 0]
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            nk = k + w1[e]
-            if nk < c1[v] and nk <= limit:
-                c1[v] = nk
-                c2[v] = cu2 + w2[e]
-                label[v] = lu
-                p = pos[v]
-                if p >= 0:
-                    _sift_up(hk, hn, pos, p, nk, v)
-                else:
-                    _sift_up(hk, hn, pos, size, nk, v)
+            nk = k + w12[e, 0]
+            if nk < cost[v, 0] and nk <= limit:
+                cost[v, 0] = nk
+                cost[v, 1] = cu2 + w12[e, 1]
+                lp[v, 0] = lu
+                i = lp[v, 1]
+                if i < 0:
+                    i = size
                     size += 1
-    return c1, c2, label
+                while i > 0:     # sift up (decrease-key or insert)
+                    p = (i - 1) >> 2
+                    if hk[p] <= nk:
+                        break
+                    hk[i] = hk[p]
+                    hn[i] = hn[p]
+                    lp[hn[i], 1] = i
+                    i = p
+                hk[i] = nk
+                hn[i] = v
+                lp[v, 1] = i
+    return cost[:, 0].copy(), cost[:, 1].copy(), lp[:, 0].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -349,7 +401,8 @@ def grid_snap(px, py, cell_ptr, ent_xy, ent_piece, piece_seg, piece_off, piece_l
     Returns
     -------
     segment : int64 array
-        Nearest segment (-1 beyond ``max_dist``); ties go to the lowest segment index.
+        Nearest segment (-1 beyond ``max_dist``); ties go to the lowest segment index, then to
+        its lowest piece.
     fraction : float64 array
         Position of the projection along the segment (0 at its start, 1 at its end; within
         1e-9 of either end it is exactly 0 or 1).
@@ -378,6 +431,7 @@ def grid_snap(px, py, cell_ptr, ent_xy, ent_piece, piece_seg, piece_off, piece_l
         if inner < 0.0:
             inner = 0.0
         best = np.inf
+        best2 = np.inf
         bseg = -1
         bent = -1
         bt = 0.0
@@ -406,11 +460,19 @@ def grid_snap(px, py, cell_ptr, ent_xy, ent_piece, piece_seg, piece_off, piece_l
                                     t = 1.0
                             qx = ax + t * dx - x
                             qy = ay + t * dy - y
-                            d = np.sqrt(qx * qx + qy * qy)
+                            d2 = qx * qx + qy * qy
+                            if d2 > best2:        # certainly farther than best: no square root
+                                continue
+                            d = np.sqrt(d2)
                             if d <= best:
-                                s = piece_seg[ent_piece[q]]
-                                if d < best or s < bseg:
+                                pq = ent_piece[q]
+                                s = piece_seg[pq]
+                                # ties: lowest segment, then its first piece (a point projecting
+                                # onto a vertex gets the same fraction whatever the grid layout)
+                                if d < best or s < bseg or (s == bseg and pq < ent_piece[bent]):
                                     best = d
+                                    # above this squared distance sqrt() exceeds best (margin >> rounding)
+                                    best2 = d2 * (1.0 + 1e-9) + 1e-300
                                     bseg = s
                                     bent = q
                                     bt = t
@@ -779,3 +841,79 @@ def profile_fraction(ptr, pos, share, seg, target):
             else:
                 out[i] = p0
     return out
+
+
+@njit(cache=True, nogil=True)
+def entry_legs(point_seg, a1, a2, f1f, f1b, f2f, f2b, seg_u, seg_v, fw1, fw2, bw1, bw2, offset, leaving):
+    """Graph entry (``leaving``) or exit legs of snapped points, in one pass.
+
+    Parameters
+    ----------
+    point_seg : int64 array
+        Segment of each point (-1: not snapped, no legs).
+    a1, a2 : float64 arrays
+        Off-network leg of each point (primary, secondary cost).
+    f1f, f1b, f2f, f2b : float64 arrays
+        Per point, the share of the segment's forward / backward primary (``f1*``) and
+        secondary (``f2*``) weight between the segment's start and the point.
+    seg_u, seg_v : int64 arrays
+        End nodes of each segment.
+    fw1, fw2, bw1, bw2 : float64 arrays
+        Per segment: primary and secondary weight along and against it (NaN when closed).
+    offset : int
+        Added to the node indices (layer of the mode graph).
+    leaving : bool
+        Legs from the point to the nodes (else from the nodes to the point).
+
+    Returns
+    -------
+    point, node : int64 arrays
+    c1, c2 : float64 arrays
+        First every point's leg through its segment's end node ``v``, then through its start
+        node ``u``; legs with a non-finite primary cost (a closed direction) are left out. A
+        zero share costs nothing even on a closed direction (the point is at that node).
+    """
+    n = point_seg.size
+    out_p = np.empty(2 * n, np.int64)
+    out_n = np.empty(2 * n, np.int64)
+    out_1 = np.empty(2 * n)
+    out_2 = np.empty(2 * n)
+    m = 0
+    for end in range(2):
+        for i in range(n):
+            s = point_seg[i]
+            if s < 0:
+                continue
+            if end == 0:
+                node = seg_v[s]
+                if leaving:
+                    r1 = 1.0 - f1f[i]
+                    r2 = 1.0 - f2f[i]
+                    w1 = fw1[s]
+                    w2 = fw2[s]
+                else:
+                    r1 = 1.0 - f1b[i]
+                    r2 = 1.0 - f2b[i]
+                    w1 = bw1[s]
+                    w2 = bw2[s]
+            else:
+                node = seg_u[s]
+                if leaving:
+                    r1 = f1b[i]
+                    r2 = f2b[i]
+                    w1 = bw1[s]
+                    w2 = bw2[s]
+                else:
+                    r1 = f1f[i]
+                    r2 = f2f[i]
+                    w1 = fw1[s]
+                    w2 = fw2[s]
+            c1 = _part1(a1[i], r1, w1)
+            if not np.isfinite(c1):
+                continue
+            out_p[m] = i
+            out_n[m] = node + offset
+            out_1[m] = c1
+            out_2[m] = _part1(a2[i], r2, w2)
+            m += 1
+    return out_p[:m].copy(), out_n[:m].copy(), out_1[:m].copy(), out_2[:m].copy()

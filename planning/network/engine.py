@@ -55,7 +55,7 @@ from planning._errors import InputError
 from planning.config import Settings, TravelSettings
 from planning.network import _kernels
 from planning.network.graph import METRICS, MODES, RoadGraph, _travel_settings
-from planning.network.snap import SnappedPoints, snap_points
+from planning.network.snap import SnappedPoints, check_arrays, layer_arrays, same_crs, snap_points, snap_xy
 
 __all__ = ["TravelEngine", "NEAREST_COLUMNS", "OD_COLUMNS"]
 
@@ -199,21 +199,25 @@ class TravelEngine:
         the same ids in the same CRS has the same snaps: the cached ones are returned. Any
         other layer is validated and snapped. At most :attr:`SNAP_CACHE_SIZE` layers are kept.
         """
-        geoms = np.asarray(points.geometry.values, dtype=object) if isinstance(points, gpd.GeoDataFrame) else None
-        if geoms is None or id_col not in points.columns or points.crs is None:
-            return self.snap(points, mode=mode, id_col=id_col, what=what)
-        ids = points[id_col].to_numpy()
-        addr = _addresses(geoms)
+        if mode not in MODES:
+            raise InputError("travel mode", [f"mode must be one of {', '.join(MODES)}; got {mode!r}"])
+        geoms, points_crs, ids = layer_arrays(points, id_col, what)     # each column read once
         seg = self.graph.segments(mode)
+        if ids is not None and points_crs is not None:
+            addr = _addresses(geoms)
+            with self._snaps_lock:
+                for i, (c_seg, c_id_col, _, c_addr, c_ids, c_crs, sp) in enumerate(self._snaps):
+                    if (c_seg is seg and c_id_col == id_col and c_addr.size == addr.size
+                            and np.array_equal(c_addr, addr) and _same_ids(c_ids, ids)
+                            and (points_crs is c_crs or same_crs(points_crs, c_crs))):
+                        self._snaps.append(self._snaps.pop(i))   # most recently used last
+                        return sp
+        columns = [c for c in points.columns if c != points._geometry_column_name]
+        ids, x, y = check_arrays(geoms, points_crs, ids, self.graph.crs, id_col=id_col, what=what, columns=columns)
+        sp = snap_xy(self.graph, ids, x, y, mode=mode, max_snap_m=self.settings.max_snap_m,
+                     walk_speed_kph=self.settings.walk_speed_kph)
         with self._snaps_lock:
-            for i, (c_seg, c_id_col, _, c_addr, c_ids, c_crs, sp) in enumerate(self._snaps):
-                if (c_seg is seg and c_id_col == id_col and c_addr.size == addr.size and np.array_equal(c_addr, addr)
-                        and _same_ids(c_ids, ids) and (points.crs is c_crs or points.crs == c_crs)):
-                    self._snaps.append(self._snaps.pop(i))   # most recently used last
-                    return sp
-        sp = self.snap(points, mode=mode, id_col=id_col, what=what)
-        with self._snaps_lock:
-            self._snaps.append((seg, id_col, geoms.copy(), addr, ids.copy(), points.crs, sp))
+            self._snaps.append((seg, id_col, geoms.copy(), addr, ids.copy(), points_crs, sp))
             del self._snaps[:-self.SNAP_CACHE_SIZE]
         return sp
 
@@ -233,32 +237,19 @@ class TravelEngine:
     def _compute_legs(self, sp: SnappedPoints, metric: str, offset: int, *, leaving: bool
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         seg = self.graph.segments(sp.mode)
-        idx = np.flatnonzero(sp.ok)
-        s = sp.segment[idx]
-        f = sp.fraction[idx]
-        # time parts follow the time shares (= f without a DEM), length parts the fraction
-        sf, sb = sp.fwd_share[idx], sp.bwd_share[idx]
-        walk_leg = sp.access_time_min[idx] if leaving else sp.egress_time_min[idx]
+        # time parts follow the time shares (= the fraction without a DEM), length parts the fraction
+        f, sf, sb = sp.fraction, sp.fwd_share, sp.bwd_share
+        walk_leg = sp.access_time_min if leaving else sp.egress_time_min
         if metric == "time":
-            a1, a2 = walk_leg, sp.snap_distance_m[idx]
-            fw1, fw2, bw1, bw2 = seg.fwd_time_min[s], seg.fwd_length_m[s], seg.bwd_time_min[s], seg.bwd_length_m[s]
+            a1, a2 = walk_leg, sp.snap_distance_m
+            fw1, fw2, bw1, bw2 = seg.fwd_time_min, seg.fwd_length_m, seg.bwd_time_min, seg.bwd_length_m
             f1f, f1b, f2f, f2b = sf, sb, f, f
         else:
-            a1, a2 = sp.snap_distance_m[idx], walk_leg
-            fw1, fw2, bw1, bw2 = seg.fwd_length_m[s], seg.fwd_time_min[s], seg.bwd_length_m[s], seg.bwd_time_min[s]
+            a1, a2 = sp.snap_distance_m, walk_leg
+            fw1, fw2, bw1, bw2 = seg.fwd_length_m, seg.fwd_time_min, seg.bwd_length_m, seg.bwd_time_min
             f1f, f1b, f2f, f2b = f, f, sf, sb
-        if leaving:   # point -> v along the segment, point -> u against it
-            to_v = (_part(a1, 1.0 - f1f, fw1), _part(a2, 1.0 - f2f, fw2))
-            to_u = (_part(a1, f1b, bw1), _part(a2, f2b, bw2))
-        else:         # u -> point along the segment, v -> point against it
-            to_u = (_part(a1, f1f, fw1), _part(a2, f2f, fw2))
-            to_v = (_part(a1, 1.0 - f1b, bw1), _part(a2, 1.0 - f2b, bw2))
-        point = np.concatenate([idx, idx])
-        node = np.concatenate([seg.v[s], seg.u[s]]) + offset
-        c1 = np.concatenate([to_v[0], to_u[0]])
-        c2 = np.concatenate([to_v[1], to_u[1]])
-        keep = np.isfinite(c1)
-        return point[keep], node[keep], c1[keep], c2[keep]
+        return _kernels.entry_legs(sp.segment, a1, a2, f1f, f1b, f2f, f2b, seg.u, seg.v, fw1, fw2, bw1, bw2,
+                                   offset, leaving)
 
     def _same_segment(self, so: SnappedPoints, sd: SnappedPoints, metric: str
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -350,9 +341,8 @@ class TravelEngine:
         start, end = self.graph.layer_offsets(mode)
         rev = self.graph.mode_graph(mode).reversed
         indptr, indices = rev.csr32
-        w1, w2 = rev.weights(metric)
         dp, dn, d1, d2 = self._legs(sd, metric, end, leaving=False)
-        c1, c2, lab = _kernels.multi_source(indptr, indices, w1, w2, dn, d1, d2, dp, limit)
+        c1, c2, lab = _kernels.multi_source(indptr, indices, rev.weights12(metric), dn, d1, d2, dp, limit)
         op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
         seg = self.graph.segments(mode)
         d_sorted, d_seg = _by_segment(sd)
@@ -530,7 +520,7 @@ class TravelEngine:
         start, end = graph.layer_offsets(mode)
         rev = graph.mode_graph(mode).reversed
         indptr, indices = rev.csr32
-        w1, w2 = rev.weights(metric)
+        w12 = rev.weights12(metric)
         seg = graph.segments(mode)
         dp, dn, d1, d2 = self._legs(sf, metric, end, leaving=False)
         egress = sf.egress_time_min if metric == "time" else sf.snap_distance_m
@@ -543,7 +533,7 @@ class TravelEngine:
         for key, mem in zip(keys, members):
             mem = mem[sf.ok[mem]]
             sel = np.isin(dp, mem)
-            c1, _, _ = _kernels.multi_source(indptr, indices, w1, w2, dn[sel], d1[sel], d2[sel], dp[sel],
+            c1, _, _ = _kernels.multi_source(indptr, indices, w12, dn[sel], d1[sel], d2[sel], dp[sel],
                                              budgets[-1])
             c_node = c1[start:start + n]
             on_seg = (sf.segment[mem], sf.fraction[mem], egress[mem], sf.fwd_share[mem], sf.bwd_share[mem])

@@ -24,12 +24,15 @@ Walking and mixed trips snap to every walkable road; driving trips snap only to 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from geopandas.array import GeometryArray
 from pyproj import CRS
 
 from planning._errors import CRSError, InputError
@@ -37,7 +40,7 @@ from planning.network._kernels import grid_snap
 from planning.network.graph import MODES, RoadGraph
 from planning.network.terrain import access_times, bilinear_elevation
 
-__all__ = ["SnappedPoints", "snap_points", "check_points"]
+__all__ = ["SnappedPoints", "snap_points", "snap_xy", "check_points", "check_arrays", "layer_arrays", "same_crs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,6 +117,57 @@ class SnappedPoints:
                              "egress_time_min": self.egress_time_min, "reason": self.reason})
 
 
+def same_crs(a: Any, b: CRS) -> bool:
+    """Whether CRS ``a`` (anything pyproj accepts) equals ``b``; results are remembered per
+    pair of objects (``pyproj.CRS.equals`` costs about a millisecond)."""
+    if a is b:
+        return True
+    key = (id(a), id(b))
+    hit = _CRS_EQUAL.get(key)
+    if hit is not None and hit[0] is a and hit[1] is b:
+        return hit[2]
+    equal = bool(CRS.from_user_input(a).equals(b))
+    with _CRS_LOCK:
+        if len(_CRS_EQUAL) >= 64:
+            _CRS_EQUAL.clear()
+        _CRS_EQUAL[key] = (a, b, equal)   # the objects are kept, so their ids are not reused
+    return equal
+
+
+_CRS_EQUAL: dict[tuple[int, int], tuple[Any, Any, bool]] = {}
+_CRS_LOCK = threading.Lock()
+
+
+def _column(frame: pd.DataFrame, name: Any) -> Any:
+    """The array of a column, without building a Series (``frame[name]`` costs tens of µs)."""
+    loc = frame.columns.get_loc(name)
+    if isinstance(loc, (int, np.integer)) and hasattr(frame, "_get_column_array"):
+        return frame._get_column_array(int(loc))
+    return frame[name].array
+
+
+def layer_arrays(points: gpd.GeoDataFrame, id_col: str, what: str) -> tuple[np.ndarray, Any, np.ndarray | None]:
+    """Geometries (object array), CRS and ids (``None`` when the column is missing) of a layer,
+    each read once.
+
+    Raises
+    ------
+    InputError
+        ``points`` is not a GeoDataFrame.
+    """
+    if not isinstance(points, gpd.GeoDataFrame):
+        raise InputError(what, [f"expected a GeoDataFrame of points, got {type(points).__name__}"])
+    name = points._geometry_column_name
+    ga = _column(points, name) if name is not None and name in points.columns else None
+    if not isinstance(ga, GeometryArray):
+        ga = points.geometry.values            # raises geopandas' own error without a geometry column
+    ids = None
+    if id_col in points.columns:
+        col = _column(points, id_col)
+        ids = col.to_numpy() if hasattr(col, "to_numpy") else np.asarray(col)
+    return np.asarray(ga, dtype=object), ga.crs, ids
+
+
 def check_points(points: gpd.GeoDataFrame, crs: CRS, *, id_col: str, what: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate a point layer; return its ids and coordinates.
 
@@ -138,47 +192,70 @@ def check_points(points: gpd.GeoDataFrame, crs: CRS, *, id_col: str, what: str) 
         Missing or different CRS.
     InputError
         Not a GeoDataFrame, missing id column, missing or duplicate ids, missing, empty or
-        non-point geometries (every problem listed with 1-based row numbers).
+        non-point geometries, points with NaN coordinates (every problem listed with 1-based
+        row numbers).
     """
-    if not isinstance(points, gpd.GeoDataFrame):
-        raise InputError(what, [f"expected a GeoDataFrame of points, got {type(points).__name__}"])
-    geometry = points.geometry
-    points_crs = geometry.crs
+    geoms, points_crs, ids = layer_arrays(points, id_col, what)
+    return check_arrays(geoms, points_crs, ids, crs, id_col=id_col, what=what,
+                        columns=[c for c in points.columns if c != points._geometry_column_name])
+
+
+def check_arrays(geoms: np.ndarray, points_crs: Any, ids: np.ndarray | None, crs: CRS, *, id_col: str, what: str,
+                 columns: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`check_points` on the arrays of :func:`layer_arrays` (``columns``: the layer's
+    non-geometry columns, for the message when the id column is missing).
+
+    One pass each of ``get_type_id``, ``get_x`` and ``get_y`` validates the common case; the
+    slower checks that name each problem run only when something is wrong.
+    """
     if points_crs is None:
         raise CRSError(what, [f"has no CRS; set it (e.g. .set_crs(...)) and project to {crs.to_string()}"])
-    if points_crs is not crs and not CRS.from_user_input(points_crs).equals(crs):
+    if not same_crs(points_crs, crs):
         raise CRSError(what, [f"CRS {CRS.from_user_input(points_crs).to_string()} differs from the road network "
                               f"CRS {crs.to_string()}; reproject with .to_crs(graph.crs)"])
     problems = []
-    ids = None
-    if id_col not in points.columns:
-        cols = [c for c in points.columns if c != points.geometry.name]
-        problems.append(f"id column {id_col!r} not found; columns are {cols}; pass id_col=<name>")
+    if ids is None:
+        problems.append(f"id column {id_col!r} not found; columns are {columns}; pass id_col=<name>")
     else:
-        ids = points[id_col].to_numpy()
-        null = np.flatnonzero(pd.isna(ids))
-        if null.size:
-            problems.append(f"{null.size} missing id(s) in column {id_col!r}, rows {(null[:10] + 1).tolist()}")
+        if ids.dtype.kind not in "iub":
+            null = np.flatnonzero(pd.isna(ids))
+            if null.size:
+                problems.append(f"{null.size} missing id(s) in column {id_col!r}, rows {(null[:10] + 1).tolist()}")
         if not pd.Index(ids).is_unique:
             ser = pd.Series(ids)
             dup = ser[ser.duplicated(keep=False) & ser.notna()]
             if len(dup):
                 problems.append(f"duplicate ids in column {id_col!r}: {sorted(map(str, dup.unique()))[:10]}; "
                                 "ids must be unique")
-    geoms = np.asarray(geometry.values, dtype=object)
     kinds = shapely.get_type_id(geoms)          # -1 for missing geometries
-    missing = (kinds < 0) | shapely.is_empty(geoms)
-    if missing.any():
-        rows = np.flatnonzero(missing)
-        problems.append(f"{rows.size} missing or empty geometries, rows {(rows[:10] + 1).tolist()}")
-    not_point = ~missing & (kinds != 0)
-    if not_point.any():
-        rows = np.flatnonzero(not_point)
-        problems.append(f"{rows.size} geometries are not Points, rows {(rows[:10] + 1).tolist()}; "
-                        "use .representative_point() for polygons")
+    try:
+        x = shapely.get_x(geoms)                 # NaN for missing and non-point geometries
+        y = shapely.get_y(geoms)
+        fine = not ((kinds != 0) | np.isnan(x) | np.isnan(y)).any()
+    except shapely.errors.GEOSException:         # GEOS refuses the x of an empty point
+        fine = False
+    if not fine:
+        missing = (kinds < 0) | shapely.is_empty(geoms)
+        x = np.full(geoms.size, np.nan)
+        y = np.full(geoms.size, np.nan)
+        pt = np.flatnonzero(~missing & (kinds == 0))
+        x[pt] = shapely.get_x(geoms[pt])
+        y[pt] = shapely.get_y(geoms[pt])
+        if missing.any():
+            rows = np.flatnonzero(missing)
+            problems.append(f"{rows.size} missing or empty geometries, rows {(rows[:10] + 1).tolist()}")
+        not_point = ~missing & (kinds != 0)
+        if not_point.any():
+            rows = np.flatnonzero(not_point)
+            problems.append(f"{rows.size} geometries are not Points, rows {(rows[:10] + 1).tolist()}; "
+                            "use .representative_point() for polygons")
+        nan_xy = ~missing & (kinds == 0) & (np.isnan(x) | np.isnan(y))
+        if nan_xy.any():
+            rows = np.flatnonzero(nan_xy)
+            problems.append(f"{rows.size} points with NaN coordinates, rows {(rows[:10] + 1).tolist()}")
     if problems:
         raise InputError(what, problems)
-    return ids, shapely.get_x(geoms), shapely.get_y(geoms)
+    return ids, x, y
 
 
 def snap_points(graph: RoadGraph, points: gpd.GeoDataFrame, *, mode: str = "walk", id_col: str = "id",
@@ -229,6 +306,32 @@ def snap_points(graph: RoadGraph, points: gpd.GeoDataFrame, *, mode: str = "walk
     ids, x, y = check_points(points, graph.crs, id_col=id_col, what=what)
     max_m = float(graph.settings.max_snap_m if max_snap_m is None else max_snap_m)
     speed = float(graph.settings.walk_speed_kph if walk_speed_kph is None else walk_speed_kph)
+    return snap_xy(graph, ids, x, y, mode=mode, max_snap_m=max_m, walk_speed_kph=speed)
+
+
+def _spatial_order(x: np.ndarray, y: np.ndarray, grid: dict[str, Any]) -> np.ndarray | None:
+    """An order of the points by blocks of 8 x 8 grid cells, or ``None`` when they already
+    come mostly block by block.
+
+    Snapping points in scattered order reads the grid from memory point after point; in block
+    order the cells stay in cache (200k points in random order: 2x faster).
+    """
+    if x.size < 4096:
+        return None
+    size = grid["cell"] * 8.0
+    bx = ((x - grid["x0"]) // size).astype(np.int64)
+    by = ((y - grid["y0"]) // size).astype(np.int64)
+    key = by * (grid["ncx"] // 8 + 2) + bx
+    if np.count_nonzero(key[1:] != key[:-1]) < x.size // 4:
+        return None
+    return np.argsort(key, kind="stable")
+
+
+def snap_xy(graph: RoadGraph, ids: np.ndarray, x: np.ndarray, y: np.ndarray, *, mode: str, max_snap_m: float,
+            walk_speed_kph: float) -> SnappedPoints:
+    """:func:`snap_points` on validated ids and coordinates (see :func:`check_points`)."""
+    max_m = float(max_snap_m)
+    speed = float(walk_speed_kph)
     seg = graph.segments(mode)
     n = ids.size
     segment = np.full(n, -1, np.int64)
@@ -240,9 +343,15 @@ def snap_points(graph: RoadGraph, points: gpd.GeoDataFrame, *, mode: str = "walk
         reason[:] = f"no {kind} road in the network"
     elif n:
         gr = seg.grid
+        order = _spatial_order(x, y, gr)
+        xs, ys = (x, y) if order is None else (x[order], y[order])
         segment, fraction, dist = grid_snap(
-            x, y, gr["cell_ptr"], gr["ent_xy"], gr["ent_piece"], gr["piece_seg"], gr["piece_off"], gr["piece_len"],
+            xs, ys, gr["cell_ptr"], gr["ent_xy"], gr["ent_piece"], gr["piece_seg"], gr["piece_off"], gr["piece_len"],
             gr["seg_len"], gr["x0"], gr["y0"], gr["cell"], gr["ncx"], gr["ncy"], max_m)
+        if order is not None:      # back to input order (each point's snap is independent of the order)
+            back = np.empty_like(order)
+            back[order] = np.arange(order.size)
+            segment, fraction, dist = segment[back], fraction[back], dist[back]
         far = np.flatnonzero(segment < 0)
         if far.size:
             pts = shapely.points(x[far], y[far])
