@@ -186,14 +186,14 @@ def multi_source(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_label, 
 
 
 @njit(cache=True, nogil=True)
-def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
+def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
                 tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest, limit):
     """One Dijkstra per origin; returns only the (origin, destination) pairs within ``limit``.
 
     Parameters
     ----------
-    indptr, indices, w1, w2 : arrays
-        The graph, as in :func:`multi_source`.
+    indptr, indices, w12 : arrays
+        The graph, as in :func:`multi_source` (interleaved primary and secondary weights).
     src_ptr : int64 array, length n_origins + 1
         Seeds of origin ``o`` are ``src_node[src_ptr[o]:src_ptr[o + 1]]`` with initial costs
         ``src_c1``/``src_c2`` (an origin without seeds reaches nothing).
@@ -230,8 +230,7 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
     """
     n = indptr.size - 1
     n_orig = src_ptr.size - 1
-    c1 = np.full(n, np.inf)
-    c2 = np.full(n, np.inf)
+    cost = np.full((n, 2), np.inf)        # primary, secondary side by side (one cache line)
     pos = np.full(n, -1, np.int32)
     touched = np.empty(n, np.int32)
     best1 = np.full(n_dest, np.inf)
@@ -258,12 +257,12 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
         for s in range(src_ptr[o], src_ptr[o + 1]):
             v = src_node[s]
             k = src_c1[s]
-            if k <= limit and k < c1[v]:
-                if c1[v] == np.inf:
+            if k <= limit and k < cost[v, 0]:
+                if cost[v, 0] == np.inf:
                     touched[nt] = v
                     nt += 1
-                c1[v] = k
-                c2[v] = src_c2[s]
+                cost[v, 0] = k
+                cost[v, 1] = src_c2[s]
                 if pos[v] >= 0:
                     _sift_up(hk, hn, pos, pos[v], k, v)
                 else:
@@ -272,7 +271,7 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
         settled_targets = 0
         while size > 0:
             k, u, size = _pop(hk, hn, pos, size)
-            cu2 = c2[u]
+            cu2 = cost[u, 1]
             t0 = tgt_ptr[u]
             t1 = tgt_ptr[u + 1]
             if t1 > t0:
@@ -292,13 +291,13 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
                     break
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
-                nk = k + w1[e]
-                if nk < c1[v] and nk <= limit:
-                    if c1[v] == np.inf:
+                nk = k + w12[e, 0]
+                if nk < cost[v, 0] and nk <= limit:
+                    if cost[v, 0] == np.inf:
                         touched[nt] = v
                         nt += 1
-                    c1[v] = nk
-                    c2[v] = cu2 + w2[e]
+                    cost[v, 0] = nk
+                    cost[v, 1] = cu2 + w12[e, 1]
                     p = pos[v]
                     if p >= 0:
                         _sift_up(hk, hn, pos, p, nk, v)
@@ -331,8 +330,8 @@ def one_to_many(indptr, indices, w1, w2, src_ptr, src_node, src_c1, src_c2,
                 best2[d] = np.inf
         for i in range(nt):
             v = touched[i]
-            c1[v] = np.inf
-            c2[v] = np.inf
+            cost[v, 0] = np.inf
+            cost[v, 1] = np.inf
         counts[o] = m - m0
     return counts, out_d, out_1, out_2, m
 
@@ -595,7 +594,7 @@ def _part1(base, fraction, weight):
 @njit(cache=True, nogil=True)
 def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
                  o_seg, o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y,
-                 d_sorted, d_seg_sorted, d_frac, d_sf, d_sb, d_acc1, d_acc2, d_x, d_y,
+                 d_sorted, d_seg_sorted, seg_has_dest, d_frac, d_sf, d_sb, d_acc1, d_acc2, d_x, d_y,
                  fw1, fw2, bw1, bw2, time_primary, limit):
     """Nearest destination of each origin from a multi-source search towards the destinations.
 
@@ -614,6 +613,9 @@ def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
         secondary) and coordinates.
     d_sorted, d_seg_sorted : arrays
         Snapped destinations ordered by segment (stable) and their segments.
+    seg_has_dest : bool array
+        Per segment, whether a destination is snapped onto it (skips the search for the
+        origins on other segments).
     d_frac, d_sf, d_sb, d_acc1, d_acc2, d_x, d_y : arrays
         Per destination, as for the origins (egress leg).
     fw1, fw2, bw1, bw2 : arrays
@@ -655,7 +657,7 @@ def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
     if nd > 0:
         for o in range(n_orig):
             s = o_seg[o]
-            if s < 0:
+            if s < 0 or not seg_has_dest[s]:
                 continue
             lo = np.searchsorted(d_seg_sorted, s)
             j = lo

@@ -346,6 +346,7 @@ class TravelEngine:
         op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
         seg = self.graph.segments(mode)
         d_sorted, d_seg = _by_segment(sd)
+        has_dest = _cached(sd, ("has_dest", len(seg)), lambda: _mask(len(seg), d_seg))
         if metric == "time":
             o_acc, d_acc = (so.access_time_min, so.snap_distance_m), (sd.egress_time_min, sd.snap_distance_m)
             fw, bw = (seg.fwd_time_min, seg.fwd_length_m), (seg.bwd_time_min, seg.bwd_length_m)
@@ -354,7 +355,7 @@ class TravelEngine:
             fw, bw = (seg.fwd_length_m, seg.fwd_time_min), (seg.bwd_length_m, seg.bwd_time_min)
         best_d, best_1, best_2 = _kernels.nearest_pick(
             n_o, op, on, o1, o2, c1, c2, lab, so.segment, so.fraction, so.fwd_share, so.bwd_share, o_acc[0], o_acc[1],
-            so.x, so.y, d_sorted, d_seg, sd.fraction, sd.fwd_share, sd.bwd_share, d_acc[0], d_acc[1], sd.x, sd.y,
+            so.x, so.y, d_sorted, d_seg, has_dest, sd.fraction, sd.fwd_share, sd.bwd_share, d_acc[0], d_acc[1], sd.x, sd.y,
             fw[0], fw[1], bw[0], bw[1], metric == "time", limit)
         unreached = so.ok & (best_d < 0)
         if unreached.any():
@@ -419,7 +420,6 @@ class TravelEngine:
         g = self.graph.mode_graph(mode)
         start, end = self.graph.layer_offsets(mode)
         indptr, indices = g.csr32
-        w1, w2 = g.weights(metric)
         op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
         order = np.argsort(op, kind="stable")
         src_ptr = np.zeros(n_o + 1, np.int64)
@@ -429,7 +429,7 @@ class TravelEngine:
         tgt_ptr = np.zeros(g.n_nodes + 1, np.int64)
         np.cumsum(np.bincount(dn, minlength=g.n_nodes), out=tgt_ptr[1:])
         counts, rd, r1, r2, m = _kernels.one_to_many(
-            indptr, indices, w1, w2, src_ptr, on[order], o1[order], o2[order],
+            indptr, indices, g.weights12(metric), src_ptr, on[order], o1[order], o2[order],
             tgt_ptr, dp[t_order], d1[t_order], d2[t_order], t_order, n_d, limit)
         rd, r1, r2 = rd[:m], r1[:m], r2[:m]
         so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)
@@ -573,6 +573,13 @@ def _cached(sp: SnappedPoints, key: tuple, make: Any) -> Any:
     if key not in sp._cache:
         sp._cache[key] = make()
     return sp._cache[key]
+
+
+def _mask(n: int, rows: np.ndarray) -> np.ndarray:
+    """Boolean array of length ``n``, true at ``rows``."""
+    out = np.zeros(n, bool)
+    out[rows] = True
+    return out
 
 
 def _by_segment(sp: SnappedPoints) -> tuple[np.ndarray, np.ndarray]:

@@ -221,7 +221,9 @@ def check_arrays(geoms: np.ndarray, points_crs: Any, ids: np.ndarray | None, crs
             null = np.flatnonzero(pd.isna(ids))
             if null.size:
                 problems.append(f"{null.size} missing id(s) in column {id_col!r}, rows {(null[:10] + 1).tolist()}")
-        if not pd.Index(ids).is_unique:
+        # a set is cheaper than a pandas hash table for small layers
+        unique = len(set(ids.tolist())) == ids.size if ids.size < 10_000 else pd.Index(ids).is_unique
+        if not unique:
             ser = pd.Series(ids)
             dup = ser[ser.duplicated(keep=False) & ser.notna()]
             if len(dup):
