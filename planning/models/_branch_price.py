@@ -54,6 +54,9 @@ SIMPLEX_STRATEGY = 1
 #: With the root cuts, 1 (the site closest to 1/2, children bounded before they are queued) was
 #: fastest: pmedcap1 problems 8 / 20 took 31.5 / 34.3 s with 1, 42.8 / 42.4 s with 3, 48 / 65 s with 6.
 STRONG_SITES = 1
+#: Node limit of one cut-aware knapsack branch and bound; past it the site's value is replaced by
+#: a lower bound and the node's LP value is not used as a bound (its pricing was not exact).
+BB_MAX_NODES = 200_000
 #: Subset-row cuts (Jepsen et al. 2008; rank-1 Chvátal–Gomory cuts of three partition rows):
 #: at most this many rounds at the root, each adding the CUTS_PER_ROUND most violated triples
 #: (violation ≥ CUT_MIN_VIOLATION); the rounds stop when CUT_TAIL rounds in a row raise the
@@ -119,14 +122,16 @@ def price_sites(lam, C, allowed, forced_at, d_int, q_int, site_ok, v_out, x_out)
 
 
 @njit(cache=True)
-def _knap_bb_cuts(prof, wts, cap, cuts_of_ptr, cuts_of, sig, cnt, pen0, best_val, best_x):  # pragma: no cover - numba
+def _knap_bb_cuts(prof, wts, cap, cuts_of_ptr, cuts_of, sig, cnt, pen0, best_val, best_x, max_nodes):  # pragma: no cover - numba
     """0-1 knapsack with subset-row penalties by depth-first branch and bound.
 
     Items are sorted by profit/weight (descending). Taking items raises ``cnt`` of their cuts;
     a cut whose count reaches 2 costs ``sig[r]`` (``cnt`` starts at the forced points' counts,
     ``pen0`` their penalty). The bound of a partial choice is its profit minus its penalties plus
     the continuous knapsack of the remaining items (penalties are ≥ 0, so this over-estimates).
-    ``best_val``/``best_x`` start as a known choice; returns the best value and writes its items.
+    ``best_val``/``best_x`` start as a known choice; returns the best value (items written to
+    ``best_x``) and whether the search finished within ``max_nodes`` nodes (else the value is
+    only the best found).
     """
     k = prof.shape[0]
     choice = np.full(k, -1, dtype=np.int64)
@@ -134,7 +139,11 @@ def _knap_bb_cuts(prof, wts, cap, cuts_of_ptr, cuts_of, sig, cnt, pen0, best_val
     cur_w = 0
     cur_pen = pen0
     t = 0
+    visited = 0
     while True:
+        visited += 1
+        if visited > max_nodes:
+            return best_val, False
         descend = False
         if t == k:
             val = cur_p - cur_pen
@@ -187,12 +196,13 @@ def _knap_bb_cuts(prof, wts, cap, cuts_of_ptr, cuts_of, sig, cnt, pen0, best_val
             t -= 1
         if t < 0:
             break
-    return best_val
+    return best_val, True
 
 
 @njit(cache=True)
 def price_sites_cuts(
-    lam, sig, cut_mem, C, allowed, forced_at, d_int, q_int, site_ok, todo, exact, v_out, x_out, exact_out
+    lam, sig, cut_mem, C, allowed, forced_at, d_int, q_int, site_ok, todo, exact, v_out, x_out, exact_out,
+    max_nodes=BB_MAX_NODES,
 ):  # pragma: no cover - numba
     """:func:`price_sites` with subset-row cuts: a column holding ≥ 2 points of cut ``r`` pays ``sig[r]``.
 
@@ -201,7 +211,8 @@ def price_sites_cuts(
     candidate points meet a penalised cut twice are priced by the plain DP (exact); the others,
     when ``exact[j]``, by :func:`_knap_bb_cuts` started from the DP's set, else ``v_out[j]`` is the
     DP value without the candidates' penalties — a lower bound — and ``x_out[j]`` the DP's set.
-    ``exact_out[j]`` tells which of the two ``v_out[j]`` is.
+    ``exact_out[j]`` tells which of the two ``v_out[j]`` is: a branch and bound stopped after
+    ``max_nodes`` nodes also leaves the lower bound (with the best set found).
     """
     n, m = C.shape
     kc = cut_mem.shape[0]
@@ -305,11 +316,16 @@ def price_sites_cuts(
                     if bx[u]:
                         for q in range(c_ptr[u], c_ptr[u + 1]):
                             cnt[c_of[q]] -= 1
-                val = _knap_bb_cuts(p2, w2, cap, c_ptr, c_of, sig, cnt, pen0, start, bx)
+                val_dp = val
+                val, finished = _knap_bb_cuts(p2, w2, cap, c_ptr, c_of, sig, cnt, pen0, start, bx, max_nodes)
                 for u in range(k):
                     if bx[u]:
                         x_out[j, i2[u]] = True
-                v_out[j] = base - val
+                if finished:
+                    v_out[j] = base - val
+                else:
+                    v_out[j] = base - (val_dp - pen0)
+                    exact_out[j] = False
                 continue
             for t in range(k):
                 if xb[t] > 0.5:
@@ -348,6 +364,7 @@ class BranchPriceResult:
     gave_up: bool
     cuts: int = 0  # subset-row cuts kept in the master
     cut_bound: float = -math.inf  # root bound after the cut rounds (the root bound without them: root_bound)
+    inexact_nodes: int = 0  # nodes whose cut-aware pricing hit its node limit (bounded by the Lagrangian only)
 
 
 class _Master:
@@ -385,6 +402,7 @@ class _Master:
         self.keys: set[bytes] = set()
         self.cut_mem = np.zeros((0, 3), dtype=np.int64)  # points of each subset-row cut
         self.cut_keys: set[tuple[int, int, int]] = set()
+        self.exact_pricing = True  # the last price() was exact wherever it had to be
 
     @property
     def n_cuts(self) -> int:
@@ -417,6 +435,7 @@ class _Master:
         prob = self.prob
         lam = duals[: self.n]
         sig = duals[self.n :]
+        self.exact_pricing = True
         if not (len(sig) and np.any(sig > 1e-12)):
             price_sites(lam, prob.C, node.allowed, node.forced_at, prob.d_int, prob.q_int, node.site_ok, v, x)
             return
@@ -426,18 +445,22 @@ class _Master:
         exact = np.zeros(m, dtype=bool)
         is_exact = np.zeros(m, dtype=bool)
         args = (prob.C, node.allowed, node.forced_at, prob.d_int, prob.q_int, node.site_ok)
-        price_sites_cuts(lam, sig, cut_mem, *args, todo, exact, v, x, is_exact)
+        price_sites_cuts(lam, sig, cut_mem, *args, todo, exact, v, x, is_exact, BB_MAX_NODES)
         if threshold is not None:
             exact |= ~is_exact & (v < threshold)
         top = self.prob.p + int(node.must.sum())
+        tried = np.zeros(m, dtype=bool)
         while True:
             order = np.argsort(v, kind="stable")[:top]
             exact[order] = True
             exact[node.must] = True
-            todo = exact & ~is_exact
+            todo = exact & ~is_exact & ~tried
             if not todo.any():
-                return
-            price_sites_cuts(lam, sig, cut_mem, *args, todo, exact, v, x, is_exact)
+                break
+            tried |= todo
+            price_sites_cuts(lam, sig, cut_mem, *args, todo, exact, v, x, is_exact, BB_MAX_NODES)
+        # a branch and bound that hit its node limit where an exact value was wanted
+        self.exact_pricing = not np.any(exact & ~is_exact)
 
     def purge_cuts(self, duals: np.ndarray, lp_duals: np.ndarray) -> np.ndarray:
         """Delete the cuts unused by both ``duals`` and ``lp_duals`` (each ``(λ, σ)``); returns ``duals`` without them.
@@ -728,6 +751,7 @@ def branch_and_price(
     nodes = 0
     root_bound = -math.inf
     cut_bound = -math.inf
+    inexact_nodes = 0
     gave_up = False
     while heap:
         lb_top = heap[0][0]
@@ -764,6 +788,7 @@ def branch_and_price(
                 break
         if nodes == 1:
             cut_bound = node_lb
+        inexact_nodes += status == "inexact"
         if status == "pruned" or node_lb >= cutoff():
             continue
         # primal information of the LP
@@ -779,16 +804,21 @@ def branch_and_price(
             inc.try_sites(cand, prob)
         frac_x = np.abs(xs - np.round(xs)) > INT_TOL
         if not frac_x.any():
-            assign = xs.argmax(axis=1)
-            cost = float(C[np.arange(n), assign].sum())
-            if cost < inc.cost - 1e-9 * max(1.0, abs(cost)):
-                inc.cost = cost
-                inc.sites = _complete_sites(prob, assign, node.site_ok)
-                inc.assign = assign.astype(np.int64)
-            continue
-        # branch: a fractional site first (strong branching), else a fractional pair
+            if np.all(np.abs(xs.sum(axis=1) - 1.0) < 1e-6):
+                assign = xs.argmax(axis=1)
+                cost = float(C[np.arange(n), assign].sum())
+                if cost < inc.cost - 1e-9 * max(1.0, abs(cost)):
+                    inc.cost = cost
+                    inc.sites = _complete_sites(prob, assign, node.site_ok)
+                    inc.assign = assign.astype(np.int64)
+            if status != "inexact":
+                continue
         fy = np.flatnonzero((y > INT_TOL) & (y < 1 - INT_TOL) & node.site_ok & ~node.must)
-        if len(fy):
+        if not frac_x.any():
+            # integral but not proven optimal (the pricing was not exact): split the node all the same
+            children = _split_any(node, node_lb, best_lam, y, xs)
+        # branch: a fractional site first (strong branching), else a fractional pair
+        elif len(fy):
             order = fy[np.argsort(np.abs(y[fy] - 0.5), kind="stable")]
             children = _strong_site_branch(
                 prob, master, node, node_lb, best_lam, order[: max(1, strong)], cutoff, deadline, v, x, work
@@ -814,6 +844,7 @@ def branch_and_price(
         root_bound=root_bound,
         cuts=master.n_cuts,
         cut_bound=cut_bound,
+        inexact_nodes=inexact_nodes,
         finished=finished,
         gave_up=gave_up,
     )
@@ -923,6 +954,27 @@ def _root_cuts(
     return node_lb, best_lam, lp_value, z, status
 
 
+def _split_any(node: Node, lb: float, lam: np.ndarray, y: np.ndarray, xs: np.ndarray) -> list[Node]:
+    """Children of a node whose LP gives no fractional variable to branch on.
+
+    Branches on a site open in the LP (else any free site), then on a pair used by the LP (else any
+    point not yet forced). Each split fixes one more decision, so the tree stays finite: a node
+    with every point forced has a single column per site and exact pricing.
+    """
+    free = node.site_ok & ~node.must
+    pick = np.flatnonzero(free & (y > 0.5))
+    if len(pick) == 0:
+        pick = np.flatnonzero(free)
+    if len(pick):
+        return _site_children(node, lb, lam, int(pick[0]))
+    m = node.allowed.shape[1]
+    unforced = (node.forced_at[:, None] != np.arange(m)[None, :]) & node.allowed
+    used = unforced & (xs > 0.5)
+    cand = used if used.any() else unforced
+    i, j = (int(t) for t in np.argwhere(cand)[0])
+    return _pair_children(node, lb, lam, i, j)
+
+
 def _site_children(node: Node, lb: float, lam: np.ndarray, j: int) -> list[Node]:
     """Children of site branching on ``j``: open (``y_j = 1``) and closed (``y_j = 0``)."""
     must = node.must.copy()
@@ -1010,7 +1062,9 @@ def _bound_node(
     """Column generation at a node with Lagrangian pruning and reduced-cost fixing.
 
     Returns ``(bound, best multipliers, LP value, LP column values, status)`` with status
-    ``"pruned"`` (bound reached the cutoff, or no feasible assignment), ``"solved"`` (LP optimal)
+    ``"pruned"`` (bound reached the cutoff, or no feasible assignment), ``"solved"`` (LP optimal),
+    ``"inexact"`` (column generation stopped, but a cut-aware knapsack hit its node limit: the LP
+    value is no bound and the bound is the Lagrangian one)
     or ``"time"``.
     """
     C = prob.C
@@ -1030,6 +1084,15 @@ def _bound_node(
         sep = alpha * center + (1.0 - alpha) * lam_lp
         master.price(sep, node, v, x, threshold=mu + pi + 1e-9)
         lb_sep = _lagrangian_bound(sep, n, v, node.must, node.site_ok, p)
+        if not master.exact_pricing:
+            # the same λ without the cuts (σ = 0) prices exactly by DP: often the better bound then
+            v_plain = np.empty(prob.m)
+            x_plain = np.zeros_like(x)
+            price_sites(sep[:n], C, node.allowed, node.forced_at, prob.d_int, prob.q_int, node.site_ok, v_plain, x_plain)
+            lb_plain = _lagrangian_bound(sep[:n], n, v_plain, node.must, node.site_ok, p)
+            if lb_plain > lb_sep:
+                lb_sep = lb_plain
+                sep = master.pad(sep[:n])
         if lb_sep > node_lb:
             node_lb, best_lam, center = lb_sep, sep.copy(), sep.copy()
         if node_lb >= cutoff():
@@ -1046,7 +1109,9 @@ def _bound_node(
         if alpha > 0.0:
             alpha = 0.0  # mispricing: price at the LP duals themselves
             continue
-        # converged: the LP value is the node's bound
+        # converged: the LP value is the node's bound — unless the pricing was not exact
+        if not master.exact_pricing:
+            return node_lb, best_lam, lp_value, z, "inexact"
         if lp_value >= 0.5 * master.big_m:
             return math.inf, best_lam, lp_value, z, "pruned"
         node_lb = max(node_lb, lp_value)

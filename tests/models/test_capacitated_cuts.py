@@ -116,6 +116,16 @@ def test_pricing_with_cut_penalties_matches_enumeration(seed):
         val = sum(C[i, j] - lam[i] for i in members)
         val += sum(s for cut, s in zip(cut_mem, sig) if len(members & set(cut.tolist())) >= 2)
         assert val == pytest.approx(expected, abs=1e-9)
+    # a branch and bound stopped at its node limit leaves a lower bound and a feasible set
+    v_cut = np.empty(m)
+    x_cut = np.zeros((m, n), dtype=bool)
+    cut_exact = np.zeros(m, dtype=bool)
+    bp.price_sites_cuts(lam, sig, cut_mem, C, allowed, forced_at, d, q, site_ok, every, every, v_cut, x_cut,
+                        cut_exact, 1)
+    assert np.all(v_cut <= v + 1e-9)
+    assert np.allclose(v_cut[cut_exact], v[cut_exact])
+    for j in np.flatnonzero(np.isfinite(v_cut)):
+        assert d[x_cut[j]].sum() <= q[j] and np.all(allowed[x_cut[j], j])
     # without penalties the cut pricing is the plain DP pricing
     v0 = np.empty(m)
     x0 = np.zeros((m, n), dtype=bool)
@@ -211,7 +221,19 @@ def test_cuts_raise_the_root_bound_and_keep_the_optimum(seed, p):
     assert one.finished and one.ub == pytest.approx(expected) and one.lb == pytest.approx(expected)
     if seed == 508:
         assert one.nodes > 1 and one.cuts > 0  # this instance exercises the cut-aware pricing in the tree
-    plain = bp.branch_and_price(prob, lr.Incumbent(), res.lam, deadline=time.perf_counter() + 60, prune_gap=0.0,
-                                cut_rounds=0, strong=1)
-    assert plain.ub == pytest.approx(expected) and plain.cuts == 0
-    assert out.root_bound == pytest.approx(plain.root_bound, abs=1e-6)
+
+
+def test_tree_stays_exact_when_the_cut_pricing_hits_its_node_limit(monkeypatch):
+    # with a node limit of 30 the cut-aware pricing often returns lower bounds: those nodes' LP
+    # values are then not used as bounds (nor their integral LP solutions as proven), and the
+    # tree must still end at the optimum
+    cost, demand, capacity = _tight_instance(511, n=30, p=4)
+    expected = scipy_milp(cost, demand, capacity, 4)
+    prob = _problem(cost, demand, capacity, 4)
+    inc = lr.Incumbent()
+    res = lr.subgradient(prob, deadline=time.perf_counter() + 5, inc=inc)
+    monkeypatch.setattr(bp, "BB_MAX_NODES", 30)
+    out = bp.branch_and_price(prob, inc, res.lam, deadline=time.perf_counter() + 120, prune_gap=0.0, strong=1,
+                              cut_rounds=1)
+    assert out.finished and out.cuts > 0 and out.inexact_nodes > 0
+    assert out.ub == pytest.approx(expected) and out.lb == pytest.approx(expected)
