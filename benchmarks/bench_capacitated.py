@@ -93,7 +93,9 @@ def main(quick: bool = False) -> str:
         "",
         f"Ours: `CapacitatedPMedian(...).solve(SolverOptions(time_limit_s={OUR_LIMIT_S:g}))` — Lagrangian relaxation "
         "(per-site 0-1 knapsacks by DP, subgradient), regret assignment + shift/swap + site-swap heuristics, "
-        "Lagrangian reduced-cost fixing, HiGHS on the reduced MILP with Lagrangian knapsack cuts. "
+        "Lagrangian reduced-cost fixing, then branch-and-price (set-partitioning master in HiGHS, knapsack pricing, "
+        "subset-row cuts at the root, strong branching on sites), handing over to HiGHS on the reduced MILP "
+        "when the tree stalls. "
         f"Plain: dense textbook MILP in HiGHS (1 thread, mip_rel_gap 0), capped at {PLAIN_LIMIT_S:g} s"
         + (" and run only on a few instances (quick mode)." if quick else "."),
         "Times: wall-clock seconds (the limits apply to these) and, in brackets, CPU seconds of the process "
