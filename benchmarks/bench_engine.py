@@ -226,7 +226,7 @@ def run_graph(name: str, make: Callable[[], RoadNetwork], *, quick: bool, rows_n
     big = n >= 150_000
     all_nodes = np.arange(n)
     node_pts = _points(graph, all_nodes)
-    t_snap, _, snapped_nodes = measure(lambda: engine.snap(node_pts, mode="drive"))
+    t_snap, _, snapped_nodes = measure(lambda: engine.snap(node_pts, mode="drive"), warmup=True)
     t_ch, m_ch, _ = measure(lambda: peers.pandana(graph.x, graph.y))
     t_ig, _, _ = measure(peers.igraph)
     rows_build.append([name, f"{n:,}", f"{peers.heads.size:,}", _fmt_t(t_graph), f"{m_graph:,.0f}", _fmt_t(t_snap),
