@@ -14,28 +14,10 @@ from planning.models.base import SolverOptions, SolveStatus
 from planning.models.capacitated import CapacitatedPMedian
 from planning.models.instances_capacitated import read_pmedcap, read_sjc_cpmp
 
+from model_oracles import capacitated_brute as brute_single, capacitated_milp as scipy_milp
+
 
 # ----------------------------------------------------------------------------- independent oracles
-
-
-def brute_single(cost, demand, capacity, p, weight, fixed=()):
-    """Enumerate every p-subset and every single-source assignment to it."""
-    n, m = cost.shape
-    best = np.inf
-    for subset in itertools.combinations(range(m), p):
-        if not set(fixed) <= set(subset):
-            continue
-        for assign in itertools.product(subset, repeat=n):
-            load = np.zeros(m)
-            for i, j in enumerate(assign):
-                load[j] += demand[i]
-            if np.any(load > capacity + 1e-9):
-                continue
-            value = sum(weight[i] * cost[i, j] for i, j in enumerate(assign))
-            best = min(best, value)
-    return best
-
-
 def brute_multi(cost, demand, capacity, p):
     """Every p-subset; the split assignment is a transportation problem solved by networkx min-cost flow.
 
@@ -286,29 +268,6 @@ def _lr_problem(cost, demand, capacity, p, fixed=()):
     integral = bool(np.all(cost == np.round(cost)))
     return lr.Problem(C=np.ascontiguousarray(c), d=demand.astype(float), Q=capacity.astype(float), p=p,
                       fixed=mask, single_source=True, integral_objective=integral)
-
-
-def scipy_milp(cost, demand, capacity, p):
-    """Independent reference: the textbook MILP solved by scipy.optimize.milp."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import lil_matrix
-
-    n, m = cost.shape
-    nv = n * m + m
-    a = lil_matrix((n + m + 1, nv))
-    for i in range(n):
-        a[i, i * m:(i + 1) * m] = 1.0
-    for j in range(m):
-        for i in range(n):
-            a[n + j, i * m + j] = demand[i]
-        a[n + j, n * m + j] = -capacity[j]
-    a[n + m, n * m:] = 1.0
-    lo = np.concatenate([np.ones(n), np.full(m, -np.inf), [p]])
-    hi = np.concatenate([np.ones(n), np.zeros(m), [p]])
-    res = milp(np.concatenate([cost.reshape(-1), np.zeros(m)]), constraints=LinearConstraint(a.tocsr(), lo, hi),
-               integrality=np.ones(nv), bounds=Bounds(0, 1))
-    assert res.status == 0
-    return float(res.fun)
 
 
 @pytest.mark.parametrize("seed", range(6))

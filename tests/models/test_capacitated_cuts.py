@@ -12,45 +12,13 @@ import pytest
 from planning.models import _branch_price as bp
 from planning.models import _lagrangian as lr
 
+from model_oracles import capacitated_brute as brute_single, capacitated_milp as scipy_milp
+
 
 def _problem(cost, demand, capacity, p):
     c = np.where(demand[:, None] > capacity[None, :], np.inf, cost)
     return lr.Problem(C=np.ascontiguousarray(c), d=demand.astype(float), Q=capacity.astype(float), p=p,
                       fixed=np.zeros(cost.shape[1], dtype=bool), single_source=True, integral_objective=True)
-
-
-def brute_single(cost, demand, capacity, p):
-    """Every p-subset of sites and every single-source assignment to it."""
-    n, m = cost.shape
-    best = math.inf
-    for subset in itertools.combinations(range(m), p):
-        for assign in itertools.product(subset, repeat=n):
-            load = np.bincount(np.asarray(assign), weights=demand, minlength=m)
-            if np.all(load <= capacity + 1e-9):
-                best = min(best, float(cost[np.arange(n), list(assign)].sum()))
-    return best
-
-
-def scipy_milp(cost, demand, capacity, p):
-    """Independent reference: the textbook MILP solved by scipy.optimize.milp."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import lil_matrix
-
-    n, m = cost.shape
-    a = lil_matrix((n + m + 1, n * m + m))
-    for i in range(n):
-        a[i, i * m:(i + 1) * m] = 1.0
-    for j in range(m):
-        for i in range(n):
-            a[n + j, i * m + j] = demand[i]
-        a[n + j, n * m + j] = -capacity[j]
-    a[n + m, n * m:] = 1.0
-    lo = np.concatenate([np.ones(n), np.full(m, -np.inf), [p]])
-    hi = np.concatenate([np.ones(n), np.zeros(m), [p]])
-    res = milp(np.concatenate([cost.reshape(-1), np.zeros(m)]), constraints=LinearConstraint(a.tocsr(), lo, hi),
-               integrality=np.ones(n * m + m), bounds=Bounds(0, 1))
-    assert res.status == 0
-    return float(res.fun)
 
 
 def brute_price(lam, sig, cut_mem, C, allowed, forced_at, d, q, j):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 from scipy import sparse
@@ -12,19 +10,11 @@ from planning.models import LSCP, SolverOptions
 from planning.models import lscp as lscp_module
 from planning.models._covering_small import shrink_cover, swap_search
 
+from model_oracles import best_mclp as _best_mclp, cover_instance
+
 
 def _instance(seed: int, n: int = 16, m: int = 10, radius: float = 3.5) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    demand = rng.uniform(0, 10, (n, 2))
-    sites = rng.uniform(0, 10, (m, 2))
-    cost = np.sqrt(((demand[:, None, :] - sites[None, :, :]) ** 2).sum(axis=2))
-    weights = rng.integers(1, 20, n).astype(float)
-    return cost <= radius, weights
-
-
-def _best_mclp(cover: np.ndarray, w: np.ndarray, p: int) -> float:
-    m = cover.shape[1]
-    return max(float(w[cover[:, list(s)].any(axis=1)].sum()) for s in itertools.combinations(range(m), p))
+    return cover_instance(seed, n, m, radius)
 
 
 def _cheapest_cover(cover: np.ndarray, cost: np.ndarray, must: np.ndarray | None = None) -> float:

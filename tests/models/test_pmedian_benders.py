@@ -14,13 +14,7 @@ from planning.models import PMedian, SolverOptions
 from planning.models.pmedian_benders import benders_lp_bound, separate
 from planning.models.pmedian_lagrangian import neighbour_lists, sparse_greedy
 
-
-def _instance(seed: int, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    demand = rng.uniform(0, 100, (n, 2))
-    sites = rng.uniform(0, 100, (m, 2))
-    cost = np.sqrt(((demand[:, None, :] - sites[None, :, :]) ** 2).sum(axis=2))
-    return cost, rng.integers(1, 10, n).astype(float)
+from model_oracles import pmedian_brute as _brute, pmedian_instance as _instance
 
 
 def _lp_relaxation(cost: np.ndarray, w: np.ndarray, p: int, fixed: np.ndarray, closed: np.ndarray) -> float:
@@ -43,16 +37,6 @@ def _lp_relaxation(cost: np.ndarray, w: np.ndarray, p: int, fixed: np.ndarray, c
     res = optimize.linprog(c, A_ub=link, b_ub=np.zeros(k), A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
     assert res.status == 0
     return float(res.fun)
-
-
-def _brute(cost: np.ndarray, w: np.ndarray, p: int, fixed: np.ndarray) -> float:
-    m = cost.shape[1]
-    best = np.inf
-    for combo in itertools.combinations([j for j in range(m) if not fixed[j]], p):
-        y = fixed.copy()
-        y[list(combo)] = True
-        best = min(best, float(w @ cost[:, y].min(axis=1)))
-    return best
 
 
 @pytest.mark.parametrize("seed", range(6))

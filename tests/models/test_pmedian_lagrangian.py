@@ -4,8 +4,6 @@ references: brute force over every site set on small seeded instances, a plain d
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 from scipy import optimize, sparse
@@ -20,28 +18,11 @@ from planning.models.pmedian_lagrangian import (
     sparse_interchange,
 )
 
-
-def _instance(seed: int, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    demand = rng.uniform(0, 100, (n, 2))
-    sites = rng.uniform(0, 100, (m, 2))
-    cost = np.sqrt(((demand[:, None, :] - sites[None, :, :]) ** 2).sum(axis=2))
-    return cost, rng.integers(1, 10, n).astype(float)
+from model_oracles import pmedian_brute as _brute, pmedian_instance as _instance
 
 
 def _value(cost: np.ndarray, w: np.ndarray, y: np.ndarray) -> float:
     return float(w @ cost[:, y].min(axis=1))
-
-
-def _brute(cost: np.ndarray, w: np.ndarray, p: int, fixed: np.ndarray) -> float:
-    m = cost.shape[1]
-    free = [j for j in range(m) if not fixed[j]]
-    best = np.inf
-    for combo in itertools.combinations(free, p):
-        y = fixed.copy()
-        y[list(combo)] = True
-        best = min(best, _value(cost, w, y))
-    return best
 
 
 def test_neighbour_lists_match_a_full_sort() -> None:
