@@ -23,6 +23,8 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
+from planning.models._covering_small import descend
+
 __all__ = ["mclp_tabu", "lscp_lagrangian", "LscpLagrangian", "unicost_descent"]
 
 
@@ -470,21 +472,14 @@ def unicost_descent(
     >>> import numpy as np
     >>> from scipy import sparse
     >>> c = sparse.csr_array(np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1]], dtype=bool))
-    >>> unicost_descent(c, np.array([True, True, True])).sum()
+    >>> int(unicost_descent(c, np.array([True, True, True])).sum())
     2
     """
     csc = sparse.csc_array(cover).astype(np.float64)
-    rows = cover.shape[0]
-    ones = np.ones(rows)
-    best = np.asarray(y, dtype=bool).copy()
-    while int(best.sum()) - 1 >= max(floor, 1):
-        single = np.where(csc @ best.astype(np.float64) == 1, 1.0, 0.0)
-        loss = csc.T @ single
-        loss[~best] = np.inf
-        z = best.copy()
-        z[int(np.argmin(loss))] = False
-        z, value = mclp_tabu(csc, ones, z, steps=steps, patience=patience, seed=seed)
-        if value < rows - 0.5:
-            break
-        best = z
-    return best
+    ones = np.ones(cover.shape[0])
+
+    def sole_rows(y: np.ndarray) -> np.ndarray:
+        return csc.T @ np.where(csc @ y.astype(np.float64) == 1, 1.0, 0.0)
+
+    return descend(y, cover.shape[0], floor=floor, sole_rows=sole_rows,
+                   search=lambda z: mclp_tabu(csc, ones, z, steps=steps, patience=patience, seed=seed))

@@ -15,6 +15,8 @@ and are fast while the candidate count ``k`` keeps the ``k × k`` swap table sma
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 from scipy import sparse
 
@@ -213,18 +215,34 @@ def shrink_cover(
     2
     """
     cv = _Cover(cover)
-    rows = cv.n
-    ones = np.ones(rows)
+    ones = np.ones(cv.n)
+
+    def sole_rows(y: np.ndarray) -> np.ndarray:
+        single = (cv.counts(y)[cv.row_of] == 1) & y[cv.col_of]
+        return np.bincount(cv.col_of[single], minlength=cv.k).astype(np.float64)
+
+    def search(z: np.ndarray) -> tuple[np.ndarray, float]:
+        return _swap(cv, ones, z, steps=steps, patience=patience, tenure=3, seed=seed, target=float(cv.n), hold=2)
+
+    return descend(y, cv.n, floor=floor, sole_rows=sole_rows, search=search)
+
+
+def descend(y: np.ndarray, rows: int, *, floor: int,
+            sole_rows: Callable[[np.ndarray], np.ndarray],
+            search: Callable[[np.ndarray], tuple[np.ndarray, float]]) -> np.ndarray:
+    """Shrink a cover of ``rows`` rows one column at a time (shared by both searches' shrinks).
+
+    Drops the open column that alone covers the fewest rows (``sole_rows(y)``: per column, the
+    rows only it covers) and asks ``search`` (a swap search at unit weights, returning the columns
+    and the rows they cover) for a cover with one column fewer; stops when it fails or at ``floor``.
+    """
     best = np.asarray(y, dtype=bool).copy()
     while int(best.sum()) - 1 >= max(floor, 1):
-        cnt = cv.counts(best)
-        single = (cnt[cv.row_of] == 1) & best[cv.col_of]
-        loss = np.bincount(cv.col_of[single], minlength=cv.k).astype(np.float64)
+        loss = sole_rows(best)
         loss[~best] = np.inf
         z = best.copy()
         z[int(np.argmin(loss))] = False
-        z, value = _swap(cv, ones, z, steps=steps, patience=patience, tenure=3, seed=seed, target=float(rows),
-                         hold=2)
+        z, value = search(z)
         if value < rows - 0.5:
             break
         best = z
