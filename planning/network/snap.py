@@ -36,7 +36,7 @@ from geopandas.array import GeometryArray
 from pyproj import CRS
 
 from planning._errors import CRSError, InputError
-from planning.network._kernels import grid_snap
+from planning.network._snapgrid import snap_grid
 from planning.network.graph import MODES, RoadGraph
 from planning.network.terrain import access_times, bilinear_elevation
 
@@ -311,24 +311,6 @@ def snap_points(graph: RoadGraph, points: gpd.GeoDataFrame, *, mode: str = "walk
     return snap_xy(graph, ids, x, y, mode=mode, max_snap_m=max_m, walk_speed_kph=speed)
 
 
-def _spatial_order(x: np.ndarray, y: np.ndarray, grid: dict[str, Any]) -> np.ndarray | None:
-    """An order of the points by blocks of 8 x 8 grid cells, or ``None`` when they already
-    come mostly block by block.
-
-    Snapping points in scattered order reads the grid from memory point after point; in block
-    order the cells stay in cache (200k points in random order: 2x faster).
-    """
-    if x.size < 4096:
-        return None
-    size = grid["cell"] * 8.0
-    bx = ((x - grid["x0"]) // size).astype(np.int64)
-    by = ((y - grid["y0"]) // size).astype(np.int64)
-    key = by * (grid["ncx"] // 8 + 2) + bx
-    if np.count_nonzero(key[1:] != key[:-1]) < x.size // 4:
-        return None
-    return np.argsort(key, kind="stable")
-
-
 def snap_xy(graph: RoadGraph, ids: np.ndarray, x: np.ndarray, y: np.ndarray, *, mode: str, max_snap_m: float,
             walk_speed_kph: float) -> SnappedPoints:
     """:func:`snap_points` on validated ids and coordinates (see :func:`check_points`)."""
@@ -344,16 +326,7 @@ def snap_xy(graph: RoadGraph, ids: np.ndarray, x: np.ndarray, y: np.ndarray, *, 
         kind = "drivable" if mode == "drive" else "walkable"
         reason[:] = f"no {kind} road in the network"
     elif n:
-        gr = seg.grid
-        order = _spatial_order(x, y, gr)
-        xs, ys = (x, y) if order is None else (x[order], y[order])
-        segment, fraction, dist = grid_snap(
-            xs, ys, gr["cell_ptr"], gr["ent_xy"], gr["ent_piece"], gr["piece_seg"], gr["piece_off"], gr["piece_len"],
-            gr["seg_len"], gr["x0"], gr["y0"], gr["cell"], gr["ncx"], gr["ncy"], max_m)
-        if order is not None:      # back to input order (each point's snap is independent of the order)
-            back = np.empty_like(order)
-            back[order] = np.arange(order.size)
-            segment, fraction, dist = segment[back], fraction[back], dist[back]
+        segment, fraction, dist = snap_grid(seg).nearest(x, y, max_m)
         far = np.flatnonzero(segment < 0)
         if far.size:
             pts = shapely.points(x[far], y[far])

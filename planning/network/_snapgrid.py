@@ -1,0 +1,381 @@
+"""Exact nearest-segment snapping on a uniform grid (numba), for :mod:`planning.network.snap`.
+
+The segments are cut into their straight pieces; each piece is listed in every grid cell its
+bounding box overlaps, stored cell by cell with everything a query reads inline: the piece's
+start and vector, its segment and its index, so a cell is read from one contiguous block and
+ties need no lookup elsewhere. A point searches rings of cells around its own cell and stops
+as soon as its best distance is below the distance to the border of the searched block (the
+result is the exact nearest piece, not an approximation).
+
+Two things keep the search cheap on real networks, where roads are sparse among empty land
+or sea (the Comoros extract: 2.5 million cells of 80 m, 4 % of them holding a piece):
+
+* the **empty radius** of each cell (Chebyshev distance, in cells, to the nearest cell holding
+  a piece; a two-pass distance transform at build time): the rings inside it hold nothing, so
+  the search starts at it, and a point whose empty radius already exceeds the maximum snap
+  distance is far without reading a single cell;
+* points arriving in scattered order are visited block by block of 8 x 8 cells (an O(n)
+  counting sort inside the kernel), so the cells stay in cache.
+
+Ties are canonical: the lowest segment, then its first piece — the result does not depend on
+the grid layout, the visiting order or the cell size.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+import numpy as np
+import shapely
+from numba import njit
+
+__all__ = ["SnapGrid", "snap_grid", "nearest_pieces", "pieces_of"]
+
+#: Points are visited in blocks of ``BLOCK x BLOCK`` cells when they come scattered.
+BLOCK = 8
+#: The empty radius is stored in a byte; larger radii are stored as this (a lower bound).
+_MAX_RADIUS = 255
+
+
+class SnapGrid:
+    """Straight pieces of a set of segments on a uniform grid.
+
+    Attributes
+    ----------
+    cell_ptr : numpy.ndarray
+        int64, entries of cell ``c = row * ncx + column`` are ``cell_ptr[c]:cell_ptr[c + 1]``.
+    ent_xy : numpy.ndarray
+        float64 ``(entries, 4)``: start ``(ax, ay)`` and vector ``(bx - ax, by - ay)`` of each
+        entry's piece; within a cell, entries are in piece order.
+    ent_seg, ent_piece : numpy.ndarray
+        int64 segment and piece of each entry.
+    radius : numpy.ndarray
+        uint8 empty radius of each cell (capped at 255).
+    piece_off, piece_len, seg_len : numpy.ndarray
+        Start of each piece along its segment, its length, the length of each segment (m).
+    x0, y0, cell : float
+        Grid origin and cell size (m); ``ncx``, ``ncy`` cells per axis.
+    """
+
+    def __init__(self, geometry: np.ndarray, *, cell_m: float | None = None) -> None:
+        """Build the grid of ``geometry`` (LineStrings); ``cell_m`` fixes the cell size (m),
+        by default about the median piece length (results never depend on it)."""
+        piece_seg, ax, ay, bx, by, plen, piece_off, seg_len = pieces_of(geometry)
+        if ax.size:
+            x0 = float(min(ax.min(), bx.min())) - 1.0
+            y0 = float(min(ay.min(), by.min())) - 1.0
+            x1 = float(max(ax.max(), bx.max())) + 1.0
+            y1 = float(max(ay.max(), by.max())) + 1.0
+        else:
+            x0 = y0 = 0.0
+            x1 = y1 = 1.0
+        # about one median piece per cell (a few entries per point to test); the grid is
+        # coarsened to at most 4 million cells
+        cell = float(np.clip(np.median(plen) if plen.size else 100.0, 20.0, 500.0)) if cell_m is None else float(cell_m)
+        while ((x1 - x0) / cell + 1) * ((y1 - y0) / cell + 1) > 4e6:
+            cell *= 2.0
+        self.x0, self.y0, self.cell = x0, y0, cell
+        self.ncx = int((x1 - x0) // cell) + 1
+        self.ncy = int((y1 - y0) // cell) + 1
+        self.cell_ptr, self.ent_xy, self.ent_seg, self.ent_piece = _cells(
+            ax, ay, bx, by, piece_seg, x0, y0, cell, self.ncx, self.ncy)
+        self.radius = _empty_radius(self.cell_ptr, self.ncx, self.ncy)
+        self.piece_off, self.piece_len, self.seg_len = piece_off, plen, seg_len
+
+    def nearest(self, x: np.ndarray, y: np.ndarray, max_dist: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`nearest_pieces` on this grid."""
+        return nearest_pieces(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
+                              self.cell_ptr, self.ent_xy, self.ent_seg, self.ent_piece, self.radius, self.piece_off,
+                              self.piece_len, self.seg_len, self.x0, self.y0, self.cell, self.ncx, self.ncy,
+                              float(max_dist))
+
+
+_GRIDS: dict[int, tuple[weakref.ref, SnapGrid]] = {}
+_GRIDS_LOCK = threading.Lock()
+
+
+def snap_grid(segments: Any) -> SnapGrid:
+    """The :class:`SnapGrid` of a segment table (anything with a ``geometry`` array of
+    LineStrings), built once per table and dropped with it (tables compare by value, so the
+    grids are keyed by the table object itself)."""
+    key = id(segments)
+    hit = _GRIDS.get(key)
+    if hit is not None and hit[0]() is segments:
+        return hit[1]
+    with _GRIDS_LOCK:
+        hit = _GRIDS.get(key)
+        if hit is not None and hit[0]() is segments:
+            return hit[1]
+        grid = SnapGrid(segments.geometry)
+        _GRIDS[key] = (weakref.ref(segments, lambda _, key=key: _GRIDS.pop(key, None)), grid)
+    return grid
+
+
+def pieces_of(geometry: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Straight pieces of LineStrings, grouped by line in order.
+
+    Returns
+    -------
+    piece_seg : int64 array
+        Line of each piece.
+    ax, ay, bx, by : float64 arrays
+        Start and end of each piece.
+    piece_len, piece_off : float64 arrays
+        Length of each piece and its start distance along its line.
+    seg_len : float64 array
+        Length of each line (sum of its pieces; one per line).
+    """
+    coords, idx = shapely.get_coordinates(geometry, return_index=True)
+    same = idx[1:] == idx[:-1]
+    a = coords[:-1][same]
+    b = coords[1:][same]
+    piece_seg = idx[:-1][same].astype(np.int64)
+    plen = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
+    seg_len = np.bincount(piece_seg, weights=plen, minlength=len(geometry))
+    cum = np.cumsum(plen) - plen                          # start of each piece, over all pieces
+    first_piece = np.searchsorted(piece_seg, piece_seg)   # pieces are grouped by line
+    piece_off = np.asarray(cum - cum[first_piece], dtype=np.float64)
+    return (piece_seg, np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1]), np.ascontiguousarray(b[:, 0]),
+            np.ascontiguousarray(b[:, 1]), plen, piece_off, seg_len)
+
+
+@njit(cache=True, nogil=True)
+def _cells(ax, ay, bx, by, piece_seg, x0, y0, cell, ncx, ncy):
+    """Cells overlapped by each piece's bounding box, as CSR, entries in piece order."""
+    m = ax.size
+    counts = np.zeros(ncx * ncy + 1, np.int64)
+    for p in range(m):
+        c0 = max(0, int(np.floor((min(ax[p], bx[p]) - x0) / cell)))
+        c1 = min(ncx - 1, int(np.floor((max(ax[p], bx[p]) - x0) / cell)))
+        r0 = max(0, int(np.floor((min(ay[p], by[p]) - y0) / cell)))
+        r1 = min(ncy - 1, int(np.floor((max(ay[p], by[p]) - y0) / cell)))
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                counts[r * ncx + c + 1] += 1
+    ptr = np.cumsum(counts)
+    ent_xy = np.empty((ptr[-1], 4), np.float64)
+    ent_seg = np.empty(ptr[-1], np.int64)
+    ent_piece = np.empty(ptr[-1], np.int64)
+    fill = ptr[:-1].copy()
+    for p in range(m):
+        c0 = max(0, int(np.floor((min(ax[p], bx[p]) - x0) / cell)))
+        c1 = min(ncx - 1, int(np.floor((max(ax[p], bx[p]) - x0) / cell)))
+        r0 = max(0, int(np.floor((min(ay[p], by[p]) - y0) / cell)))
+        r1 = min(ncy - 1, int(np.floor((max(ay[p], by[p]) - y0) / cell)))
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                q = fill[r * ncx + c]
+                ent_xy[q, 0] = ax[p]
+                ent_xy[q, 1] = ay[p]
+                ent_xy[q, 2] = bx[p] - ax[p]
+                ent_xy[q, 3] = by[p] - ay[p]
+                ent_seg[q] = piece_seg[p]
+                ent_piece[q] = p
+                fill[r * ncx + c] += 1
+    return ptr, ent_xy, ent_seg, ent_piece
+
+
+@njit(cache=True, nogil=True)
+def _empty_radius(cell_ptr, ncx, ncy):
+    """Chebyshev distance (in cells, capped at 255) from each cell to the nearest cell holding
+    an entry (255 everywhere without entries).
+
+    The two-pass 3 x 3 chamfer transform with unit weights, which is exact for the Chebyshev
+    (chessboard) distance: a forward raster pass over the upper and left neighbours, a
+    backward pass over the lower and right ones.
+    """
+    big = 1 << 30
+    d = np.empty(ncx * ncy, np.int64)
+    for c in range(ncx * ncy):
+        d[c] = 0 if cell_ptr[c + 1] > cell_ptr[c] else big
+    for r in range(ncy):
+        for c in range(ncx):
+            i = r * ncx + c
+            v = d[i]
+            if v == 0:
+                continue
+            if c > 0 and d[i - 1] + 1 < v:
+                v = d[i - 1] + 1
+            if r > 0:
+                j = i - ncx
+                if d[j] + 1 < v:
+                    v = d[j] + 1
+                if c > 0 and d[j - 1] + 1 < v:
+                    v = d[j - 1] + 1
+                if c < ncx - 1 and d[j + 1] + 1 < v:
+                    v = d[j + 1] + 1
+            d[i] = v
+    for r in range(ncy - 1, -1, -1):
+        for c in range(ncx - 1, -1, -1):
+            i = r * ncx + c
+            v = d[i]
+            if v == 0:
+                continue
+            if c < ncx - 1 and d[i + 1] + 1 < v:
+                v = d[i + 1] + 1
+            if r < ncy - 1:
+                j = i + ncx
+                if d[j] + 1 < v:
+                    v = d[j] + 1
+                if c > 0 and d[j - 1] + 1 < v:
+                    v = d[j - 1] + 1
+                if c < ncx - 1 and d[j + 1] + 1 < v:
+                    v = d[j + 1] + 1
+            d[i] = v
+    out = np.empty(ncx * ncy, np.uint8)
+    for i in range(ncx * ncy):
+        out[i] = min(d[i], _MAX_RADIUS)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _visit_order(px, py, x0, y0, cell, ncx, ncy):
+    """Points by blocks of ``BLOCK x BLOCK`` cells (a stable counting sort), or an empty array
+    when they already come mostly block by block (or are few)."""
+    n = px.size
+    if n < 4096:
+        return np.empty(0, np.int64)
+    nbx = ncx // BLOCK + 1
+    nby = ncy // BLOCK + 1
+    key = np.empty(n, np.int64)
+    changes = 0
+    size = cell * BLOCK
+    for i in range(n):
+        bx = int(np.floor((px[i] - x0) / size))
+        by = int(np.floor((py[i] - y0) / size))
+        bx = min(max(bx, 0), nbx - 1)
+        by = min(max(by, 0), nby - 1)
+        key[i] = by * nbx + bx
+        if i and key[i] != key[i - 1]:
+            changes += 1
+    if changes < n // 4:
+        return np.empty(0, np.int64)
+    start = np.zeros(nbx * nby + 1, np.int64)
+    for i in range(n):
+        start[key[i] + 1] += 1
+    for b in range(nbx * nby):
+        start[b + 1] += start[b]
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        order[start[key[i]]] = i
+        start[key[i]] += 1
+    return order
+
+
+@njit(cache=True, nogil=True)
+def nearest_pieces(px, py, cell_ptr, ent_xy, ent_seg, ent_piece, radius, piece_off, piece_len, seg_len, x0, y0, cell,
+                   ncx, ncy, max_dist):
+    """Nearest straight piece of any segment for each point, by ring search on the grid.
+
+    Parameters
+    ----------
+    px, py : float64 arrays
+        Point coordinates.
+    cell_ptr, ent_xy, ent_seg, ent_piece, radius, piece_off, piece_len, seg_len
+        The arrays of a :class:`SnapGrid`.
+    x0, y0, cell : float
+        Grid origin and cell size; ``ncx``, ``ncy`` cells per axis.
+    max_dist : float
+        Search radius; points with no piece within it get segment -1.
+
+    Returns
+    -------
+    segment : int64 array
+        Nearest segment (-1 beyond ``max_dist``); ties go to the lowest segment, then to its
+        lowest piece.
+    fraction : float64 array
+        Position of the projection along the segment (0 at its start, 1 at its end; within
+        1e-9 of either end it is exactly 0 or 1); NaN when not snapped.
+    distance : float64 array
+        Distance from the point to the segment; NaN when not snapped.
+
+    Notes
+    -----
+    A piece is listed in every cell its bounding box overlaps, so a piece not met after ring
+    ``k`` around the point's cell lies wholly outside that block of cells, at least as far as
+    the block's border; the search stops once the best distance is strictly below that bound
+    (an unvisited piece at the same distance might have a lower index). Rings inside the
+    cell's empty radius hold no entry and are skipped.
+    """
+    n = px.size
+    seg = np.full(n, -1, np.int64)
+    frac = np.full(n, np.nan)
+    dist = np.full(n, np.nan)
+    max_ring = int(np.ceil(max_dist / cell)) + 1
+    order = _visit_order(px, py, x0, y0, cell, ncx, ncy)
+    sorted_ = order.size > 0
+    for j in range(n):
+        i = order[j] if sorted_ else j
+        x = px[i]
+        y = py[i]
+        cx = int(np.floor((x - x0) / cell))
+        cy = int(np.floor((y - y0) / cell))
+        # distance from the point to the border of its own cell
+        inner = min(x - (x0 + cx * cell), x0 + (cx + 1) * cell - x, y - (y0 + cy * cell), y0 + (cy + 1) * cell - y)
+        if inner < 0.0:
+            inner = 0.0
+        if 0 <= cx < ncx and 0 <= cy < ncy:
+            k0 = np.int64(radius[cy * ncx + cx])
+        else:                                 # outside the grid: the rings that miss it are empty
+            k0 = max(-cx, cx - (ncx - 1), -cy, cy - (ncy - 1))
+        best = np.inf
+        best2 = np.inf
+        bseg = -1
+        bpiece = -1
+        bt = 0.0
+        for k in range(k0, max_ring + 1):
+            gy0 = max(cy - k, 0)
+            gy1 = min(cy + k, ncy - 1)
+            for gy in range(gy0, gy1 + 1):
+                edge_row = gy == cy - k or gy == cy + k
+                step = 1 if edge_row else 2 * k
+                gx = cx - k
+                while gx <= cx + k:
+                    if 0 <= gx < ncx:
+                        c = gy * ncx + gx
+                        for q in range(cell_ptr[c], cell_ptr[c + 1]):
+                            ax = ent_xy[q, 0]
+                            ay = ent_xy[q, 1]
+                            dx = ent_xy[q, 2]
+                            dy = ent_xy[q, 3]
+                            ll = dx * dx + dy * dy
+                            t = 0.0
+                            if ll > 0:            # clamped without branches (as predictable as it gets)
+                                t = min(max(((x - ax) * dx + (y - ay) * dy) / ll, 0.0), 1.0)
+                            qx = ax + t * dx - x
+                            qy = ay + t * dy - y
+                            d2 = qx * qx + qy * qy
+                            if d2 > best2:        # certainly farther than best: no square root
+                                continue
+                            d = np.sqrt(d2)
+                            if d <= best:
+                                s = ent_seg[q]
+                                pq = ent_piece[q]
+                                if d < best or s < bseg or (s == bseg and pq < bpiece):
+                                    best = d
+                                    # above this squared distance sqrt() exceeds best (margin >> rounding)
+                                    best2 = d2 * (1.0 + 1e-9) + 1e-300
+                                    bseg = s
+                                    bpiece = pq
+                                    bt = t
+                    if step == 0:
+                        break
+                    gx += step
+            if best < inner + k * cell:
+                break
+        if bseg >= 0 and best <= max_dist:
+            seg[i] = bseg
+            dist[i] = best
+            L = seg_len[bseg]
+            f = 0.0
+            if L > 0:
+                f = (piece_off[bpiece] + bt * piece_len[bpiece]) / L
+                # a point at a segment's end is at its node: no rounding residue at 0 or 1
+                if f < 1e-9:
+                    f = 0.0
+                elif f > 1.0 - 1e-9:
+                    f = 1.0
+            frac[i] = f
+    return seg, frac, dist

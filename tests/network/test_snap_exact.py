@@ -1,0 +1,261 @@
+"""The grid snapper against brute-force nearest-segment references (issue 3, brief W).
+
+Two references, both over ALL segments:
+
+* the same projection formula evaluated in numpy for every (point, piece) pair, the minimum
+  taken lexicographically over (distance, segment, piece) — the canonical tie rule — so the
+  segment and the distance must be identical to the bit;
+* shapely's own distances to the whole LineStrings (independent code): the snapped distance
+  equals the minimum to 1e-9 m, the segment is the lowest one within 1e-9 m of it, and the
+  fraction is shapely's ``line_locate_point`` where that position is unique.
+
+Points: seeded random points (near and far from the roads, outside the grid), points at nodes
+and vertices, and points exactly equidistant to two segments (ties).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from scipy.ndimage import distance_transform_cdt
+from shapely.geometry import LineString
+
+from planning.network._snapgrid import SnapGrid, _empty_radius, snap_grid
+from planning.network.graph import RoadGraph
+
+MAX_M = 1500.0
+
+
+def _pieces(geometry: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Pieces of each line, built line by line in Python (independent of the module)."""
+    seg, ax, ay, bx, by, piece_in_seg = [], [], [], [], [], []
+    for s, line in enumerate(geometry):
+        c = np.asarray(line.coords)
+        for k in range(len(c) - 1):
+            seg.append(s)
+            piece_in_seg.append(k)
+            ax.append(c[k, 0])
+            ay.append(c[k, 1])
+            bx.append(c[k + 1, 0])
+            by.append(c[k + 1, 1])
+    return tuple(np.asarray(a) for a in (seg, ax, ay, bx, by, piece_in_seg))
+
+
+def brute_force(geometry: np.ndarray, x: np.ndarray, y: np.ndarray, max_m: float) -> tuple[np.ndarray, ...]:
+    """Nearest piece of every point over all pieces, same projection formula, canonical ties.
+
+    Returns ``segment`` (-1 beyond ``max_m``), ``distance`` (NaN beyond) and the fraction along
+    the segment (from per-line lengths; compared to 1e-12 only).
+    """
+    seg, ax, ay, bx, by, _ = _pieces(geometry)
+    dx, dy = bx - ax, by - ay
+    ll = dx * dx + dy * dy
+    plen = np.hypot(dx, dy)
+    out_s = np.full(x.size, -1)
+    out_d = np.full(x.size, np.nan)
+    out_f = np.full(x.size, np.nan)
+    seg_len = np.bincount(seg, weights=plen, minlength=len(geometry))
+    for i in range(x.size):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(ll > 0, ((x[i] - ax) * dx + (y[i] - ay) * dy) / ll, 0.0)
+        t = np.minimum(np.maximum(t, 0.0), 1.0)
+        qx = ax + t * dx - x[i]
+        qy = ay + t * dy - y[i]
+        d = np.sqrt(qx * qx + qy * qy)
+        p = np.lexsort((np.arange(d.size), seg, d))[0]      # min distance, then segment, then piece
+        if d[p] <= max_m:
+            out_s[i] = seg[p]
+            out_d[i] = d[p]
+            before = plen[(seg == seg[p]) & (np.arange(d.size) < p)].sum()
+            L = seg_len[seg[p]]
+            out_f[i] = (before + t[p] * plen[p]) / L if L > 0 else 0.0
+    return out_s, out_d, out_f
+
+
+def _check(grid: SnapGrid, geometry: np.ndarray, x: np.ndarray, y: np.ndarray, max_m: float = MAX_M) -> None:
+    s, f, d = grid.nearest(x, y, max_m)
+    rs, rd, rf = brute_force(geometry, x, y, max_m)
+    assert np.array_equal(s, rs), np.flatnonzero(s != rs)[:10]
+    assert np.array_equal(d, rd, equal_nan=True)
+    np.testing.assert_allclose(f, rf, rtol=0, atol=1e-9)
+    assert np.array_equal(np.isnan(f), s < 0)
+
+
+def _shapely_check(geometry: np.ndarray, x: np.ndarray, y: np.ndarray, s: np.ndarray, f: np.ndarray,
+                   d: np.ndarray) -> None:
+    pts = shapely.points(x, y)
+    dist = shapely.distance(pts[:, None], geometry[None, :])          # points x segments
+    dmin = dist.min(axis=1)
+    near = dmin <= MAX_M
+    assert np.array_equal(s >= 0, near)
+    np.testing.assert_allclose(d[near], dmin[near], rtol=0, atol=1e-9)
+    lowest = np.argmax(dist <= dmin[:, None] + 1e-9, axis=1)        # first segment within 1e-9 m
+    assert np.array_equal(s[near], lowest[near])
+    # the position along the segment, where it is unique (not a tie between two places)
+    ok = np.flatnonzero(near)
+    loc = shapely.line_locate_point(geometry[s[ok]], pts[ok], normalized=True)
+    np.testing.assert_allclose(f[ok], loc, rtol=0, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def tie_lines() -> np.ndarray:
+    """Integer-coordinate lines with exact ties: parallel lines 200 m apart, a crossing, a
+    polyline with several vertices, a segment listed after a collinear overlapping one, a
+    zero-length piece and a closed loop."""
+    return np.array([
+        LineString([(0, 0), (1000, 0)]),
+        LineString([(0, 200), (1000, 200)]),
+        LineString([(500, -300), (500, 500)]),
+        LineString([(1200, 0), (1300, 100), (1400, 0), (1500, 100), (1600, 0)]),
+        LineString([(0, 0), (400, 0)]),                      # overlaps segment 0: ties everywhere on it
+        LineString([(2000, 0), (2000, 0), (2100, 0)]),      # zero-length first piece
+        LineString([(3000, 0), (3100, 0), (3100, 100), (3000, 100), (3000, 0)]),   # closed ring
+    ], dtype=object)
+
+
+def _tie_points() -> tuple[np.ndarray, np.ndarray]:
+    pts = [
+        (250, 100), (750, 100),            # equidistant to segments 0 and 1
+        (500, 100), (500, 0), (500, 200),  # on the crossing, equidistant to 0/1 and on 2
+        (0, 0), (400, 0), (200, 0),        # at nodes and along the overlap of 0 and 4
+        (1000, 0), (1000, 200),            # line ends
+        (1300, 100), (1400, 0), (1400, 50),  # polyline vertices, and equidistant to two pieces
+        (2000, 0), (2000, 50), (2050, 0),  # the zero-length piece
+        (3050, 50), (3000, 0), (3100, 100),  # ring centre (four equal pieces) and vertices
+        (-5000, -5000), (900, 2000), (99999, 0),  # far: beyond the maximum, outside the grid
+    ]
+    a = np.asarray(pts, dtype=float)
+    return a[:, 0].copy(), a[:, 1].copy()
+
+
+@pytest.mark.parametrize("cell_m", [None, 7.0, 60.0, 333.0])
+def test_ties_equal_brute_force(tie_lines, cell_m):
+    x, y = _tie_points()
+    grid = SnapGrid(tie_lines, cell_m=cell_m)
+    _check(grid, tie_lines, x, y)
+    s, f, d = grid.nearest(x, y, MAX_M)
+    # the canonical tie, by hand: equidistant to 0 and 1 -> 0; on the crossing of 0 (or 1)
+    # and 2 -> the lower; on the overlap of 0 and 4 -> 0; the ring centre -> its first piece
+    # (fraction 0.125 of the ring)
+    assert s[:5].tolist() == [0, 0, 2, 0, 1]
+    assert d[2:5].tolist() == [0.0, 0.0, 0.0]
+    assert s[5:8].tolist() == [0, 0, 0]
+    assert s[16] == 6 and f[16] == 0.125 and d[16] == 50.0
+    assert f[0] == 0.25 and d[0] == 100.0
+    assert s[13] == 5 and f[13] == 0.0       # the zero-length piece's end is the line's start
+    assert s[12] == 3 and d[12] == pytest.approx(50 / np.sqrt(2), abs=1e-12)
+    assert (s[-3:] == -1).all() and np.isnan(d[-3:]).all()
+
+
+def test_random_points_equal_brute_force_and_shapely(tie_lines):
+    rng = np.random.default_rng(11)
+    x = rng.uniform(-500, 4000, 600)
+    y = rng.uniform(-800, 900, 600)
+    # half of them on integer coordinates (more exact ties), a few at vertices
+    x[:300] = np.round(x[:300])
+    y[:300] = np.round(y[:300])
+    verts = shapely.get_coordinates(tie_lines)
+    x[300:320], y[300:320] = verts[:20, 0], verts[:20, 1]
+    grid = SnapGrid(tie_lines)
+    _check(grid, tie_lines, x, y)
+    s, f, d = grid.nearest(x, y, MAX_M)
+    _shapely_check(tie_lines, x[320:], y[320:], s[320:], f[320:], d[320:])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_random_network_equal_brute_force(seed):
+    """A seeded network of curved multi-vertex roads; points at nodes, at vertices, near and far;
+    in input order and shuffled beyond the visiting-order threshold (4,096 points)."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(150):
+        n = int(rng.integers(2, 8))
+        start = rng.uniform(0, 5000, 2)
+        steps = rng.normal(0, 120, (n - 1, 2))
+        lines.append(LineString(np.vstack([start, start + np.cumsum(steps, axis=0)])))
+    geometry = np.array(lines, dtype=object)
+    verts = shapely.get_coordinates(geometry)
+    n_pts = 5000
+    x = rng.uniform(-2000, 7000, n_pts)
+    y = rng.uniform(-2000, 7000, n_pts)
+    k = rng.integers(0, verts.shape[0], 1500)
+    x[:1500], y[:1500] = verts[k, 0], verts[k, 1]
+    grid = SnapGrid(geometry)
+    s, f, d = grid.nearest(x, y, MAX_M)
+    sub = rng.choice(n_pts, 700, replace=False)          # brute force on a sample (it is O(points x pieces))
+    sub = np.union1d(sub, np.arange(0, 1500, 7))
+    rs, rd, rf = brute_force(geometry, x[sub], y[sub], MAX_M)
+    assert np.array_equal(s[sub], rs)
+    assert np.array_equal(d[sub], rd, equal_nan=True)
+    np.testing.assert_allclose(f[sub], rf, rtol=0, atol=1e-9)
+    # independent of the grid layout and of the order the points come in
+    perm = rng.permutation(n_pts)
+    for other in (SnapGrid(geometry, cell_m=37.0), SnapGrid(geometry, cell_m=900.0)):
+        for a in zip(other.nearest(x, y, MAX_M), (s, f, d)):
+            assert np.array_equal(*a, equal_nan=True)
+    for a, b in zip(grid.nearest(x[perm], y[perm], MAX_M), (s, f, d)):
+        assert np.array_equal(a, b[perm], equal_nan=True)
+    near = np.flatnonzero(s >= 0)[:300]
+    _shapely_check(geometry, x[near], y[near], s[near], f[near], d[near])
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+def test_demo_county_network_equal_brute_force(mode):
+    from planning.demo import load
+
+    graph = RoadGraph.from_network(load().roads)
+    seg = graph.segments(mode)
+    rng = np.random.default_rng(3)
+    n = graph.n_nodes
+    k = rng.integers(0, n, 200)
+    at = np.arange(0, n, 3)                     # a third of the nodes
+    x = np.concatenate([graph.x[at], graph.x[k] + rng.uniform(-900, 900, 200),
+                        rng.uniform(graph.x.min() - 3000, graph.x.max() + 3000, 80)])
+    y = np.concatenate([graph.y[at], graph.y[k] + rng.uniform(-900, 900, 200),
+                        rng.uniform(graph.y.min() - 3000, graph.y.max() + 3000, 80)])
+    _check(snap_grid(seg), seg.geometry, x, y)
+
+
+def test_comoros_equal_old_kernel_and_brute_force(shared_dir):
+    """The real OSM extract (long multi-vertex ways, sea between islands): identical to the
+    brute force on a sample, and to the previous kernel on every node and 5,000 random points."""
+    from planning.io import read_roads_lines
+    from planning.network import _kernels
+
+    graph = RoadGraph.from_network(read_roads_lines(shared_dir / "real" / "comoros" / "roads.gpkg",
+                                                    class_column="highway"))
+    rng = np.random.default_rng(5)
+    n = graph.n_nodes
+    k = rng.integers(0, n, 5000)
+    x = np.concatenate([graph.x, graph.x[k] + rng.normal(0, 300, 5000)])
+    y = np.concatenate([graph.y, graph.y[k] + rng.normal(0, 300, 5000)])
+    for mode in ("drive", "walk"):
+        seg = graph.segments(mode)
+        grid = snap_grid(seg)
+        s, f, d = grid.nearest(x, y, MAX_M)
+        sub = rng.choice(x.size, 150, replace=False)
+        rs, rd, rf = brute_force(seg.geometry, x[sub], y[sub], MAX_M)
+        assert np.array_equal(s[sub], rs)
+        assert np.array_equal(d[sub], rd, equal_nan=True)
+        np.testing.assert_allclose(f[sub], rf, rtol=0, atol=1e-9)
+        if hasattr(_kernels, "grid_snap"):          # the kernel this one replaced: identical results
+            gr = seg.grid
+            old = _kernels.grid_snap(x, y, gr["cell_ptr"], gr["ent_xy"], gr["ent_piece"], gr["piece_seg"],
+                                     gr["piece_off"], gr["piece_len"], gr["seg_len"], gr["x0"], gr["y0"], gr["cell"],
+                                     gr["ncx"], gr["ncy"], MAX_M)
+            for a, b in zip((s, f, d), old):
+                assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_empty_radius_equals_chessboard_transform():
+    rng = np.random.default_rng(2)
+    for ncx, ncy, p in [(37, 23, 0.05), (64, 64, 0.002), (5, 300, 0.01), (300, 4, 0.0)]:
+        occupied = rng.random((ncy, ncx)) < p
+        counts = np.concatenate([[0], np.cumsum(occupied.ravel().astype(np.int64))])
+        got = _empty_radius(counts, ncx, ncy).reshape(ncy, ncx)
+        if occupied.any():
+            want = distance_transform_cdt(~occupied, metric="chessboard")
+            assert np.array_equal(got, np.minimum(want, 255))
+        else:
+            assert (got == 255).all()
