@@ -133,3 +133,38 @@ def test_small_mclp_path_falls_back_to_the_plain_milp(monkeypatch: pytest.Monkey
     model = MCLP.from_cost_matrix(np.where(cover, 1.0, 9.0), weights=w, threshold=1.0, p=3).solve()
     assert not hasattr(model, "_cutoff_size")  # the cut-off model was not built
     assert model.status_ == "optimal" and model.objective_ == _best(cover, w, 3)
+
+
+@pytest.mark.parametrize("integral", [True, False])
+def test_rounds_from_a_poor_start_reach_the_optimum(monkeypatch: pytest.MonkeyPatch, integral: bool) -> None:
+    """Improving rounds (fewest sites), the polish, and the final least-uncovered round all run."""
+    from planning.models import _mclp_cutoff
+
+    calls: list[tuple[bool, str]] = []
+    real = _mclp_cutoff._cutoff_milp
+
+    def spy(*args, **kwargs):
+        res = real(*args, **kwargs)
+        calls.append((kwargs["least_uncovered"], res.status))
+        return res
+
+    monkeypatch.setattr(_mclp_cutoff, "_cutoff_milp", spy)
+    rounds = []
+    for seed in range(4):
+        rng = np.random.default_rng(200 + seed)
+        cover = _random_cover(200 + seed, n=28, m=12, density=0.2)
+        w = rng.integers(1, 30, 28).astype(float) if integral else rng.uniform(0.5, 30.0, 28)
+        for p in (3, 4):
+            calls.clear()
+            r = prove_or_improve(sparse.csr_array(cover), w, np.arange(12) >= 12 - p, p)
+            best = _best(cover, w, p)
+            assert r.proven and r.value == pytest.approx(best) and r.bound == pytest.approx(best)
+            assert _value(cover, w, r.y) == pytest.approx(r.value) and int(r.y.sum()) <= p
+            rounds.append(list(calls))
+    improving = [c for c in rounds if sum(1 for lu, st in c if not lu and st != "infeasible") >= 1]
+    assert improving  # a round found a better incumbent
+    if integral:
+        assert all(lu is False for c in rounds for lu, _ in c)  # integer weights never need the last resort
+        assert any(c[-1] == (False, "infeasible") for c in improving)  # proven by an infeasible round
+    else:
+        assert any(c[-1][0] is True for c in rounds)  # fractional weights: the least-uncovered round ran
