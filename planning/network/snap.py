@@ -221,8 +221,10 @@ def check_arrays(geoms: np.ndarray, points_crs: Any, ids: np.ndarray | None, crs
             null = np.flatnonzero(pd.isna(ids))
             if null.size:
                 problems.append(f"{null.size} missing id(s) in column {id_col!r}, rows {(null[:10] + 1).tolist()}")
-        # a set is cheaper than a pandas hash table for small layers
-        unique = len(set(ids.tolist())) == ids.size if ids.size < 10_000 else pd.Index(ids).is_unique
+        if ids.dtype.kind in "iu" and (ids.size < 2 or bool((ids[1:] > ids[:-1]).all())):
+            unique = True           # increasing integers (node ids, row numbers): no hashing
+        else:                       # a set is cheaper than a pandas hash table for small layers
+            unique = len(set(ids.tolist())) == ids.size if ids.size < 10_000 else pd.Index(ids).is_unique
         if not unique:
             ser = pd.Series(ids)
             dup = ser[ser.duplicated(keep=False) & ser.notna()]
@@ -321,7 +323,8 @@ def snap_xy(graph: RoadGraph, ids: np.ndarray, x: np.ndarray, y: np.ndarray, *, 
     segment = np.full(n, -1, np.int64)
     fraction = np.full(n, np.nan)
     dist = np.full(n, np.nan)
-    reason = np.full(n, "", dtype=object)
+    reason = np.empty(n, dtype=object)
+    reason.fill("")
     if n and len(seg) == 0:
         kind = "drivable" if mode == "drive" else "walkable"
         reason[:] = f"no {kind} road in the network"
