@@ -17,6 +17,7 @@ from planning.models.pmedian_benders import benders_lp_bound
 from planning.models.pmedian_lagrangian import (
     lagrangian_ascent,
     list_length,
+    lp_guided_starts,
     neighbour_lists,
     sparse_greedy,
     sparse_interchange,
@@ -43,6 +44,10 @@ HEURISTIC_ITERATIONS = 1000
 BENDERS_MIN_ROWS = 100_000
 #: Share of the remaining time the Benders LP bound may take.
 BENDERS_SHARE = 0.9
+#: Randomised roundings of the Benders LP solution (each polished by interchange), and the share
+#: of the remaining time they may take.
+LP_STARTS = 24
+LP_STARTS_SHARE = 0.4
 #: Step factor and share of the remaining time of the ascent restarted at the LP multipliers.
 RESTART_STEP = 0.05
 RESTART_SHARE = 0.5
@@ -236,15 +241,26 @@ class PMedian(SiteModel):
             remaining = options.time_limit_s - (time.perf_counter() - began)
             closed = np.ones(m, dtype=bool)
             closed[cols] = False
+            # the first master holds one cut per demand at the ascent's multipliers (its value is
+            # at least the ascent's bound); cuts at the incumbent would only slow its first solve
             lp = benders_lp_bound(
                 nb, self.p, fixed=self._fixed, core=best_y, closed=closed, upper=upper,
-                time_limit_s=BENDERS_SHARE * remaining,
+                start_levels=(ascent.multipliers,), core_cuts=False, time_limit_s=BENDERS_SHARE * remaining,
             )
             self._benders_rounds = lp.rounds
             y_round = _round_sites(lp.y, self.p, self._fixed, closed)
             y_round, value_round = sparse_interchange(cost, w, nb, y_round, movable=free)
             if value_round < upper - 1e-9 * max(1.0, abs(upper)):
                 best_y, upper = y_round, value_round
+            # the LP solution is spread over many sites: randomised roundings of it, polished,
+            # reach local optima the greedy start and the ascent's site sets miss
+            remaining = options.time_limit_s - (time.perf_counter() - began)
+            y_ms, value_ms, self._lp_starts = lp_guided_starts(
+                cost, w, nb, lp.y, self.p, fixed=self._fixed, closed=closed, starts=LP_STARTS,
+                time_limit_s=LP_STARTS_SHARE * remaining,
+            )
+            if value_ms < upper - 1e-9 * max(1.0, abs(upper)):
+                best_y, upper = y_ms, value_ms
             lower = max(lower, min(lp.bound, upper))
             tol = 1e-9 * max(1.0, abs(upper))
             if lower >= upper - tol:
@@ -344,6 +360,10 @@ class PMedian(SiteModel):
                 found.append(y_new)
                 return bool((level[np.arange(n), _nearest(cost, y_new)] > L).any())
 
+            # the model build takes seconds on large instances: the solve gets what is left after it
+            remaining = options.time_limit_s - (time.perf_counter() - began)
+            if remaining <= 0 and best_y is not None:
+                break
             try:
                 res = solve_milp(
                     c, full, np.concatenate([lo, slo]), np.concatenate([hi, shi]), col_lo, np.ones(n_cols),

@@ -165,6 +165,7 @@ def benders_lp_bound(
     closed: np.ndarray | None = None,
     upper: float = np.inf,
     start_levels: tuple[np.ndarray, ...] = (),
+    core_cuts: bool = True,
     time_limit_s: float = np.inf,
     max_rounds: int = 500,
 ) -> BendersBound:
@@ -190,6 +191,10 @@ def benders_lp_bound(
         multipliers from :func:`planning.models.pmedian_lagrangian.lagrangian_ascent`, which
         makes the first master value at least their Lagrangian bound). Levels are capped at
         the first unlisted cost.
+    core_cuts : bool, keyword-only
+        Also start with one cut per demand at ``core`` (default; always without
+        ``start_levels``). Without them the first master is smaller and, started from good Lagrangian
+        levels, reaches the LP bound sooner (5000 × 1000, p = 20: 29 s instead of 38-61 s).
     time_limit_s, max_rounds : keyword-only
         Stopping rules (the bound found so far is returned).
 
@@ -239,8 +244,9 @@ def benders_lp_bound(
         owners.append(rows)
 
     core_y = np.asarray(core, dtype=np.float64).copy()
-    u0, _ = separate(nb, core_y, big)
-    add(np.arange(n), u0)
+    if core_cuts or not start_levels:
+        u0, _ = separate(nb, core_y, big)
+        add(np.arange(n), u0)
     for extra in start_levels:
         extra = np.minimum(np.asarray(extra, dtype=np.float64), np.where(np.isfinite(nb.cap), nb.cap, big))
         add(np.arange(n), extra)
