@@ -186,6 +186,40 @@ def multi_source(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_label, 
 
 
 @njit(cache=True, nogil=True)
+def _by_destination(tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest):
+    """Destination-major copy of node-major destination entries.
+
+    Returns ``(dptr, e_node, e_c12)``: the entries of destination ``d`` are
+    ``dptr[d]:dptr[d + 1]``, by ascending rank; ``e_node`` is each entry's node and ``e_c12``
+    its primary and secondary cost side by side.
+    """
+    n_ent = tgt_dest.size
+    dptr = np.zeros(n_dest + 1, np.int64)
+    for j in range(n_ent):
+        dptr[tgt_dest[j] + 1] += 1
+    for d in range(n_dest):
+        dptr[d + 1] += dptr[d]
+    by_rank = np.empty(n_ent, np.int64)
+    for j in range(n_ent):
+        by_rank[tgt_rank[j]] = j
+    entry_node = np.empty(n_ent, np.int32)
+    for x in range(tgt_ptr.size - 1):
+        for j in range(tgt_ptr[x], tgt_ptr[x + 1]):
+            entry_node[j] = x
+    fill = dptr[:-1].copy()
+    e_node = np.empty(n_ent, np.int32)
+    e_c12 = np.empty((n_ent, 2))
+    for r in range(n_ent):
+        j = by_rank[r]
+        q = fill[tgt_dest[j]]
+        fill[tgt_dest[j]] += 1
+        e_node[q] = entry_node[j]
+        e_c12[q, 0] = tgt_c1[j]
+        e_c12[q, 1] = tgt_c2[j]
+    return dptr, e_node, e_c12
+
+
+@njit(cache=True, nogil=True)
 def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
                 tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest, limit):
     """One Dijkstra per origin; returns only the (origin, destination) pairs within ``limit``.
@@ -201,8 +235,9 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
         Destination entries by node (``tgt_ptr`` has length n_nodes + 1): reaching destination
         ``tgt_dest[j]`` from the node adds ``tgt_c1[j]``/``tgt_c2[j]``.
     tgt_rank : int64 array
-        Rank of each entry: of two entries giving a destination the same primary cost, the
-        lower rank wins (so ties do not depend on the order nodes are settled in).
+        Rank of each entry, a permutation of ``0..entries-1``: of two entries giving a
+        destination the same primary cost, the lower rank wins (so ties do not depend on the
+        order nodes are settled in).
     n_dest : int
         Number of destinations.
     limit : float
@@ -223,16 +258,21 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
     Notes
     -----
     Scratch memory is O(nodes + destinations); the output grows with the reached pairs only.
-    Destination entries are read when their node is settled (its cost is then final, and the
-    node's entries are contiguous). A search stops once every node carrying a destination
-    entry is settled, or when nothing within ``limit`` is left. The reached destinations are
-    then listed in ascending order, by sorting them when few, by one scan when many.
+    The search only records the settled nodes that carry destination entries (a settled
+    node's costs are final) and stops once every such node is settled, or when nothing
+    within ``limit`` is left. The pairs are then read from the final node costs: when the
+    reached entries are many, by one scan over the destinations (their entries in rank order,
+    so the output is already ascending and needs no sort); when few, entry by entry from the
+    recorded nodes, then sorted. Both give the cheapest entry of each destination, the lowest
+    rank among equal costs.
     """
     n = indptr.size - 1
     n_orig = src_ptr.size - 1
+    dptr, e_node, e_c12 = _by_destination(tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest)
     cost = np.full((n, 2), np.inf)        # primary, secondary side by side (one cache line)
     pos = np.full(n, -1, np.int32)
     touched = np.empty(n, np.int32)
+    settled = np.empty(n, np.int32)       # settled nodes carrying destination entries
     best1 = np.full(n_dest, np.inf)
     best2 = np.full(n_dest, np.inf)
     brank = np.empty(n_dest, np.int64)
@@ -252,7 +292,6 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
     for o in range(n_orig):
         m0 = m
         nt = 0
-        nd = 0
         size = 0
         for s in range(src_ptr[o], src_ptr[o + 1]):
             v = src_node[s]
@@ -268,27 +307,18 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
                 else:
                     _sift_up(hk, hn, pos, size, k, v)
                     size += 1
-        settled_targets = 0
+        ns = 0          # settled nodes with entries
+        ne = 0          # their entries
         while size > 0:
             k, u, size = _pop(hk, hn, pos, size)
-            cu2 = cost[u, 1]
-            t0 = tgt_ptr[u]
             t1 = tgt_ptr[u + 1]
-            if t1 > t0:
-                for j in range(t0, t1):
-                    val = k + tgt_c1[j]
-                    d = tgt_dest[j]
-                    b = best1[d]
-                    if val <= b and val <= limit and (val < b or tgt_rank[j] < brank[d]):
-                        if b == np.inf:
-                            dtouched[nd] = d
-                            nd += 1
-                        best1[d] = val
-                        best2[d] = cu2 + tgt_c2[j]
-                        brank[d] = tgt_rank[j]
-                settled_targets += 1
-                if settled_targets == n_targets:
+            if t1 > tgt_ptr[u]:
+                settled[ns] = u
+                ns += 1
+                ne += t1 - tgt_ptr[u]
+                if ns == n_targets:
                     break
+            cu2 = cost[u, 1]
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
                 nk = k + w12[e, 0]
@@ -306,19 +336,49 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
                         size += 1
         for i in range(size):
             pos[hn[i]] = -1
-        if m + nd > cap:
-            cap = _new_cap(cap, m, nd, o, n_orig)
-            out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
-        if 8 * nd >= n_dest:
+        # every node with a finite cost and entries is settled here (the search stopped
+        # with all of them settled, or ran dry), so its costs are final
+        if 4 * ne >= n_dest:
+            more = min(ne, n_dest)
+            if m + more > cap:
+                cap = _new_cap(cap, m, more, o, n_orig)
+                out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
             for d in range(n_dest):
-                if best1[d] < np.inf:
+                b1 = np.inf
+                b2 = np.inf
+                for q in range(dptr[d], dptr[d + 1]):
+                    x = e_node[q]
+                    c = cost[x, 0]
+                    if c < np.inf:
+                        val = c + e_c12[q, 0]
+                        if val < b1 and val <= limit:
+                            b1 = val
+                            b2 = cost[x, 1] + e_c12[q, 1]
+                if b1 < np.inf:
                     out_d[m] = d
-                    out_1[m] = best1[d]
-                    out_2[m] = best2[d]
+                    out_1[m] = b1
+                    out_2[m] = b2
                     m += 1
-                    best1[d] = np.inf
-                    best2[d] = np.inf
         else:
+            nd = 0
+            for i in range(ns):
+                u = settled[i]
+                k = cost[u, 0]
+                cu2 = cost[u, 1]
+                for j in range(tgt_ptr[u], tgt_ptr[u + 1]):
+                    val = k + tgt_c1[j]
+                    d = tgt_dest[j]
+                    b = best1[d]
+                    if val <= b and val <= limit and (val < b or tgt_rank[j] < brank[d]):
+                        if b == np.inf:
+                            dtouched[nd] = d
+                            nd += 1
+                        best1[d] = val
+                        best2[d] = cu2 + tgt_c2[j]
+                        brank[d] = tgt_rank[j]
+            if m + nd > cap:
+                cap = _new_cap(cap, m, nd, o, n_orig)
+                out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
             ds = np.sort(dtouched[:nd])
             for i in range(nd):
                 d = ds[i]
