@@ -37,6 +37,9 @@ __all__ = ["SnapGrid", "snap_grid", "nearest_pieces", "pieces_of"]
 BLOCK = 8
 #: The empty radius is stored in a byte; larger radii are stored as this (a lower bound).
 _MAX_RADIUS = 255
+#: Cells farther than the best distance plus this (m) are not read (far above rounding errors
+#: of coordinates up to 1e7 m, so an equally near piece of a lower segment is never skipped).
+_PRUNE_M = 1e-6
 
 
 class SnapGrid:
@@ -329,11 +332,29 @@ def nearest_pieces(px, py, cell_ptr, ent_xy, ent_seg, ent_piece, radius, piece_o
             gy0 = max(cy - k, 0)
             gy1 = min(cy + k, ncy - 1)
             for gy in range(gy0, gy1 + 1):
+                # distance from the point to the row of cells (0 inside it)
+                ry = max(y0 + gy * cell - y, y - (y0 + (gy + 1) * cell), 0.0) if k else 0.0
+                if ry > best + _PRUNE_M:
+                    continue
                 edge_row = gy == cy - k or gy == cy + k
                 step = 1 if edge_row else 2 * k
                 gx = cx - k
-                while gx <= cx + k:
+                if edge_row and gx < 0:
+                    gx = 0
+                gx_end = cx + k
+                if edge_row and gx_end > ncx - 1:
+                    gx_end = ncx - 1
+                while gx <= gx_end:
                     if 0 <= gx < ncx:
+                        rx = max(x0 + gx * cell - x, x - (x0 + (gx + 1) * cell), 0.0) if k else 0.0
+                        # a cell wholly farther than the best distance (plus a margin far above
+                        # rounding) holds no piece that could win, not even a tie
+                        lim = best + _PRUNE_M
+                        if rx > lim or rx * rx + ry * ry > lim * lim:
+                            if step == 0:
+                                break
+                            gx += step
+                            continue
                         c = gy * ncx + gx
                         for q in range(cell_ptr[c], cell_ptr[c + 1]):
                             ax = ent_xy[q, 0]
