@@ -36,6 +36,17 @@ SMALL_MAX_COLUMNS = 300
 #: HiGHS options of the plain MILP: a small cut pool (MCLP 2,000 x 500 at 100 s: peak RSS 370 MiB
 #: instead of 777, same incumbent; the 500 x 200 model solved 2-3x faster).
 HIGHS_OPTIONS = {"mip_pool_soft_limit": 10}
+#: Added when the plain MILP is warm-started by the swap search: no primal heuristics (their
+#: sub-MIPs found nothing better than the tabu start on 2,000 x 500 and 5,000 x 1,000 and raised the
+#: peak memory: 5,000 x 1,000 at 100 s peaked at 597 MiB RSS with them, 464 without, same incumbent
+#: and bound, loaded machine). Without a start (budget, area rows, max_cost) HiGHS keeps them.
+HIGHS_OPTIONS_STARTED = {
+    "mip_heuristic_effort": 0.0,
+    "mip_heuristic_run_feasibility_jump": False,
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
+}
 #: Numpy swap search of the small path: most swaps and patience per search, tenure of the first
 #: search, searches chained (each from the best, tenure growing), all seeded.
 SWAP_STEPS = 600
@@ -253,7 +264,8 @@ class MCLP(SiteModel):
             c, mat, np.concatenate(lo), np.concatenate(hi), np.zeros(k + r), np.ones(k + r),
             np.concatenate([np.full(k, integer), np.zeros(r, dtype=bool)]), maximize=True,
             time_limit_s=options.time_limit_s, mip_gap=options.mip_gap, threads=options.threads,
-            verbose=options.verbose, start=x0, highs_options=HIGHS_OPTIONS,
+            verbose=options.verbose, start=x0,
+            highs_options=HIGHS_OPTIONS if start is None else {**HIGHS_OPTIONS, **HIGHS_OPTIONS_STARTED},
         )
         return res, k, r
 

@@ -168,3 +168,28 @@ def test_rounds_from_a_poor_start_reach_the_optimum(monkeypatch: pytest.MonkeyPa
         assert any(c[-1] == (False, "infeasible") for c in improving)  # proven by an infeasible round
     else:
         assert any(c[-1][0] is True for c in rounds)  # fractional weights: the least-uncovered round ran
+
+
+def test_plain_milp_without_primal_heuristics_only_after_a_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from planning.models import _mclp_cutoff
+
+    seen: list[dict] = []
+    real = mclp_module.solve_milp
+
+    def spy(*args, **kwargs):
+        seen.append(dict(kwargs["highs_options"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mclp_module, "solve_milp", spy)
+    monkeypatch.setattr(_mclp_cutoff, "MAX_SOFT_ROWS", -1)  # the plain MILP after the swap-search start
+    rng = np.random.default_rng(9)
+    cover = _random_cover(9, n=30, m=12, density=0.22)
+    w = rng.integers(1, 40, 30).astype(float)
+    cost = np.where(cover, 1.0, 9.0)
+    started = MCLP.from_cost_matrix(cost, weights=w, threshold=1.0, p=3).solve()
+    assert started.status_ == "optimal" and started.objective_ == _best(cover, w, 3)
+    assert seen[-1]["mip_heuristic_run_rins"] is False and seen[-1]["mip_heuristic_effort"] == 0.0
+    # a budget gives no heuristic start: HiGHS keeps its own heuristics, and the optimum is still brute force's
+    budget = MCLP.from_cost_matrix(cost, weights=w, threshold=1.0, p=3, budget=3.0).solve()
+    assert "mip_heuristic_run_rins" not in seen[-1]
+    assert budget.status_ == "optimal" and budget.objective_ == _best(cover, w, 3)
