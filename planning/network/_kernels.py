@@ -219,7 +219,6 @@ def _by_destination(tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest):
     return dptr, e_node, e_c12
 
 
-@njit(cache=True, nogil=True)
 def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
                 tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest, limit):
     """One Dijkstra per origin; returns only the (origin, destination) pairs within ``limit``.
@@ -265,31 +264,59 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
     so the output is already ascending and needs no sort); when few, entry by entry from the
     recorded nodes, then sorted. Both give the cheapest entry of each destination, the lowest
     rank among equal costs.
+
+    The output buffers are numpy arrays allocated here (large ones get transparent huge
+    pages, which makes writing a few hundred MiB of pairs about twice as fast as into
+    buffers allocated inside numba); when an origin's pairs may not fit, the kernel stops
+    before writing them and is resumed at that origin with larger buffers.
     """
     n = indptr.size - 1
     n_orig = src_ptr.size - 1
     dptr, e_node, e_c12 = _by_destination(tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest)
-    cost = np.full((n, 2), np.inf)        # primary, secondary side by side (one cache line)
-    pos = np.full(n, -1, np.int32)
-    touched = np.empty(n, np.int32)
-    settled = np.empty(n, np.int32)       # settled nodes carrying destination entries
-    best1 = np.full(n_dest, np.inf)
-    best2 = np.full(n_dest, np.inf)
-    brank = np.empty(n_dest, np.int64)
-    dtouched = np.empty(n_dest, np.int32)
+    scratch = (np.full((n, 2), np.inf),        # cost: primary, secondary side by side
+               np.full(n, -1, np.int32),       # heap slot of each node (-1: not in the heap)
+               np.empty(n, np.int32),          # touched nodes
+               np.empty(n, np.int32),          # settled nodes carrying destination entries
+               np.full(n_dest, np.inf), np.full(n_dest, np.inf), np.empty(n_dest, np.int64),
+               np.empty(n_dest, np.int32),     # best primary, secondary, rank; reached dests
+               np.empty(n, np.float64), np.empty(n, np.int32))     # heap keys, nodes
+    counts = np.zeros(n_orig, np.int64)
+    cap = 1024
+    out_d = np.empty(cap, np.int32)
+    out_1 = np.empty(cap, np.float64)
+    out_2 = np.empty(cap, np.float64)
+    o, m, more = 0, 0, 0
+    while True:
+        o, m, more = _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tgt_ptr, tgt_dest,
+                                      tgt_c1, tgt_c2, tgt_rank, dptr, e_node, e_c12, n_dest, limit, *scratch,
+                                      counts, out_d, out_1, out_2, o, m)
+        if o == n_orig:
+            return counts, out_d, out_1, out_2, m
+        cap = _new_cap(cap, m, more, o, n_orig)
+        grown = (np.empty(cap, np.int32), np.empty(cap, np.float64), np.empty(cap, np.float64))
+        for new_buf, old_buf in zip(grown, (out_d, out_1, out_2), strict=True):
+            new_buf[:m] = old_buf[:m]
+        out_d, out_1, out_2 = grown
+
+
+@njit(cache=True, nogil=True)
+def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tgt_ptr, tgt_dest, tgt_c1, tgt_c2,
+                     tgt_rank, dptr, e_node, e_c12, n_dest, limit, cost, pos, touched, settled, best1, best2, brank,
+                     dtouched, hk, hn, counts, out_d, out_1, out_2, o_start, m):
+    """Searches of :func:`one_to_many` from origin ``o_start`` on, pairs written from ``m`` on.
+
+    Returns ``(o, m, more)``: ``o == n_origins`` when done; otherwise origin ``o`` may have
+    up to ``more`` pairs that do not fit the buffers (nothing of it is written, the scratch
+    arrays are clean again) and the run is to be resumed at ``o`` with larger buffers.
+    """
+    n = indptr.size - 1
+    n_orig = src_ptr.size - 1
+    cap = out_d.size
     n_targets = 0
     for x in range(n):
         if tgt_ptr[x + 1] > tgt_ptr[x]:
             n_targets += 1
-    hk = np.empty(n, np.float64)
-    hn = np.empty(n, np.int32)
-    cap = 1024
-    counts = np.zeros(n_orig, np.int64)
-    out_d = np.empty(cap, np.int32)
-    out_1 = np.empty(cap, np.float64)
-    out_2 = np.empty(cap, np.float64)
-    m = 0
-    for o in range(n_orig):
+    for o in range(o_start, n_orig):
         m0 = m
         nt = 0
         size = 0
@@ -336,13 +363,16 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
                         size += 1
         for i in range(size):
             pos[hn[i]] = -1
+        more = min(ne, n_dest)        # at most this many pairs
+        if m + more > cap:            # clean up, come back with larger buffers
+            for i in range(nt):
+                v = touched[i]
+                cost[v, 0] = np.inf
+                cost[v, 1] = np.inf
+            return o, m, more
         # every node with a finite cost and entries is settled here (the search stopped
         # with all of them settled, or ran dry), so its costs are final
         if 4 * ne >= n_dest:
-            more = min(ne, n_dest)
-            if m + more > cap:
-                cap = _new_cap(cap, m, more, o, n_orig)
-                out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
             for d in range(n_dest):
                 b1 = np.inf
                 b2 = np.inf
@@ -376,9 +406,6 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
                         best1[d] = val
                         best2[d] = cu2 + tgt_c2[j]
                         brank[d] = tgt_rank[j]
-            if m + nd > cap:
-                cap = _new_cap(cap, m, nd, o, n_orig)
-                out_d, out_1, out_2 = _grow(out_d, out_1, out_2, m, cap)
             ds = np.sort(dtouched[:nd])
             for i in range(nd):
                 d = ds[i]
@@ -393,28 +420,16 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
             cost[v, 0] = np.inf
             cost[v, 1] = np.inf
         counts[o] = m - m0
-    return counts, out_d, out_1, out_2, m
+    return n_orig, m, 0
 
 
-@njit(cache=True, nogil=True)
-def _new_cap(cap, m, more, o, n_orig):
+def _new_cap(cap: int, m: int, more: int, o: int, n_orig: int) -> int:
     """Output capacity: 1.5× growth, or (after 16 origins) the pairs projected from the
     average so far plus 5 %, whichever is larger; always room for ``more`` pairs now."""
     new = max(cap + cap // 2, m + more)
     if o >= 16:
-        new = max(new, int(m / (o + 1) * n_orig * 1.05) + more)
+        new = max(new, int(m / o * n_orig * 1.05) + more)
     return new
-
-
-@njit(cache=True, nogil=True)
-def _grow(out_d, out_1, out_2, m, cap):
-    t_d = np.empty(cap, np.int32)
-    t_1 = np.empty(cap, np.float64)
-    t_2 = np.empty(cap, np.float64)
-    t_d[:m] = out_d[:m]
-    t_1[:m] = out_1[:m]
-    t_2[:m] = out_2[:m]
-    return t_d, t_1, t_2
 
 
 def transpose_csr(indptr: np.ndarray, indices: np.ndarray, *weights: np.ndarray,

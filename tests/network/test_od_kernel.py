@@ -78,9 +78,11 @@ def _expected(n, tails, heads, w1, w2, seeds, ents, n_orig, limit):
     return out
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(("seed", "n_origins"), [(0, 12), (1, 12), (2, 12), (3, 90)])
 @pytest.mark.parametrize("limit", [np.inf, 6.0, 2.5])
-def test_one_to_many_matches_networkx(seed: int, limit: float) -> None:
+def test_one_to_many_matches_networkx(seed: int, n_origins: int, limit: float) -> None:
+    """90 origins give more pairs than the first output buffers hold (1,024): the kernel stops
+    at an origin whose pairs may not fit and resumes there with larger buffers."""
     rng = np.random.default_rng(seed)
     n = 80
     tails = rng.integers(0, n - 5, 260)            # the last 5 nodes have no outgoing arc
@@ -95,7 +97,7 @@ def test_one_to_many_matches_networkx(seed: int, limit: float) -> None:
     d_c1 = np.round(rng.uniform(0.0, 1.0, d_dest.size), 1)
     d_c1[::7] = 0.0
     d_c2 = rng.uniform(0.0, 50.0, d_dest.size)
-    s_orig = np.concatenate([np.arange(12), rng.integers(0, 12, 5)])
+    s_orig = np.concatenate([np.arange(n_origins), rng.integers(0, n_origins, 5)])
     s_node = rng.integers(0, n, s_orig.size)
     s_c1 = rng.uniform(0.0, 0.5, s_orig.size)
     s_c2 = rng.uniform(0.0, 20.0, s_orig.size)
@@ -110,6 +112,8 @@ def test_one_to_many_matches_networkx(seed: int, limit: float) -> None:
         assert got[key][1] == pytest.approx(b, rel=1e-12)
     if limit == np.inf:
         assert len(got) < n_orig * n_dest        # unreachable pairs are omitted
+        if n_origins > 12:
+            assert len(got) > 1024               # the resumed path ran
 
 
 @pytest.mark.parametrize("n_extra", [0, 50])
