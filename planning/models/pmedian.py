@@ -46,13 +46,18 @@ BENDERS_MIN_ROWS = 100_000
 BENDERS_SHARE = 0.9
 #: Randomised roundings of the Benders LP solution (each polished by interchange), and the share
 #: of the remaining time they may take.
-LP_STARTS = 24
-LP_STARTS_SHARE = 0.4
+LP_STARTS = 64
+LP_STARTS_SHARE = 0.8
 #: Step factor and share of the remaining time of the ascent restarted at the LP multipliers.
 RESTART_STEP = 0.05
 RESTART_SHARE = 0.5
 #: Below this many seconds left, the radius model is not started (its build alone takes longer).
 RADIUS_MIN_S = 5.0
+#: After the Benders LP bound, the ascent restart and the radius model are not started with
+#: less than this many seconds left: a radius model past ``BENDERS_MIN_ROWS`` rows needs longer
+#: for its build, presolve and first LP (5000 x 1000, p = 20: no LP solved in 40 s), so the
+#: time is better spent on LP-guided roundings.
+RADIUS_LARGE_MIN_S = 30.0
 
 
 def radius_levels(cost: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -252,6 +257,10 @@ class PMedian(SiteModel):
             y_round, value_round = sparse_interchange(cost, w, nb, y_round, movable=free)
             if value_round < upper - 1e-9 * max(1.0, abs(upper)):
                 best_y, upper = y_round, value_round
+            lower = max(lower, min(lp.bound, upper))
+            tol = 1e-9 * max(1.0, abs(upper))
+            if lower >= upper - tol:
+                return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
             # the LP solution is spread over many sites: randomised roundings of it, polished,
             # reach local optima the greedy start and the ascent's site sets miss
             remaining = options.time_limit_s - (time.perf_counter() - began)
@@ -261,10 +270,12 @@ class PMedian(SiteModel):
             )
             if value_ms < upper - 1e-9 * max(1.0, abs(upper)):
                 best_y, upper = y_ms, value_ms
-            lower = max(lower, min(lp.bound, upper))
+            lower = min(lower, upper)
             tol = 1e-9 * max(1.0, abs(upper))
             if lower >= upper - tol:
                 return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
+            if options.time_limit_s - (time.perf_counter() - began) < RADIUS_LARGE_MIN_S:
+                return self._done(best_y, upper, lower, SolveStatus.TIME_LIMIT)
             # restart the ascent at the LP multipliers with small steps: its bound is the LP's,
             # its site sets circle the LP solution (better solutions), and its per-site bounds
             # and multipliers make tighter reduced-cost fixing and radii than the first ascent

@@ -141,21 +141,28 @@ def test_benders_from_lagrangian_levels_only_is_the_lp_relaxation(seed: int) -> 
     assert (only.cuts, only.rounds) != (both.cuts, both.rounds)
 
 
-def test_pmedian_large_path_makes_lp_guided_starts(monkeypatch) -> None:
-    # every instance counts as large and the ascent stops early: the Benders LP, its randomised
-    # roundings and the radius model run, and the result is the brute-force optimum
+@pytest.mark.parametrize("gate", [False, True])
+def test_pmedian_large_path_makes_lp_guided_starts(monkeypatch, gate: bool) -> None:
+    # the instance counts as large and the ascent stops early; its LP bound (linprog) is below the
+    # optimum (scipy MILP), so the roundings run; then either the radius model proves the optimum
+    # or (gate: too little time left for it) the answer is the best solution with the LP bound
     from planning.models import pmedian
 
     monkeypatch.setattr(pmedian, "ASCENT_ITERATIONS", 3)
     monkeypatch.setattr(pmedian, "LAGRANGIAN_BB_MAX_P", 0)
     monkeypatch.setattr(pmedian, "BENDERS_MIN_ROWS", 0)
-    made = 0
-    for seed in range(6):
-        cost, w = _instance(990 + seed, 24, 11)
-        p = 2 + seed % 3
-        opt = _brute(cost, w, p, np.zeros(11, dtype=bool))
-        model = PMedian.from_cost_matrix(cost, weights=w, p=p).solve(SolverOptions(time_limit_s=60))
-        assert model.status_ == "optimal"
-        assert model.objective_ == pytest.approx(opt, rel=1e-9)
-        made += getattr(model, "_lp_starts", 0) > 0
-    assert made >= 3
+    if gate:
+        monkeypatch.setattr(pmedian, "RADIUS_LARGE_MIN_S", 1e9)
+    cost, w = _instance(950, 150, 40)
+    opt = _dense_milp(cost, w, 6)
+    lp = _lp_relaxation(cost, w, 6, np.zeros(40, dtype=bool))
+    assert lp < opt * (1 - 1e-4)
+    model = PMedian.from_cost_matrix(cost, weights=w, p=6).solve(SolverOptions(time_limit_s=60))
+    assert model._lp_starts == pmedian.LP_STARTS
+    assert model.objective_ == pytest.approx(opt, rel=1e-9)
+    if gate:
+        assert model.status_ == "time_limit"
+        assert model.bound_ == pytest.approx(lp, rel=1e-7)
+        assert not hasattr(model, "_radius_levels")
+    else:
+        assert model.status_ == "optimal" and model.bound_ == pytest.approx(opt, rel=1e-9)
