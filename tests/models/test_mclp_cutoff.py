@@ -193,3 +193,24 @@ def test_plain_milp_without_primal_heuristics_only_after_a_start(monkeypatch: py
     budget = MCLP.from_cost_matrix(cost, weights=w, threshold=1.0, p=3, budget=3.0).solve()
     assert "mip_heuristic_run_rins" not in seen[-1]
     assert budget.status_ == "optimal" and budget.objective_ == _best(cover, w, 3)
+
+
+@pytest.mark.parametrize("lighter", [-1, 10**9])
+def test_chained_swap_searches_run_only_while_many_demands_are_light(monkeypatch: pytest.MonkeyPatch,
+                                                                     lighter: int) -> None:
+    calls: list[int] = []
+    real = mclp_module.swap_search
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("seed", 0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mclp_module, "swap_search", spy)
+    monkeypatch.setattr(mclp_module, "SWAP_MORE_IF_LIGHTER", lighter)
+    rng = np.random.default_rng(12)
+    cover = _random_cover(12, n=30, m=12, density=0.22)
+    w = rng.integers(1, 40, 30).astype(float)
+    model = MCLP.from_cost_matrix(np.where(cover, 1.0, 9.0), weights=w, threshold=1.0, p=3).solve()
+    assert model.status_ == "optimal" and model.objective_ == _best(cover, w, 3)
+    assert model.objective_ < w.sum()  # a gap remains, so the rule decides
+    assert calls == ([0, 1, 2] if lighter < 0 else [0])
