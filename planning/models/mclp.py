@@ -80,9 +80,10 @@ class MCLP(SiteModel):
     is warm-started from greedy + a tabu search over swaps (seeded; in numpy for at most
     :data:`SMALL_MAX_COLUMNS` candidates left). With ``p`` only (no budget, area rows or
     ``max_cost``) the exact step is the cut-off model of :mod:`planning.models._mclp_cutoff`
-    (demands heavier than the incumbent's uncovered weight must be covered), which proves the
-    incumbent or finds the optimum; with more than ``MAX_SOFT_ROWS`` optional demands left there,
-    the plain MILP is solved instead.
+    (demands heavier than the incumbent's uncovered weight must be covered; solved in rounds of
+    "fewest sites leaving less uncovered"), which proves the incumbent or finds the optimum; with
+    more than ``MAX_SOFT_ROWS`` optional demands left there, the plain MILP is solved instead
+    (warm-started, without HiGHS's primal heuristics: :data:`HIGHS_OPTIONS_STARTED`).
 
     Parameters
     ----------
