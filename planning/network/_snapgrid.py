@@ -15,7 +15,7 @@ or sea (the Comoros extract: 2.5 million cells of 80 m, 4 % of them holding a pi
   the search starts at it, and a point whose empty radius already exceeds the maximum snap
   distance is far without reading a single cell;
 * the cell index is stored by **tiles** of 8 x 8 cells, only for tiles holding a piece (the
-  Comoros: 1,664 of 39,025 tiles, 0.5 MB instead of 22 MB for one pointer and one radius per
+  Comoros: 1,664 of 39,025 tiles, 2 MB instead of 22 MB for one pointer and one radius per
   cell), so it stays in cache; an empty tile keeps the smallest empty radius of its cells;
 * points arriving in scattered order are visited block by block of 8 x 8 cells (an O(n)
   counting sort inside the kernel), so the cells stay in cache.
@@ -57,19 +57,24 @@ class SnapGrid:
         its rank among the tiles holding a piece, -1 for an empty tile.
     tile_radius : numpy.ndarray
         uint8 per tile: the smallest empty radius of its cells.
-    cell_ptr : numpy.ndarray
-        int64, entries of the cell at ``(row % TILE) * TILE + column % TILE`` of the tile of
-        rank ``r`` are ``cell_ptr[p]:cell_ptr[p + 1]`` with ``p = r * TILE**2 + that``.
+    cells : numpy.ndarray
+        int64 ``(cells + 1, 2)``: the entries of the cell at ``(row % TILE) * TILE + column %
+        TILE`` of the tile of rank ``r`` are ``cells[p, 0]:cells[p + 1, 0]`` with ``p = r *
+        TILE**2 + that``; ``cells[p, 1]`` is the cell's empty radius (capped at 255). One
+        record per cell, so a point reads its cell from one cache line.
+    ent : numpy.ndarray
+        float64 ``(entries, 6)``: ``ent_xy`` then the entry's segment and piece (exact as
+        floats), one record per entry.
     ent_xy : numpy.ndarray
         float64 ``(entries, 4)``: start ``(ax, ay)`` and vector ``(bx - ax, by - ay)`` of each
         entry's piece; within a cell, entries are in piece order.
     ent_seg, ent_piece : numpy.ndarray
         int32 segment and piece of each entry.
-    radius : numpy.ndarray
-        uint8 empty radius of the cells of the non-empty tiles (capped at 255), same layout
-        as ``cell_ptr``.
     piece_off, piece_len, seg_len : numpy.ndarray
         Start of each piece along its segment, its length, the length of each segment (m).
+    piece_rec : numpy.ndarray
+        float64 ``(pieces, 3)``: ``piece_off``, ``piece_len`` and the length of the piece's
+        segment, one record per piece (read once per snapped point).
     x0, y0, cell : float
         Grid origin and cell size (m); ``ncx``, ``ncy`` cells per axis.
     """
@@ -96,16 +101,20 @@ class SnapGrid:
         self.ncy = int((y1 - y0) // cell) + 1
         cell_ptr, ent_xy, ent_seg, ent_piece = _cells(ax, ay, bx, by, piece_seg, x0, y0, cell, self.ncx, self.ncy)
         radius = _empty_radius(cell_ptr, self.ncx, self.ncy)
-        (self.tile_id, self.tile_radius, self.cell_ptr, self.radius, self.ent_xy, self.ent_seg,
-         self.ent_piece) = _tiles(cell_ptr, radius, ent_xy, ent_seg, ent_piece, self.ncx, self.ncy)
+        self.tile_id, self.tile_radius, self.cells, self.ent = _tiles(cell_ptr, radius, ent_xy, ent_seg, ent_piece,
+                                                                      self.ncx, self.ncy)
+        self.ent_xy = self.ent[:, :4]
+        self.ent_seg = self.ent[:, 4].astype(np.int64)
+        self.ent_piece = self.ent[:, 5].astype(np.int64)
         self.ntx = (self.ncx + TILE - 1) // TILE
         self.piece_off, self.piece_len, self.seg_len = piece_off, plen, seg_len
+        self.piece_rec = np.ascontiguousarray(np.stack([piece_off, plen, seg_len[piece_seg]], axis=1)
+                                              if plen.size else np.empty((0, 3)))
 
     def nearest(self, x: np.ndarray, y: np.ndarray, max_dist: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:func:`nearest_pieces` on this grid."""
         return nearest_pieces(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
-                              self.tile_id, self.tile_radius, self.ntx, self.cell_ptr, self.ent_xy, self.ent_seg,
-                              self.ent_piece, self.radius, self.piece_off, self.piece_len, self.seg_len, self.x0,
+                              self.tile_id, self.tile_radius, self.ntx, self.cells, self.ent, self.piece_rec, self.x0,
                               self.y0, self.cell, self.ncx, self.ncy, float(max_dist))
 
 
@@ -251,9 +260,9 @@ def _empty_radius(cell_ptr, ncx, ncy):
 def _tiles(cell_ptr, radius, ent_xy, ent_seg, ent_piece, ncx, ncy):
     """The row-major cell index repacked by tiles of 8 x 8 cells, non-empty tiles only.
 
-    Returns ``(tile_id, tile_radius, cell_ptr, radius, ent_xy, ent_seg, ent_piece)`` in the
-    layout described in :class:`SnapGrid` (entries reordered tile by tile; within a cell they
-    keep their piece order).
+    Returns ``(tile_id, tile_radius, cells, ent)`` in the layout described in
+    :class:`SnapGrid` (entries reordered tile by tile; within a cell they keep their piece
+    order).
     """
     ntx = (ncx + 7) >> 3
     nty = (ncy + 7) >> 3
@@ -281,10 +290,13 @@ def _tiles(cell_ptr, radius, ent_xy, ent_seg, ent_piece, ncx, ncy):
                 counts[p + 1] = cell_ptr[c + 1] - cell_ptr[c]
                 cell_radius[p] = radius[c]
     ptr = np.cumsum(counts)
+    cells = np.empty((ntiles * 64 + 1, 2), np.int64)
+    cells[:, 0] = ptr
+    cells[-1, 1] = _MAX_RADIUS
+    for p in range(ntiles * 64):
+        cells[p, 1] = cell_radius[p]
     m = ent_seg.size
-    xy = np.empty((m, 4), np.float64)
-    es = np.empty(m, np.int32)
-    ep = np.empty(m, np.int32)
+    ent = np.empty((m, 6), np.float64)
     for gy in range(ncy):
         for gx in range(ncx):
             tid = tile_id[(gy >> 3) * ntx + (gx >> 3)]
@@ -292,14 +304,14 @@ def _tiles(cell_ptr, radius, ent_xy, ent_seg, ent_piece, ncx, ncy):
                 c = gy * ncx + gx
                 q = ptr[tid * 64 + ((gy & 7) << 3) + (gx & 7)]
                 for e in range(cell_ptr[c], cell_ptr[c + 1]):
-                    xy[q, 0] = ent_xy[e, 0]
-                    xy[q, 1] = ent_xy[e, 1]
-                    xy[q, 2] = ent_xy[e, 2]
-                    xy[q, 3] = ent_xy[e, 3]
-                    es[q] = ent_seg[e]
-                    ep[q] = ent_piece[e]
+                    ent[q, 0] = ent_xy[e, 0]
+                    ent[q, 1] = ent_xy[e, 1]
+                    ent[q, 2] = ent_xy[e, 2]
+                    ent[q, 3] = ent_xy[e, 3]
+                    ent[q, 4] = ent_seg[e]
+                    ent[q, 5] = ent_piece[e]
                     q += 1
-    return tile_id, tile_radius, ptr, cell_radius, xy, es, ep
+    return tile_id, tile_radius, cells, ent
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -342,15 +354,14 @@ def _visit_order(px, py, x0, y0, cell, ncx, ncy):
 
 
 @njit(cache=True, nogil=True)
-def nearest_pieces(px, py, tile_id, tile_radius, ntx, cell_ptr, ent_xy, ent_seg, ent_piece, radius, piece_off, piece_len,
-                   seg_len, x0, y0, cell, ncx, ncy, max_dist):
+def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, x0, y0, cell, ncx, ncy, max_dist):
     """Nearest straight piece of any segment for each point, by ring search on the grid.
 
     Parameters
     ----------
     px, py : float64 arrays
         Point coordinates.
-    tile_id, tile_radius, ntx, cell_ptr, ent_xy, ent_seg, ent_piece, radius, piece_off, piece_len, seg_len
+    tile_id, tile_radius, ntx, cells, ent, piece_rec
         The arrays of a :class:`SnapGrid` (``ntx`` tiles per row).
     x0, y0, cell : float
         Grid origin and cell size; ``ncx``, ``ncy`` cells per axis.
@@ -398,7 +409,7 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cell_ptr, ent_xy, ent_seg,
             if tid < 0:
                 k0 = np.int64(tile_radius[(cy >> 3) * ntx + (cx >> 3)])
             else:
-                k0 = np.int64(radius[tid * 64 + ((cy & 7) << 3) + (cx & 7)])
+                k0 = cells[tid * 64 + ((cy & 7) << 3) + (cx & 7), 1]
         else:                                 # outside the grid: the rings that miss it are empty
             k0 = max(-cx, cx - (ncx - 1), -cy, cy - (ncy - 1))
         best = np.inf
@@ -440,11 +451,11 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cell_ptr, ent_xy, ent_seg,
                             gx += step
                             continue
                         c = tid * 64 + ((gy & 7) << 3) + (gx & 7)
-                        for q in range(cell_ptr[c], cell_ptr[c + 1]):
-                            ax = ent_xy[q, 0]
-                            ay = ent_xy[q, 1]
-                            dx = ent_xy[q, 2]
-                            dy = ent_xy[q, 3]
+                        for q in range(cells[c, 0], cells[c + 1, 0]):
+                            ax = ent[q, 0]
+                            ay = ent[q, 1]
+                            dx = ent[q, 2]
+                            dy = ent[q, 3]
                             ll = dx * dx + dy * dy
                             t = 0.0
                             if ll > 0:            # clamped without branches (as predictable as it gets)
@@ -456,8 +467,8 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cell_ptr, ent_xy, ent_seg,
                                 continue
                             d = np.sqrt(d2)
                             if d <= best:
-                                s = ent_seg[q]
-                                pq = ent_piece[q]
+                                s = np.int64(ent[q, 4])
+                                pq = np.int64(ent[q, 5])
                                 if d < best or s < bseg or (s == bseg and pq < bpiece):
                                     best = d
                                     # above this squared distance sqrt() exceeds best (margin >> rounding)
@@ -473,10 +484,10 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cell_ptr, ent_xy, ent_seg,
         if bseg >= 0 and best <= max_dist:
             seg[i] = bseg
             dist[i] = best
-            L = seg_len[bseg]
+            L = piece_rec[bpiece, 2]        # the length of segment bseg
             f = 0.0
             if L > 0:
-                f = (piece_off[bpiece] + bt * piece_len[bpiece]) / L
+                f = (piece_rec[bpiece, 0] + bt * piece_rec[bpiece, 1]) / L
                 # a point at a segment's end is at its node: no rounding residue at 0 or 1
                 if f < 1e-9:
                     f = 0.0
