@@ -36,6 +36,7 @@ from geopandas.array import GeometryArray
 from pyproj import CRS
 
 from planning._errors import CRSError, InputError
+from planning.network._point_xy import point_xy
 from planning.network._snapgrid import snap_grid
 from planning.network.graph import MODES, RoadGraph
 from planning.network.terrain import access_times, bilinear_elevation
@@ -205,8 +206,9 @@ def check_arrays(geoms: np.ndarray, points_crs: Any, ids: np.ndarray | None, crs
     """:func:`check_points` on the arrays of :func:`layer_arrays` (``columns``: the layer's
     non-geometry columns, for the message when the id column is missing).
 
-    One pass each of ``get_type_id``, ``get_x`` and ``get_y`` validates the common case; the
-    slower checks that name each problem run only when something is wrong.
+    One compiled pass over the geometries (:func:`planning.network._point_xy.point_xy`; else
+    one pass each of shapely's ``get_type_id``, ``get_x`` and ``get_y``) validates the common
+    case; the slower checks that name each problem run only when something is wrong.
     """
     if points_crs is None:
         raise CRSError(what, [f"has no CRS; set it (e.g. .set_crs(...)) and project to {crs.to_string()}"])
@@ -231,14 +233,20 @@ def check_arrays(geoms: np.ndarray, points_crs: Any, ids: np.ndarray | None, crs
             if len(dup):
                 problems.append(f"duplicate ids in column {id_col!r}: {sorted(map(str, dup.unique()))[:10]}; "
                                 "ids must be unique")
-    kinds = shapely.get_type_id(geoms)          # -1 for missing geometries
-    try:
-        x = shapely.get_x(geoms)                 # NaN for missing and non-point geometries
-        y = shapely.get_y(geoms)
-        fine = not ((kinds != 0) | np.isnan(x) | np.isnan(y)).any()
-    except shapely.errors.GEOSException:         # GEOS refuses the x of an empty point
-        fine = False
+    fast = point_xy(geoms)                      # one compiled pass; None unless all are plain Points
+    if fast is not None:
+        x, y = fast
+        fine = not (np.isnan(x).any() or np.isnan(y).any())
+    else:
+        kinds = shapely.get_type_id(geoms)      # -1 for missing geometries
+        try:
+            x = shapely.get_x(geoms)             # NaN for missing and non-point geometries
+            y = shapely.get_y(geoms)
+            fine = not ((kinds != 0) | np.isnan(x) | np.isnan(y)).any()
+        except shapely.errors.GEOSException:     # GEOS refuses the x of an empty point
+            fine = False
     if not fine:
+        kinds = shapely.get_type_id(geoms)
         missing = (kinds < 0) | shapely.is_empty(geoms)
         x = np.full(geoms.size, np.nan)
         y = np.full(geoms.size, np.nan)
