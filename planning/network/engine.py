@@ -203,6 +203,7 @@ class TravelEngine:
             raise InputError("travel mode", [f"mode must be one of {', '.join(MODES)}; got {mode!r}"])
         geoms, points_crs, ids = layer_arrays(points, id_col, what)     # each column read once
         seg = self.graph.segments(mode)
+        addr = None
         if ids is not None and points_crs is not None:
             addr = _addresses(geoms)
             with self._snaps_lock:
@@ -213,7 +214,8 @@ class TravelEngine:
                         self._snaps.append(self._snaps.pop(i))   # most recently used last
                         return sp
         columns = [c for c in points.columns if c != points._geometry_column_name]
-        ids, x, y = check_arrays(geoms, points_crs, ids, self.graph.crs, id_col=id_col, what=what, columns=columns)
+        ids, x, y = check_arrays(geoms, points_crs, ids, self.graph.crs, id_col=id_col, what=what, columns=columns,
+                                 addresses=addr)
         sp = snap_xy(self.graph, ids, x, y, mode=mode, max_snap_m=self.settings.max_snap_m,
                      walk_speed_kph=self.settings.walk_speed_kph)
         with self._snaps_lock:

@@ -202,9 +202,10 @@ def check_points(points: gpd.GeoDataFrame, crs: CRS, *, id_col: str, what: str) 
 
 
 def check_arrays(geoms: np.ndarray, points_crs: Any, ids: np.ndarray | None, crs: CRS, *, id_col: str, what: str,
-                 columns: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 columns: list, addresses: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`check_points` on the arrays of :func:`layer_arrays` (``columns``: the layer's
-    non-geometry columns, for the message when the id column is missing).
+    non-geometry columns, for the message when the id column is missing; ``addresses``: the
+    geometries' object addresses when the caller already read them).
 
     One compiled pass over the geometries (:func:`planning.network._point_xy.point_xy`; else
     one pass each of shapely's ``get_type_id``, ``get_x`` and ``get_y``) validates the common
@@ -233,7 +234,7 @@ def check_arrays(geoms: np.ndarray, points_crs: Any, ids: np.ndarray | None, crs
             if len(dup):
                 problems.append(f"duplicate ids in column {id_col!r}: {sorted(map(str, dup.unique()))[:10]}; "
                                 "ids must be unique")
-    fast = point_xy(geoms)                      # one compiled pass; None unless all are plain Points
+    fast = point_xy(geoms, addresses)                      # one compiled pass; None unless all are plain Points
     if fast is not None:
         x, y = fast
         fine = not (np.isnan(x).any() or np.isnan(y).any())
