@@ -21,56 +21,6 @@ __all__ = ["multi_source", "one_to_many", "transpose_csr", "grid_snap", "grid_ce
            "nearest_pick", "profile_shares", "profile_share", "profile_fraction", "entry_legs"]
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _sift_up(hk, hn, pos, i, key, node):
-    """Place ``node`` with ``key`` at heap slot ``i`` or above (4-ary min-heap)."""
-    while i > 0:
-        p = (i - 1) >> 2
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        hn[i] = hn[p]
-        pos[hn[i]] = i
-        i = p
-    hk[i] = key
-    hn[i] = node
-    pos[node] = i
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _pop(hk, hn, pos, size):
-    """Remove and return the minimum of the 4-ary heap: (key, node, new size)."""
-    key = hk[0]
-    node = hn[0]
-    pos[node] = -1
-    size -= 1
-    if size > 0:
-        lk = hk[size]
-        ln = hn[size]
-        i = 0
-        while True:
-            c = 4 * i + 1
-            if c >= size:
-                break
-            best = c
-            bk = hk[c]
-            end = min(c + 4, size)
-            for j in range(c + 1, end):
-                if hk[j] < bk:
-                    bk = hk[j]
-                    best = j
-            if bk >= lk:
-                break
-            hk[i] = bk
-            hn[i] = hn[best]
-            pos[hn[i]] = i
-            i = best
-        hk[i] = lk
-        hn[i] = ln
-        pos[ln] = i
-    return key, node, size
-
-
 @njit(cache=True, nogil=True)
 def multi_source(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_label, limit):
     """Multi-source Dijkstra: for every node the cheapest seed, its cost and secondary sum.
@@ -98,8 +48,8 @@ def multi_source(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_label, 
     Notes
     -----
     Per node, the two costs and the label with the heap position are stored side by side
-    (one cache line per relaxed arc instead of four); the heap operations are those of
-    :func:`_sift_up` and :func:`_pop`, so results and ties are the same as with separate arrays.
+    (one cache line per relaxed arc instead of four); the heap operations (4-ary, sift up on
+    insert or decrease-key, sift down on pop) are those of :func:`_sift_up_s` and :func:`_pop_s`.
     """
     n = indptr.size - 1
     cost = np.full((n, 2), np.inf)
@@ -273,13 +223,14 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
     n = indptr.size - 1
     n_orig = src_ptr.size - 1
     dptr, e_node, e_c12 = _by_destination(tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest)
-    scratch = (np.full((n, 2), np.inf),        # cost: primary, secondary side by side
-               np.full(n, -1, np.int32),       # heap slot of each node (-1: not in the heap)
+    state = np.full((n, 3), np.inf)            # per node: primary, secondary, heap slot
+    state[:, 2] = -1.0                         # (-1: not in the heap); one cache line
+    scratch = (state,
                np.empty(n, np.int32),          # touched nodes
                np.empty(n, np.int32),          # settled nodes carrying destination entries
                np.full(n_dest, np.inf), np.full(n_dest, np.inf), np.empty(n_dest, np.int64),
                np.empty(n_dest, np.int32),     # best primary, secondary, rank; reached dests
-               np.empty(n, np.float64), np.empty(n, np.int32))     # heap keys, nodes
+               np.empty((n, 2), np.float64))   # heap rows: key, node (exact as float64)
     counts = np.zeros(n_orig, np.int64)
     cap = 1024
     out_d = np.empty(cap, np.int32)
@@ -299,10 +250,64 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
         out_d, out_1, out_2 = grown
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sift_up_s(heap, state, i, key, node):
+    """Place ``node`` with ``key`` at slot ``i`` or above of a 4-ary min-heap.
+
+    The heap holds (key, node) rows (node as float64, exact below 2**53); each node's slot
+    is kept in ``state[node, 2]`` (-1: not in the heap), beside its costs.
+    """
+    while i > 0:
+        p = (i - 1) >> 2
+        if heap[p, 0] <= key:
+            break
+        heap[i, 0] = heap[p, 0]
+        heap[i, 1] = heap[p, 1]
+        state[int(heap[i, 1]), 2] = i
+        i = p
+    heap[i, 0] = key
+    heap[i, 1] = node
+    state[node, 2] = i
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pop_s(heap, state, size):
+    """Remove and return the minimum of the heap of :func:`_sift_up_s`: (key, node, new size)."""
+    key = heap[0, 0]
+    node = int(heap[0, 1])
+    state[node, 2] = -1.0
+    size -= 1
+    if size > 0:
+        lk = heap[size, 0]
+        ln = heap[size, 1]
+        i = 0
+        while True:
+            c = 4 * i + 1
+            if c >= size:
+                break
+            best = c
+            bk = heap[c, 0]
+            end = min(c + 4, size)
+            for j in range(c + 1, end):
+                if heap[j, 0] < bk:
+                    bk = heap[j, 0]
+                    best = j
+            if bk >= lk:
+                break
+            heap[i, 0] = bk
+            heap[i, 1] = heap[best, 1]
+            state[int(heap[i, 1]), 2] = i
+            i = best
+        heap[i, 0] = lk
+        heap[i, 1] = ln
+        state[int(ln), 2] = i
+    return key, node, size
+
+
 @njit(cache=True, nogil=True)
 def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tgt_ptr, tgt_dest, tgt_c1, tgt_c2,
-                     tgt_rank, dptr, e_node, e_c12, n_dest, limit, cost, pos, touched, settled, best1, best2, brank,
-                     dtouched, hk, hn, counts, out_d, out_1, out_2, o_start, m):
+                     tgt_rank, dptr, e_node, e_c12, n_dest, limit, cost, touched, settled, best1, best2, brank, dtouched,
+                     heap, counts, out_d, out_1, out_2, o_start, m):
     """Searches of :func:`one_to_many` from origin ``o_start`` on, pairs written from ``m`` on.
 
     Returns ``(o, m, more)``: ``o == n_origins`` when done; otherwise origin ``o`` may have
@@ -329,15 +334,15 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
                     nt += 1
                 cost[v, 0] = k
                 cost[v, 1] = src_c2[s]
-                if pos[v] >= 0:
-                    _sift_up(hk, hn, pos, pos[v], k, v)
+                if cost[v, 2] >= 0:
+                    _sift_up_s(heap, cost, int(cost[v, 2]), k, v)
                 else:
-                    _sift_up(hk, hn, pos, size, k, v)
+                    _sift_up_s(heap, cost, size, k, v)
                     size += 1
         ns = 0          # settled nodes with entries
         ne = 0          # their entries
         while size > 0:
-            k, u, size = _pop(hk, hn, pos, size)
+            k, u, size = _pop_s(heap, cost, size)
             t1 = tgt_ptr[u + 1]
             if t1 > tgt_ptr[u]:
                 settled[ns] = u
@@ -355,14 +360,14 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
                         nt += 1
                     cost[v, 0] = nk
                     cost[v, 1] = cu2 + w12[e, 1]
-                    p = pos[v]
+                    p = cost[v, 2]
                     if p >= 0:
-                        _sift_up(hk, hn, pos, p, nk, v)
+                        _sift_up_s(heap, cost, int(p), nk, v)
                     else:
-                        _sift_up(hk, hn, pos, size, nk, v)
+                        _sift_up_s(heap, cost, size, nk, v)
                         size += 1
         for i in range(size):
-            pos[hn[i]] = -1
+            cost[int(heap[i, 1]), 2] = -1.0
         more = min(ne, n_dest)        # at most this many pairs
         if m + more > cap:            # clean up, come back with larger buffers
             for i in range(nt):
@@ -372,7 +377,7 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
             return o, m, more
         # every node with a finite cost and entries is settled here (the search stopped
         # with all of them settled, or ran dry), so its costs are final
-        if 4 * ne >= n_dest:
+        if 8 * ne >= n_dest:
             for d in range(n_dest):
                 b1 = np.inf
                 b2 = np.inf
