@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["multi_source", "one_to_many", "transpose_csr", "grid_snap", "grid_cells", "best_per_group", "locate_pairs",
+__all__ = ["multi_source", "one_to_many", "transpose_csr", "grid_snap", "grid_cells", "best_per_group",
            "nearest_pick", "profile_shares", "profile_share", "profile_fraction", "entry_legs"]
 
 
@@ -170,7 +170,7 @@ def _by_destination(tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest):
 
 
 def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
-                tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest, limit):
+                tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest, limit, direct=None):
     """One Dijkstra per origin; returns only the (origin, destination) pairs within ``limit``.
 
     Parameters
@@ -191,6 +191,11 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
         Number of destinations.
     limit : float
         Largest primary cost kept (``inf`` for every reachable pair).
+    direct : tuple of arrays, optional
+        ``(dir_ptr, dir_dest, dir_c1, dir_c2)``: trips that bypass the graph (along a segment
+        shared by an origin and a destination), origin by origin (``dir_ptr`` has length
+        n_origins + 1), each origin's destinations ascending and distinct. A direct trip
+        within ``limit`` replaces the graph pair when strictly cheaper, or adds the pair.
 
     Returns
     -------
@@ -231,6 +236,8 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
                np.full(n_dest, np.inf), np.full(n_dest, np.inf), np.empty(n_dest, np.int64),
                np.empty(n_dest, np.int32),     # best primary, secondary, rank; reached dests
                np.empty((n, 2), np.float64))   # heap rows: key, node (exact as float64)
+    if direct is None:
+        direct = (np.zeros(n_orig + 1, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0))
     counts = np.zeros(n_orig, np.int64)
     cap = 1024
     out_d = np.empty(cap, np.int32)
@@ -239,8 +246,8 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
     o, m, more = 0, 0, 0
     while True:
         o, m, more = _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tgt_ptr, tgt_dest,
-                                      tgt_c1, tgt_c2, tgt_rank, dptr, e_node, e_c12, n_dest, limit, *scratch,
-                                      counts, out_d, out_1, out_2, o, m)
+                                      tgt_c1, tgt_c2, tgt_rank, dptr, e_node, e_c12, n_dest, limit, *direct,
+                                      *scratch, counts, out_d, out_1, out_2, o, m)
         if o == n_orig:
             return counts, out_d, out_1, out_2, m
         cap = _new_cap(cap, m, more, o, n_orig)
@@ -306,7 +313,7 @@ def _pop_s(heap, state, size):
 
 @njit(cache=True, nogil=True)
 def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tgt_ptr, tgt_dest, tgt_c1, tgt_c2,
-                     tgt_rank, dptr, e_node, e_c12, n_dest, limit, cost, touched, settled, best1, best2, brank, dtouched,
+                     tgt_rank, dptr, e_node, e_c12, n_dest, limit, dir_ptr, dir_dest, dir_c1, dir_c2, cost, touched, settled, best1, best2, brank, dtouched,
                      heap, counts, out_d, out_1, out_2, o_start, m):
     """Searches of :func:`one_to_many` from origin ``o_start`` on, pairs written from ``m`` on.
 
@@ -368,7 +375,9 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
                         size += 1
         for i in range(size):
             cost[int(heap[i, 1]), 2] = -1.0
-        more = min(ne, n_dest)        # at most this many pairs
+        q0 = dir_ptr[o]
+        q1 = dir_ptr[o + 1]
+        more = min(ne + q1 - q0, n_dest)      # at most this many pairs
         if m + more > cap:            # clean up, come back with larger buffers
             for i in range(nt):
                 v = touched[i]
@@ -378,6 +387,7 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
         # every node with a finite cost and entries is settled here (the search stopped
         # with all of them settled, or ran dry), so its costs are final
         if 8 * ne >= n_dest:
+            qd = q0
             for d in range(n_dest):
                 b1 = np.inf
                 b2 = np.inf
@@ -389,6 +399,11 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
                         if val < b1 and val <= limit:
                             b1 = val
                             b2 = cost[x, 1] + e_c12[q, 1]
+                if qd < q1 and dir_dest[qd] == d:
+                    if dir_c1[qd] < b1 and dir_c1[qd] <= limit:
+                        b1 = dir_c1[qd]
+                        b2 = dir_c2[qd]
+                    qd += 1
                 if b1 < np.inf:
                     out_d[m] = d
                     out_1[m] = b1
@@ -411,6 +426,14 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
                         best1[d] = val
                         best2[d] = cu2 + tgt_c2[j]
                         brank[d] = tgt_rank[j]
+            for q in range(q0, q1):
+                d = dir_dest[q]
+                if dir_c1[q] < best1[d] and dir_c1[q] <= limit:
+                    if best1[d] == np.inf:
+                        dtouched[nd] = d
+                        nd += 1
+                    best1[d] = dir_c1[q]
+                    best2[d] = dir_c2[q]
             ds = np.sort(dtouched[:nd])
             for i in range(nd):
                 d = ds[i]
@@ -638,29 +661,6 @@ def best_per_group(group, label, c1, c2, n_groups, limit):
         if best_l[g] < 0:
             best_1[g] = np.nan
     return best_l, best_1, best_2
-
-
-@njit(cache=True, nogil=True)
-def locate_pairs(offsets, dest, qo, qd):
-    """Position of pairs ``(qo, qd)`` in an origin-blocked, destination-sorted pair list.
-
-    Returns ``(position, found)``: where the pair is, or where it would be inserted.
-    """
-    pos = np.empty(qo.size, np.int64)
-    found = np.zeros(qo.size, np.bool_)
-    for i in range(qo.size):
-        lo = offsets[qo[i]]
-        hi = offsets[qo[i] + 1]
-        d = qd[i]
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if dest[mid] < d:
-                lo = mid + 1
-            else:
-                hi = mid
-        pos[i] = lo
-        found[i] = lo < offsets[qo[i] + 1] and dest[lo] == d
-    return pos, found
 
 
 @njit(cache=True, nogil=True, inline="always")

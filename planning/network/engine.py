@@ -426,13 +426,15 @@ class TravelEngine:
         t_order = np.argsort(dn, kind="stable")
         tgt_ptr = np.zeros(g.n_nodes + 1, np.int64)
         np.cumsum(np.bincount(dn, minlength=g.n_nodes), out=tgt_ptr[1:])
+        so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)    # merged by the kernel
+        d_order = np.lexsort((so_d, so_o))
+        dir_ptr = np.zeros(n_o + 1, np.int64)
+        np.cumsum(np.bincount(so_o, minlength=n_o), out=dir_ptr[1:])
         counts, rd, r1, r2, m = _kernels.one_to_many(
             indptr, indices, g.weights12(metric), src_ptr, on[order], o1[order], o2[order],
-            tgt_ptr, dp[t_order], d1[t_order], d2[t_order], t_order, n_d, limit)
+            tgt_ptr, dp[t_order], d1[t_order], d2[t_order], t_order, n_d, limit,
+            direct=(dir_ptr, so_d[d_order], so_1[d_order], so_2[d_order]))
         rd, r1, r2 = rd[:m], r1[:m], r2[:m]
-        so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)
-        if so_o.size:
-            counts, rd, r1, r2 = _merge_direct(counts, (rd, r1, r2), (so_o, so_d, so_1, so_2), limit)
         if cutoff is None:
             full1 = np.full(n_o * n_d, np.nan)
             full2 = np.full(n_o * n_d, np.nan)
@@ -633,32 +635,3 @@ def _part(base: np.ndarray, fraction: np.ndarray, weight: np.ndarray) -> np.ndar
     (a point exactly at a node is at that node)."""
     with np.errstate(invalid="ignore"):
         return np.where(fraction == 0, base, base + fraction * weight)
-
-
-def _merge_direct(counts: np.ndarray, found: tuple[np.ndarray, ...], direct: tuple[np.ndarray, ...], limit: float
-                  ) -> tuple[np.ndarray, ...]:
-    """Combine network pairs with direct same-segment trips (keep the cheaper; stay sorted).
-
-    ``found`` holds (destination, c1, c2) stored origin by origin (``counts`` per origin),
-    destinations ascending within an origin. Returns the updated ``(counts, d, c1, c2)``.
-    """
-    rd, r1, r2 = found
-    do, dd, d1, d2 = direct
-    keep = d1 <= limit
-    order = np.lexsort((dd[keep], do[keep]))
-    do, dd, d1, d2 = do[keep][order], dd[keep][order], d1[keep][order], d2[keep][order]
-    offsets = np.zeros(counts.size + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    pos, hit = _kernels.locate_pairs(offsets, rd, do, dd.astype(rd.dtype))
-    hp = pos[hit]
-    better = d1[hit] < r1[hp]
-    r1[hp[better]] = d1[hit][better]
-    r2[hp[better]] = d2[hit][better]
-    new = ~hit
-    if new.any():
-        at = pos[new]
-        rd = np.insert(rd, at, dd[new].astype(rd.dtype))
-        r1 = np.insert(r1, at, d1[new])
-        r2 = np.insert(r2, at, d2[new])
-        counts = counts + np.bincount(do[new], minlength=counts.size)
-    return counts, rd, r1, r2

@@ -30,7 +30,7 @@ def _entries(n: int, dest: np.ndarray, node: np.ndarray, c1: np.ndarray, c2: np.
     return ptr, dest[order], c1[order], c2[order], order.astype(np.int64)
 
 
-def _run(n, graph, seeds, ents, n_dest, limit):
+def _run(n, graph, seeds, ents, n_dest, limit, direct=None):
     indptr, indices, w12 = graph
     s_orig, s_node, s_c1, s_c2 = seeds
     n_orig = int(s_orig.max()) + 2            # the last origin has no seed
@@ -39,9 +39,18 @@ def _run(n, graph, seeds, ents, n_dest, limit):
     np.cumsum(np.bincount(s_orig, minlength=n_orig), out=src_ptr[1:])
     ptr, t_dest, t_c1, t_c2, rank = _entries(n, *ents)
     counts, rd, r1, r2, m = _kernels.one_to_many(indptr, indices, w12, src_ptr, s_node[order], s_c1[order],
-                                                 s_c2[order], ptr, t_dest, t_c1, t_c2, rank, n_dest, limit)
+                                                 s_c2[order], ptr, t_dest, t_c1, t_c2, rank, n_dest, limit,
+                                                 direct=None if direct is None else _direct(n_orig, *direct))
     origin = np.repeat(np.arange(n_orig), counts)
     return {(int(o), int(d)): (a, b) for o, d, a, b in zip(origin, rd[:m], r1[:m], r2[:m], strict=True)}, n_orig
+
+
+def _direct(n_orig, o, d, c1, c2):
+    """Direct trips by origin, destinations ascending (as the engine passes them)."""
+    order = np.lexsort((d, o))
+    ptr = np.zeros(n_orig + 1, np.int64)
+    np.cumsum(np.bincount(o, minlength=n_orig), out=ptr[1:])
+    return ptr, d[order], c1[order], c2[order]
 
 
 def _expected(n, tails, heads, w1, w2, seeds, ents, n_orig, limit):
@@ -103,8 +112,14 @@ def test_one_to_many_matches_networkx(seed: int, n_origins: int, limit: float) -
     s_c2 = rng.uniform(0.0, 20.0, s_orig.size)
     seeds = (s_orig, s_node, s_c1, s_c2)
     ents = (d_dest, d_node, d_c1, d_c2)
-    got, n_orig = _run(n, _csr(n, tails, heads, w1, w2), seeds, ents, n_dest, limit)
+    # direct trips (same segment): distinct (origin, destination), some cheaper than the graph
+    key = rng.choice(n_origins * n_dest, 40, replace=False)
+    direct = (key // n_dest, key % n_dest, rng.uniform(0.0, 4.0, 40), rng.uniform(0.0, 100.0, 40))
+    got, n_orig = _run(n, _csr(n, tails, heads, w1, w2), seeds, ents, n_dest, limit, direct)
     exp = _expected(n, tails, heads, w1, w2, seeds, ents, n_orig, limit)
+    for o, d, a, b in zip(*direct, strict=True):
+        if a <= limit and ((o, d) not in exp or a < exp[(o, d)][0]):
+            exp[(int(o), int(d))] = (a, b)
     assert exp                                   # the case reaches something
     assert set(got) == set(exp)
     for key, (a, b) in exp.items():
