@@ -21,6 +21,60 @@ __all__ = ["multi_source", "one_to_many", "transpose_csr", "grid_snap", "grid_ce
            "nearest_pick", "profile_shares", "profile_share", "profile_fraction", "entry_legs"]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sift_up_s(heap, state, i, key, node):
+    """Place ``node`` with ``key`` at slot ``i`` or above of a 4-ary min-heap.
+
+    The heap holds (key, node) rows (node as float64, exact below 2**53); each node's slot
+    is kept in ``state[node, 2]`` (-1: not in the heap), beside its costs.
+    """
+    while i > 0:
+        p = (i - 1) >> 2
+        if heap[p, 0] <= key:
+            break
+        heap[i, 0] = heap[p, 0]
+        heap[i, 1] = heap[p, 1]
+        state[int(heap[i, 1]), 2] = i
+        i = p
+    heap[i, 0] = key
+    heap[i, 1] = node
+    state[node, 2] = i
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pop_s(heap, state, size):
+    """Remove and return the minimum of the heap of :func:`_sift_up_s`: (key, node, new size)."""
+    key = heap[0, 0]
+    node = int(heap[0, 1])
+    state[node, 2] = -1.0
+    size -= 1
+    if size > 0:
+        lk = heap[size, 0]
+        ln = heap[size, 1]
+        i = 0
+        while True:
+            c = 4 * i + 1
+            if c >= size:
+                break
+            best = c
+            bk = heap[c, 0]
+            end = min(c + 4, size)
+            for j in range(c + 1, end):
+                if heap[j, 0] < bk:
+                    bk = heap[j, 0]
+                    best = j
+            if bk >= lk:
+                break
+            heap[i, 0] = bk
+            heap[i, 1] = heap[best, 1]
+            state[int(heap[i, 1]), 2] = i
+            i = best
+        heap[i, 0] = lk
+        heap[i, 1] = ln
+        state[int(ln), 2] = i
+    return key, node, size
+
+
 @njit(cache=True, nogil=True)
 def multi_source(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_label, limit):
     """Multi-source Dijkstra: for every node the cheapest seed, its cost and secondary sum.
@@ -47,92 +101,49 @@ def multi_source(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_label, 
 
     Notes
     -----
-    Per node, the two costs and the label with the heap position are stored side by side
-    (one cache line per relaxed arc instead of four); the heap operations (4-ary, sift up on
-    insert or decrease-key, sift down on pop) are those of :func:`_sift_up_s` and :func:`_pop_s`.
+    Per node, the two costs, the heap slot and the label are stored in one row (one cache
+    line per relaxed arc), heap entries as (key, node) rows; the heap operations (4-ary, sift
+    up on insert or decrease-key, sift down on pop) are those of :func:`_sift_up_s` and
+    :func:`_pop_s`. Labels are held as float64 (exact below 2**53).
     """
     n = indptr.size - 1
-    cost = np.full((n, 2), np.inf)
-    lp = np.full((n, 2), -1, np.int32)   # label, heap slot (-1: not in the heap)
-    hk = np.empty(n, np.float64)
-    hn = np.empty(n, np.int32)
+    state = np.empty((n, 4))             # primary, secondary, heap slot, label (one row per node)
+    state[:, 0] = np.inf
+    state[:, 1] = np.inf
+    state[:, 2] = -1.0
+    state[:, 3] = -1.0
+    heap = np.empty((n, 2))
     size = 0
     for s in range(seed_node.size):
         v = seed_node[s]
         k = seed_c1[s]
-        if k <= limit and k < cost[v, 0]:
-            cost[v, 0] = k
-            cost[v, 1] = seed_c2[s]
-            lp[v, 0] = seed_label[s]
-            i = lp[v, 1]
-            if i < 0:
-                i = size
+        if k <= limit and k < state[v, 0]:
+            state[v, 0] = k
+            state[v, 1] = seed_c2[s]
+            state[v, 3] = seed_label[s]
+            if state[v, 2] >= 0:
+                _sift_up_s(heap, state, int(state[v, 2]), k, v)
+            else:
+                _sift_up_s(heap, state, size, k, v)
                 size += 1
-            while i > 0:
-                p = (i - 1) >> 2
-                if hk[p] <= k:
-                    break
-                hk[i] = hk[p]
-                hn[i] = hn[p]
-                lp[hn[i], 1] = i
-                i = p
-            hk[i] = k
-            hn[i] = v
-            lp[v, 1] = i
     while size > 0:
-        k = hk[0]
-        u = hn[0]
-        lp[u, 1] = -1
-        size -= 1
-        if size > 0:     # pop: sift the last entry down from the root
-            lk = hk[size]
-            ln = hn[size]
-            i = 0
-            while True:
-                c = 4 * i + 1
-                if c >= size:
-                    break
-                best = c
-                bk = hk[c]
-                end = min(c + 4, size)
-                for j in range(c + 1, end):
-                    if hk[j] < bk:
-                        bk = hk[j]
-                        best = j
-                if bk >= lk:
-                    break
-                hk[i] = bk
-                hn[i] = hn[best]
-                lp[hn[i], 1] = i
-                i = best
-            hk[i] = lk
-            hn[i] = ln
-            lp[ln, 1] = i
-        cu2 = cost[u, 1]
-        lu = lp[u, 0]
+        k, u, size = _pop_s(heap, state, size)
+        cu2 = state[u, 1]
+        lu = state[u, 3]
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
             nk = k + w12[e, 0]
-            if nk < cost[v, 0] and nk <= limit:
-                cost[v, 0] = nk
-                cost[v, 1] = cu2 + w12[e, 1]
-                lp[v, 0] = lu
-                i = lp[v, 1]
-                if i < 0:
-                    i = size
+            if nk < state[v, 0] and nk <= limit:
+                state[v, 0] = nk
+                state[v, 1] = cu2 + w12[e, 1]
+                state[v, 3] = lu
+                p = state[v, 2]
+                if p >= 0:
+                    _sift_up_s(heap, state, int(p), nk, v)
+                else:
+                    _sift_up_s(heap, state, size, nk, v)
                     size += 1
-                while i > 0:     # sift up (decrease-key or insert)
-                    p = (i - 1) >> 2
-                    if hk[p] <= nk:
-                        break
-                    hk[i] = hk[p]
-                    hn[i] = hn[p]
-                    lp[hn[i], 1] = i
-                    i = p
-                hk[i] = nk
-                hn[i] = v
-                lp[v, 1] = i
-    return cost[:, 0].copy(), cost[:, 1].copy(), lp[:, 0].copy()
+    return state[:, 0].copy(), state[:, 1].copy(), state[:, 3].astype(np.int32)
 
 
 @njit(cache=True, nogil=True)
@@ -255,60 +266,6 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
         for new_buf, old_buf in zip(grown, (out_d, out_1, out_2), strict=True):
             new_buf[:m] = old_buf[:m]
         out_d, out_1, out_2 = grown
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _sift_up_s(heap, state, i, key, node):
-    """Place ``node`` with ``key`` at slot ``i`` or above of a 4-ary min-heap.
-
-    The heap holds (key, node) rows (node as float64, exact below 2**53); each node's slot
-    is kept in ``state[node, 2]`` (-1: not in the heap), beside its costs.
-    """
-    while i > 0:
-        p = (i - 1) >> 2
-        if heap[p, 0] <= key:
-            break
-        heap[i, 0] = heap[p, 0]
-        heap[i, 1] = heap[p, 1]
-        state[int(heap[i, 1]), 2] = i
-        i = p
-    heap[i, 0] = key
-    heap[i, 1] = node
-    state[node, 2] = i
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _pop_s(heap, state, size):
-    """Remove and return the minimum of the heap of :func:`_sift_up_s`: (key, node, new size)."""
-    key = heap[0, 0]
-    node = int(heap[0, 1])
-    state[node, 2] = -1.0
-    size -= 1
-    if size > 0:
-        lk = heap[size, 0]
-        ln = heap[size, 1]
-        i = 0
-        while True:
-            c = 4 * i + 1
-            if c >= size:
-                break
-            best = c
-            bk = heap[c, 0]
-            end = min(c + 4, size)
-            for j in range(c + 1, end):
-                if heap[j, 0] < bk:
-                    bk = heap[j, 0]
-                    best = j
-            if bk >= lk:
-                break
-            heap[i, 0] = bk
-            heap[i, 1] = heap[best, 1]
-            state[int(heap[i, 1]), 2] = i
-            i = best
-        heap[i, 0] = lk
-        heap[i, 1] = ln
-        state[int(ln), 2] = i
-    return key, node, size
 
 
 @njit(cache=True, nogil=True)
