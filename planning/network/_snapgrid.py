@@ -54,7 +54,8 @@ class SnapGrid:
     ----------
     tile_id : numpy.ndarray
         int64 per tile of ``TILE x TILE`` cells (tile ``(row // TILE) * ntx + column // TILE``):
-        its rank among the tiles holding a piece, -1 for an empty tile.
+        its rank among the tiles holding a piece, -1 for an empty tile; empty (no tiles) when
+        more than half of the tiles hold a piece, and then ``cells`` is row-major.
     tile_radius : numpy.ndarray
         uint8 per tile: the smallest empty radius of its cells.
     cells : numpy.ndarray
@@ -262,7 +263,8 @@ def _tiles(cell_ptr, radius, ent_xy, ent_seg, ent_piece, ncx, ncy):
 
     Returns ``(tile_id, tile_radius, cells, ent)`` in the layout described in
     :class:`SnapGrid` (entries reordered tile by tile; within a cell they keep their piece
-    order).
+    order). When more than half of the tiles hold entries, the cells stay row-major
+    (``c = row * ncx + column``) and ``tile_id`` is empty.
     """
     ntx = (ncx + 7) >> 3
     nty = (ncy + 7) >> 3
@@ -279,6 +281,22 @@ def _tiles(cell_ptr, radius, ent_xy, ent_seg, ent_piece, ncx, ncy):
         if tile_radius[t] == 0:               # holds a cell with entries
             tile_id[t] = ntiles
             ntiles += 1
+    if 2 * ntiles > ntx * nty:
+        # dense: row-major cells, no tile table (one lookup less per cell)
+        cells = np.empty((ncx * ncy + 1, 2), np.int64)
+        for c in range(ncx * ncy + 1):
+            cells[c, 0] = cell_ptr[c]
+            cells[c, 1] = radius[c] if c < ncx * ncy else _MAX_RADIUS
+        m = ent_seg.size
+        ent = np.empty((m, 6), np.float64)
+        for e in range(m):
+            ent[e, 0] = ent_xy[e, 0]
+            ent[e, 1] = ent_xy[e, 1]
+            ent[e, 2] = ent_xy[e, 2]
+            ent[e, 3] = ent_xy[e, 3]
+            ent[e, 4] = ent_seg[e]
+            ent[e, 5] = ent_piece[e]
+        return np.empty(0, np.int64), tile_radius, cells, ent
     counts = np.zeros(ntiles * 64 + 1, np.int64)
     cell_radius = np.full(ntiles * 64, _MAX_RADIUS, np.uint8)   # cells past the grid edge: never read
     for gy in range(ncy):
@@ -392,6 +410,7 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, x0,
     frac = np.full(n, np.nan)
     dist = np.full(n, np.nan)
     max_ring = int(np.ceil(max_dist / cell)) + 1
+    dense = tile_id.size == 0
     order = _visit_order(px, py, x0, y0, cell, ncx, ncy)
     sorted_ = order.size > 0
     for j in range(n):
@@ -405,11 +424,14 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, x0,
         if inner < 0.0:
             inner = 0.0
         if 0 <= cx < ncx and 0 <= cy < ncy:
-            tid = tile_id[(cy >> 3) * ntx + (cx >> 3)]
-            if tid < 0:
-                k0 = np.int64(tile_radius[(cy >> 3) * ntx + (cx >> 3)])
+            if dense:
+                k0 = cells[cy * ncx + cx, 1]
             else:
-                k0 = cells[tid * 64 + ((cy & 7) << 3) + (cx & 7), 1]
+                tid = tile_id[(cy >> 3) * ntx + (cx >> 3)]
+                if tid < 0:
+                    k0 = np.int64(tile_radius[(cy >> 3) * ntx + (cx >> 3)])
+                else:
+                    k0 = cells[tid * 64 + ((cy & 7) << 3) + (cx & 7), 1]
         else:                                 # outside the grid: the rings that miss it are empty
             k0 = max(-cx, cx - (ncx - 1), -cy, cy - (ncy - 1))
         best = np.inf
@@ -444,13 +466,16 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, x0,
                                 break
                             gx += step
                             continue
-                        tid = tile_id[(gy >> 3) * ntx + (gx >> 3)]
-                        if tid < 0:
-                            if step == 0:
-                                break
-                            gx += step
-                            continue
-                        c = tid * 64 + ((gy & 7) << 3) + (gx & 7)
+                        if dense:
+                            c = gy * ncx + gx
+                        else:
+                            tid = tile_id[(gy >> 3) * ntx + (gx >> 3)]
+                            if tid < 0:
+                                if step == 0:
+                                    break
+                                gx += step
+                                continue
+                            c = tid * 64 + ((gy & 7) << 3) + (gx & 7)
                         for q in range(cells[c, 0], cells[c + 1, 0]):
                             ax = ent[q, 0]
                             ay = ent[q, 1]

@@ -259,3 +259,13 @@ def test_empty_radius_equals_chessboard_transform():
             assert np.array_equal(got, np.minimum(want, 255))
         else:
             assert (got == 255).all()
+
+
+def test_both_cell_layouts_are_exercised(tie_lines):
+    """Sparse grids keep only the tiles holding pieces, dense ones stay row-major; the
+    parametrised tie test above runs both against the brute force."""
+    assert SnapGrid(tie_lines, cell_m=7.0).tile_id.size > 0
+    assert SnapGrid(tie_lines, cell_m=333.0).tile_id.size == 0
+    x, y = _tie_points()
+    for a, b in zip(SnapGrid(tie_lines, cell_m=7.0).nearest(x, y, MAX_M), SnapGrid(tie_lines, cell_m=333.0).nearest(x, y, MAX_M)):
+        assert np.array_equal(a, b, equal_nan=True)
