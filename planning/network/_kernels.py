@@ -250,7 +250,7 @@ def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
     if direct is None:
         direct = (np.zeros(n_orig + 1, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0))
     counts = np.zeros(n_orig, np.int64)
-    cap = 1024
+    cap = max(1024, min(n_orig, 16) * n_dest)     # the first 16 origins fit (pages untouched until written)
     out_d = np.empty(cap, np.int32)
     out_1 = np.empty(cap, np.float64)
     out_2 = np.empty(cap, np.float64)
