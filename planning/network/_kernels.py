@@ -180,8 +180,11 @@ def _by_destination(tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest):
     return dptr, e_node, e_c12
 
 
-def one_to_many(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2,
-                tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest, limit, direct=None):
+def one_to_many(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, src_ptr: np.ndarray,
+                src_node: np.ndarray, src_c1: np.ndarray, src_c2: np.ndarray, tgt_ptr: np.ndarray,
+                tgt_dest: np.ndarray, tgt_c1: np.ndarray, tgt_c2: np.ndarray, tgt_rank: np.ndarray, n_dest: int,
+                limit: float, direct: tuple[np.ndarray, ...] | None = None,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """One Dijkstra per origin; returns only the (origin, destination) pairs within ``limit``.
 
     Parameters
