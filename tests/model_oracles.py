@@ -21,6 +21,11 @@ def pmedian_instance(seed: int, n: int, m: int) -> tuple[np.ndarray, np.ndarray]
     return cost, rng.integers(1, 10, n).astype(float)
 
 
+def pmedian_value(cost: np.ndarray, w: np.ndarray, y: np.ndarray) -> float:
+    """Weighted cost of serving every demand from its nearest open site of ``y``."""
+    return float(w @ cost[:, y].min(axis=1))
+
+
 def pmedian_brute(cost: np.ndarray, w: np.ndarray, p: int, fixed: np.ndarray) -> float:
     """Least weighted cost over every choice of ``p`` free sites added to the fixed ones."""
     m = cost.shape[1]
@@ -28,7 +33,7 @@ def pmedian_brute(cost: np.ndarray, w: np.ndarray, p: int, fixed: np.ndarray) ->
     for combo in itertools.combinations([j for j in range(m) if not fixed[j]], p):
         y = fixed.copy()
         y[list(combo)] = True
-        best = min(best, float(w @ cost[:, y].min(axis=1)))
+        best = min(best, pmedian_value(cost, w, y))
     return best
 
 

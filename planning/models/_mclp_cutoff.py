@@ -135,6 +135,14 @@ def _covered(csc: sparse.csc_array, y: np.ndarray) -> np.ndarray:
     return np.asarray(csc[:, np.flatnonzero(y)].sum(axis=1)).ravel() > 0
 
 
+def _round_sites(csc: sparse.csc_array, w: np.ndarray, opened: np.ndarray, cols: np.ndarray,
+                 x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Sites of a round's MILP solution ``x`` (on ``cols``) with those already ``opened``, and their covered weight."""
+    sites = opened.copy()
+    sites[cols[x[: cols.size] > 0.5]] = True
+    return sites, float(w[_covered(csc, sites)].sum())
+
+
 def _cutoff_milp(sub: sparse.csr_array, wr: np.ndarray, hard: np.ndarray, p_left: int, cut: float, *,
                  least_uncovered: bool, time_limit_s: float, threads: int, verbose: bool) -> MilpResult:
     """Cut-off model in HiGHS: fewest sites (or least uncovered soft weight) covering every hard row
@@ -243,9 +251,7 @@ def prove_or_improve(
             return CutoffResult(y, value, total, False, first)
         if res.status == "infeasible":
             return CutoffResult(y, value, value, True, first)
-        better = opened.copy()
-        better[cols[res.x[: cols.size] > 0.5]] = True
-        better_value = float(w[_covered(csc, better)].sum())
+        better, better_value = _round_sites(csc, w, opened, cols, res.x)
         if better_value <= value + tol:
             # fractional weights: HiGHS's feasibility tolerance let through a solution no better than
             # the incumbent; the least uncovered weight of this round's model settles it
@@ -272,9 +278,7 @@ def _least_uncovered(csc: sparse.csc_array, w: np.ndarray, y: np.ndarray, value:
         return CutoffResult(y, value, total, False, first)
     if res.status == "infeasible":
         return CutoffResult(y, value, value, True, first)
-    better = opened.copy()
-    better[cols[res.x[: cols.size] > 0.5]] = True
-    better_value = float(w[_covered(csc, better)].sum())
+    better, better_value = _round_sites(csc, w, opened, cols, res.x)
     if better_value > value + tol:
         y, value = better, better_value
     proven = res.status == "optimal"

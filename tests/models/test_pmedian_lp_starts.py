@@ -20,15 +20,13 @@ from planning.models.pmedian_lagrangian import (
     sparse_interchange,
 )
 
-from model_oracles import pmedian_brute as _brute, pmedian_instance as _instance
+from model_oracles import pmedian_brute as _brute, pmedian_instance as _instance, pmedian_value as _value
 
 
-def _value(cost: np.ndarray, w: np.ndarray, y: np.ndarray) -> float:
-    return float(w @ cost[:, y].min(axis=1))
-
-
-def _dense_milp(cost: np.ndarray, w: np.ndarray, p: int) -> float:
-    """Classic formulation with every pair, solved by scipy.optimize.milp."""
+def _classic_rows(cost: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, sparse.csr_array, sparse.csr_array,
+                                                              sparse.csr_array]:
+    """Objective and rows of the classic formulation (x_ij for every pair, then y_j): each demand
+    assigned once, x_ij <= y_j, and the site count."""
     n, m = cost.shape
     k = n * m
     c = np.r_[(w[:, None] * cost).ravel(), np.zeros(m)]
@@ -39,6 +37,14 @@ def _dense_milp(cost: np.ndarray, w: np.ndarray, p: int) -> float:
         shape=(k, k + m),
     )
     count = sparse.csr_array(np.r_[np.zeros(k), np.ones(m)].reshape(1, -1))
+    return c, assign, link, count
+
+
+def _dense_milp(cost: np.ndarray, w: np.ndarray, p: int) -> float:
+    """Classic formulation with every pair, solved by scipy.optimize.milp."""
+    c, assign, link, count = _classic_rows(cost, w)
+    n, m = cost.shape
+    k = n * m
     res = optimize.milp(
         c,
         constraints=[optimize.LinearConstraint(assign, 1, 1), optimize.LinearConstraint(link, -np.inf, 0),
@@ -50,16 +56,9 @@ def _dense_milp(cost: np.ndarray, w: np.ndarray, p: int) -> float:
 
 
 def _lp_relaxation(cost: np.ndarray, w: np.ndarray, p: int, fixed: np.ndarray) -> float:
+    c, assign, link, count = _classic_rows(cost, w)
     n, m = cost.shape
     k = n * m
-    c = np.r_[(w[:, None] * cost).ravel(), np.zeros(m)]
-    ii, jj = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
-    assign = sparse.csr_array((np.ones(k), (ii, np.arange(k))), shape=(n, k + m))
-    link = sparse.csr_array(
-        (np.r_[np.ones(k), -np.ones(k)], (np.r_[np.arange(k), np.arange(k)], np.r_[np.arange(k), k + jj])),
-        shape=(k, k + m),
-    )
-    count = sparse.csr_array(np.r_[np.zeros(k), np.ones(m)].reshape(1, -1))
     bounds = [(0, 1)] * k + [(float(f), 1.0) for f in fixed]
     res = optimize.linprog(c, A_ub=link, b_ub=np.zeros(k), A_eq=sparse.vstack([assign, count]),
                            b_eq=np.r_[np.ones(n), p + fixed.sum()], bounds=bounds, method="highs")
