@@ -60,6 +60,11 @@ RADIUS_MIN_S = 5.0
 RADIUS_LARGE_MIN_S = 30.0
 
 
+def _tol(value: float) -> float:
+    """Absolute tolerance for comparing objective values near ``value`` (relative 1e-9)."""
+    return 1e-9 * max(1.0, abs(value))
+
+
 def radius_levels(cost: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
     """Level of every pair in its row's sorted distinct finite costs.
 
@@ -217,7 +222,7 @@ class PMedian(SiteModel):
             radius = slack * (1 + 1e-9) + 1e-9
             # Lagrangian reduced-cost fixing: drop sites that cannot be in a better solution
             lag, site_bound = ascent.bound, ascent.site_bound
-            tol = 1e-9 * max(1.0, abs(upper))
+            tol = _tol(upper)
             lower = min(lag, upper)
             if lag >= upper - tol:
                 return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
@@ -255,10 +260,10 @@ class PMedian(SiteModel):
             self._benders_rounds = lp.rounds
             y_round = _round_sites(lp.y, self.p, self._fixed, closed)
             y_round, value_round = sparse_interchange(cost, w, nb, y_round, movable=free)
-            if value_round < upper - 1e-9 * max(1.0, abs(upper)):
+            if value_round < upper - _tol(upper):
                 best_y, upper = y_round, value_round
             lower = max(lower, min(lp.bound, upper))
-            tol = 1e-9 * max(1.0, abs(upper))
+            tol = _tol(upper)
             if lower >= upper - tol:
                 return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
             # the LP solution is spread over many sites: randomised roundings of it, polished,
@@ -268,10 +273,10 @@ class PMedian(SiteModel):
                 cost, w, nb, lp.y, self.p, fixed=self._fixed, closed=closed, starts=LP_STARTS,
                 time_limit_s=LP_STARTS_SHARE * remaining,
             )
-            if value_ms < upper - 1e-9 * max(1.0, abs(upper)):
+            if value_ms < upper - _tol(upper):
                 best_y, upper = y_ms, value_ms
             lower = min(lower, upper)
-            tol = 1e-9 * max(1.0, abs(upper))
+            tol = _tol(upper)
             if lower >= upper - tol:
                 return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
             if options.time_limit_s - (time.perf_counter() - began) < RADIUS_LARGE_MIN_S:
@@ -284,9 +289,9 @@ class PMedian(SiteModel):
                 cost, w, self.p, nb=nb, fixed=self._fixed, y=best_y, value=upper, start=lp.multipliers,
                 step=RESTART_STEP, iterations=ASCENT_ITERATIONS, time_limit_s=RESTART_SHARE * remaining,
             )
-            if again.value < upper - 1e-9 * max(1.0, abs(upper)):
+            if again.value < upper - _tol(upper):
                 best_y, upper = again.y, again.value
-            tol = 1e-9 * max(1.0, abs(upper))
+            tol = _tol(upper)
             lower = max(lower, min(again.bound, upper))
             if lower >= upper - tol:
                 return self._done(best_y, upper, upper, SolveStatus.OPTIMAL)
@@ -422,7 +427,7 @@ class PMedian(SiteModel):
                 L = np.where(near_level > L, np.minimum(near_level, K), L)
                 continue
             lower = max(lower, res.bound)
-            if relative_gap(upper, lower) <= tol or upper <= lower + 1e-9 * max(1.0, abs(upper)):
+            if relative_gap(upper, lower) <= tol or upper <= lower + _tol(upper):
                 status = SolveStatus.OPTIMAL
                 lower = min(lower, upper)
                 break
