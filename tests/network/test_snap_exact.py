@@ -269,3 +269,54 @@ def test_both_cell_layouts_are_exercised(tie_lines):
     x, y = _tie_points()
     for a, b in zip(SnapGrid(tie_lines, cell_m=7.0).nearest(x, y, MAX_M), SnapGrid(tie_lines, cell_m=333.0).nearest(x, y, MAX_M)):
         assert np.array_equal(a, b, equal_nan=True)
+
+
+def _without_end_points(grid: SnapGrid) -> SnapGrid:
+    """The same grid with no end point listed (every point searched piece by piece)."""
+    bare = object.__new__(SnapGrid)
+    bare.__dict__.update(grid.__dict__)
+    bare.cells = grid.cells.copy()
+    bare.cells[:, 2] = 0
+    return bare
+
+
+@pytest.mark.parametrize("cell_m", [None, 7.0, 333.0])
+def test_listed_end_points_give_the_searched_result(tie_lines, cell_m):
+    """Points exactly at segment end points take the result listed at build time: identical to
+    the piece-by-piece search and to the brute force, for every maximum (also 0 m)."""
+    grid = SnapGrid(tie_lines, cell_m=cell_m)
+    coords = np.concatenate([np.asarray(line.coords)[[0, -1]] for line in tie_lines])
+    assert len(grid.ends) == len(np.unique(coords, axis=0))          # every distinct end point listed
+    x, y = _tie_points()
+    x = np.concatenate([coords[:, 0], x, coords[:, 0] + 1e-9])     # ends, tie points, just off the ends
+    y = np.concatenate([coords[:, 1], y, coords[:, 1]])
+    bare = _without_end_points(grid)
+    for max_m in (MAX_M, 1e-10, 0.0):
+        got = grid.nearest(x, y, max_m)
+        for a, b in zip(got, bare.nearest(x, y, max_m)):
+            assert np.array_equal(a, b, equal_nan=True)
+        rs, rd, _ = brute_force(tie_lines, x, y, max_m)
+        assert np.array_equal(got[0], rs) and np.array_equal(got[2], rd, equal_nan=True)
+
+
+def test_listed_end_points_on_the_demo_county():
+    """Every node of the demo county (both modes), shuffled: identical with and without the
+    listed end points, and the listed ones are really taken (a poisoned list shows through)."""
+    from planning.demo import load
+
+    graph = RoadGraph.from_network(load().roads)
+    order = np.random.default_rng(4).permutation(graph.n_nodes)
+    x, y = graph.x[order], graph.y[order]
+    for mode in ("walk", "drive"):
+        grid = snap_grid(graph.segments(mode))
+        got = grid.nearest(x, y, MAX_M)
+        for a, b in zip(got, _without_end_points(grid).nearest(x, y, MAX_M)):
+            assert np.array_equal(a, b, equal_nan=True)
+        poisoned = object.__new__(SnapGrid)
+        poisoned.__dict__.update(grid.__dict__)
+        poisoned.ends = grid.ends.copy()
+        poisoned.ends[:, 3] = -1.0
+        hits = poisoned.nearest(x, y, MAX_M)[1] == -1.0
+        assert hits.sum() == len(grid.ends) > 0           # each listed end point is a node, taken once
+        if mode == "walk":
+            assert len(grid.ends) > 0.9 * graph.n_nodes
