@@ -30,7 +30,7 @@ def _entries(n: int, dest: np.ndarray, node: np.ndarray, c1: np.ndarray, c2: np.
     return ptr, dest[order], c1[order], c2[order], order.astype(np.int64)
 
 
-def _run(n, graph, seeds, ents, n_dest, limit, direct=None):
+def _run(n, graph, seeds, ents, n_dest, limit, direct=None, scan_factor=None):
     indptr, indices, w12 = graph
     s_orig, s_node, s_c1, s_c2 = seeds
     n_orig = int(s_orig.max()) + 2            # the last origin has no seed
@@ -40,7 +40,8 @@ def _run(n, graph, seeds, ents, n_dest, limit, direct=None):
     ptr, t_dest, t_c1, t_c2, rank = _entries(n, *ents)
     counts, rd, r1, r2, m = _kernels.one_to_many(indptr, indices, w12, src_ptr, s_node[order], s_c1[order],
                                                  s_c2[order], ptr, t_dest, t_c1, t_c2, rank, n_dest, limit,
-                                                 direct=None if direct is None else _direct(n_orig, *direct))
+                                                 direct=None if direct is None else _direct(n_orig, *direct),
+                                                 scan_factor=scan_factor)
     origin = np.repeat(np.arange(n_orig), counts)
     return {(int(o), int(d)): (a, b) for o, d, a, b in zip(origin, rd[:m], r1[:m], r2[:m], strict=True)}, n_orig
 
@@ -89,9 +90,12 @@ def _expected(n, tails, heads, w1, w2, seeds, ents, n_orig, limit):
 
 @pytest.mark.parametrize(("seed", "n_origins"), [(0, 12), (1, 12), (2, 12), (3, 90)])
 @pytest.mark.parametrize("limit", [np.inf, 6.0, 2.5])
-def test_one_to_many_matches_networkx(seed: int, n_origins: int, limit: float) -> None:
+@pytest.mark.parametrize("scan_factor", [None, 0, 10**9])
+def test_one_to_many_matches_networkx(seed: int, n_origins: int, limit: float, scan_factor: int | None) -> None:
     """90 origins give more pairs than the first output buffers hold (1,024): the kernel stops
-    at an origin whose pairs may not fit and resumes there with larger buffers."""
+    at an origin whose pairs may not fit and resumes there with larger buffers. ``scan_factor``
+    0 reads every origin's pairs from its settled nodes (sweep or sort), 10**9 by the
+    destination scan, None chooses per origin."""
     rng = np.random.default_rng(seed)
     n = 80
     tails = rng.integers(0, n - 5, 260)            # the last 5 nodes have no outgoing arc
@@ -115,7 +119,7 @@ def test_one_to_many_matches_networkx(seed: int, n_origins: int, limit: float) -
     # direct trips (same segment): distinct (origin, destination), some cheaper than the graph
     key = rng.choice(n_origins * n_dest, 40, replace=False)
     direct = (key // n_dest, key % n_dest, rng.uniform(0.0, 4.0, 40), rng.uniform(0.0, 100.0, 40))
-    got, n_orig = _run(n, _csr(n, tails, heads, w1, w2), seeds, ents, n_dest, limit, direct)
+    got, n_orig = _run(n, _csr(n, tails, heads, w1, w2), seeds, ents, n_dest, limit, direct, scan_factor)
     exp = _expected(n, tails, heads, w1, w2, seeds, ents, n_orig, limit)
     for o, d, a, b in zip(*direct, strict=True):
         if a <= limit and ((o, d) not in exp or a < exp[(o, d)][0]):
