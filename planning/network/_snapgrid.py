@@ -67,9 +67,11 @@ class SnapGrid:
     cells : numpy.ndarray
         int64 ``(cells + 1, 3)``: the entries of the cell at ``(row % TILE) * TILE + column %
         TILE`` of the tile of rank ``r`` are ``cells[p, 0]:cells[p + 1, 0]`` with ``p = r *
-        TILE**2 + that``; ``cells[p, 1]`` is the cell's empty radius (capped at 255) and its end
-        points are ``ends[cells[p, 2]:cells[p + 1, 2]]``. One record per cell, so a point reads
-        its cell from one cache line.
+        TILE**2 + that``; the low 8 bits of ``cells[p, 1]`` are the cell's empty radius (capped
+        at 255), its end points are ``ends[cells[p, 2]:cells[p + 1, 2]]`` and the bit ``8 +
+        _end_bit(x, y)`` of ``cells[p, 1]`` is set for each of them (a point whose bit is clear
+        is not one of them: ``ends`` is not read). One record per cell, so a point reads its
+        cell from one cache line.
     ends : numpy.ndarray
         float64 ``(end points, 5)``: ``x, y`` of each distinct segment end point, then its own
         snap result (segment, fraction, distance), grouped by cell like the entries.
@@ -123,6 +125,7 @@ class SnapGrid:
                                               if plen.size else np.empty((0, 3)))
         self.ends = np.empty((0, 5))
         self.ends = self._end_points(piece_seg, ax, ay, bx, by)
+        _end_masks(self.cells, self.ends)
 
     def _end_points(self, piece_seg: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray,
                     by: np.ndarray) -> np.ndarray:
@@ -413,6 +416,24 @@ def _cell_of(cx, cy, tile_id, ntx, ncx):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _end_bit(x, y):
+    """Bit (0-54) of a point in its cell's end point mask: equal points, equal bits."""
+    h = (np.int64(x * 1024.0) * 31 + np.int64(y * 1024.0)) % 55
+    return h + 55 if h < 0 else h
+
+
+@njit(cache=True, nogil=True)
+def _end_masks(cells, ends):
+    """Set in ``cells[p, 1]`` (above its 8 bits of radius) the bits (:func:`_end_bit`) of the end
+    points listed in record ``p``."""
+    for p in range(cells.shape[0] - 1):
+        mask = np.int64(0)
+        for e in range(cells[p, 2], cells[p + 1, 2]):
+            mask |= np.int64(1) << _end_bit(ends[e, 0], ends[e, 1])
+        cells[p, 1] |= mask << 8
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _listed(ends, start, stop, x, y):
     """Row of ``ends[start:stop]`` at exactly ``(x, y)``, or -1."""
     for e in range(start, stop):
@@ -527,8 +548,8 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, end
             inner = 0.0
         if 0 <= cx < ncx and 0 <= cy < ncy:
             c = _cell_of(cx, cy, tile_id, ntx, ncx)
-            k0 = cells[c, 1] if c >= 0 else np.int64(tile_radius[(cy >> 3) * ntx + (cx >> 3)])
-            if c >= 0 and cells[c + 1, 2] > cells[c, 2]:
+            k0 = cells[c, 1] & 255 if c >= 0 else np.int64(tile_radius[(cy >> 3) * ntx + (cx >> 3)])
+            if c >= 0 and (cells[c, 1] >> (8 + _end_bit(x, y))) & 1:     # maybe an end point of the cell
                 e = _listed(ends, cells[c, 2], cells[c + 1, 2], x, y)
                 if e >= 0 and ends[e, 4] <= max_dist:      # an end point: its own result
                     seg[i] = np.int64(ends[e, 2])
