@@ -318,7 +318,9 @@ def one_to_many(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, src_pt
     if direct is None:
         direct = (np.zeros(n_orig + 1, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0))
     counts = np.zeros(n_orig, np.int64)
-    cap = max(1024, min(n_orig, 16) * n_dest)     # the first 16 origins fit (pages untouched until written)
+    # every pair fits when they are few (up to 2**20: 20 MiB of buffers), else the first 16
+    # origins' worth (pages untouched until written); one run, no stop and resume, on small graphs
+    cap = n_orig * n_dest if n_orig * n_dest <= 1 << 20 else max(1024, 16 * n_dest)
     out_d = np.empty(cap, np.int32)
     out_1 = np.empty(cap, np.float64)
     out_2 = np.empty(cap, np.float64)

@@ -418,22 +418,18 @@ class TravelEngine:
         g = self.graph.mode_graph(mode)
         start, end = self.graph.layer_offsets(mode)
         indptr, indices = g.csr32
-        op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
-        order = np.argsort(op, kind="stable")
-        src_ptr = np.zeros(n_o + 1, np.int64)
-        np.cumsum(np.bincount(op, minlength=n_o), out=src_ptr[1:])
-        dp, dn, d1, d2 = self._legs(sd, metric, end, leaving=False)
-        t_order = np.argsort(dn, kind="stable")
-        tgt_ptr = np.zeros(g.n_nodes + 1, np.int64)
-        np.cumsum(np.bincount(dn, minlength=g.n_nodes), out=tgt_ptr[1:])
-        so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)    # merged by the kernel
-        d_order = np.lexsort((so_d, so_o))
-        dir_ptr = np.zeros(n_o + 1, np.int64)
-        np.cumsum(np.bincount(so_o, minlength=n_o), out=dir_ptr[1:])
-        counts, rd, r1, r2, m = _kernels.one_to_many(
-            indptr, indices, g.weights12(metric), src_ptr, on[order], o1[order], o2[order],
-            tgt_ptr, dp[t_order], d1[t_order], d2[t_order], t_order, n_d, limit,
-            direct=(dir_ptr, so_d[d_order], so_1[d_order], so_2[d_order]))
+        # the kernel's inputs are cached on the snapped points (origin seeds, destination
+        # entries, and the direct trips of the last destination layer queried)
+        sources = _cached(so, ("od_sources", metric, start, id(self.graph)),
+                          lambda: self._od_sources(so, metric, start))
+        targets = _cached(sd, ("od_targets", metric, end, id(self.graph)),
+                          lambda: self._od_targets(sd, metric, end, g.n_nodes))
+        key = ("od_direct", metric, id(self.graph))
+        last = so._cache.get(key)
+        if last is None or last[0] is not sd:
+            last = so._cache[key] = (sd, self._od_direct(so, sd, metric))
+        counts, rd, r1, r2, m = _kernels.one_to_many(indptr, indices, g.weights12(metric), *sources, *targets, n_d, limit,
+                                                     direct=last[1])
         rd, r1, r2 = rd[:m], r1[:m], r2[:m]
         if cutoff is None:
             full1 = np.full(n_o * n_d, np.nan)
@@ -446,7 +442,31 @@ class TravelEngine:
             r1, r2 = full1, full2
         time, dist = (r1, r2) if metric == "time" else (r2, r1)
         return pd.DataFrame({"origin_id": np.repeat(so.ids, counts), "destination_id": sd.ids[rd], "travel_time_min": time,
-                             "distance_m": dist}, columns=list(OD_COLUMNS), copy=False)
+                             "distance_m": dist}, columns=_OD_INDEX, copy=False)
+
+    def _od_sources(self, so: SnappedPoints, metric: str, start: int) -> tuple[np.ndarray, ...]:
+        """Seeds of the OD kernel, origin by origin: ``(src_ptr, node, c1, c2)``."""
+        op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
+        order = np.argsort(op, kind="stable")
+        src_ptr = np.zeros(len(so) + 1, np.int64)
+        np.cumsum(np.bincount(op, minlength=len(so)), out=src_ptr[1:])
+        return src_ptr, on[order], o1[order], o2[order]
+
+    def _od_targets(self, sd: SnappedPoints, metric: str, end: int, n_nodes: int) -> tuple[np.ndarray, ...]:
+        """Destination entries of the OD kernel, node by node: ``(tgt_ptr, dest, c1, c2, rank)``."""
+        dp, dn, d1, d2 = self._legs(sd, metric, end, leaving=False)
+        t_order = np.argsort(dn, kind="stable")
+        tgt_ptr = np.zeros(n_nodes + 1, np.int64)
+        np.cumsum(np.bincount(dn, minlength=n_nodes), out=tgt_ptr[1:])
+        return tgt_ptr, dp[t_order], d1[t_order], d2[t_order], t_order
+
+    def _od_direct(self, so: SnappedPoints, sd: SnappedPoints, metric: str) -> tuple[np.ndarray, ...]:
+        """Same-segment trips by origin, destinations ascending: ``(dir_ptr, dest, c1, c2)``."""
+        so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)    # merged by the kernel
+        d_order = np.lexsort((so_d, so_o))
+        dir_ptr = np.zeros(len(so) + 1, np.int64)
+        np.cumsum(np.bincount(so_o, minlength=len(so)), out=dir_ptr[1:])
+        return dir_ptr, so_d[d_order], so_1[d_order], so_2[d_order]
 
     # ------------------------------------------------------------------ service areas
     def service_areas(self, facilities: Points, *, mode: str = "walk", breaks: tuple[float, ...] = (5, 10, 15),
@@ -588,6 +608,8 @@ except ImportError:                      # another pandas layout: the public con
     _FROM_ARRAYS = False
 #: Column index of the nearest table (built once: a 6-string Index costs ~30 µs).
 _NEAREST_INDEX = pd.Index(list(NEAREST_COLUMNS))
+#: Column index of the OD table (the constructor builds one from a list each call: ~60 µs).
+_OD_INDEX = pd.Index(list(OD_COLUMNS))
 
 
 def _str_array(values: np.ndarray) -> Any:
