@@ -309,7 +309,8 @@ def one_to_many(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, src_pt
                np.full(n_dest, np.inf), np.full(n_dest, np.inf), np.empty(n_dest, np.int64),
                np.empty(n_dest, np.int32),     # best primary, secondary, rank; reached dests
                np.full(n, -1, np.int32),       # heap slot of each node (-1: not in the heap)
-               np.empty(n, np.float64), np.empty(n, np.int32))    # heap keys, nodes
+               np.empty(n, np.float64), np.empty(n, np.int32),    # heap keys, nodes
+               np.zeros((n_dest + 63) // 64, np.uint64))        # reached destinations (bit set)
     if scan_factor is None:
         # the destination scan reads every entry's node cost, reached or not: worth it when
         # the reached entries are 1/16 of all while the node costs stay in a core's cache,
@@ -341,7 +342,7 @@ def one_to_many(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, src_pt
 @njit(cache=True, nogil=True)
 def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tgt_ptr, tgt_dest, tgt_c1, tgt_c2,
                      tgt_rank, dptr, e_node, e_c12, n_dest, limit, dir_ptr, dir_dest, dir_c1, dir_c2, cost, touched, settled, best1, best2, brank, dtouched,
-                     pos, hk, hn, counts, out_d, out_1, out_2, o_start, m, scan_factor):
+                     pos, hk, hn, hit, counts, out_d, out_1, out_2, o_start, m, scan_factor):
     """Searches of :func:`one_to_many` from origin ``o_start`` on, pairs written from ``m`` on.
 
     Returns ``(o, m, more)``: ``o == n_origins`` when done; otherwise origin ``o`` may have
@@ -414,7 +415,8 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
             return o, m, more
         # every node with a finite cost and entries is settled here (the search stopped
         # with all of them settled, or ran dry), so its costs are final
-        if scan_factor * ne >= n_entries:
+        if scan_factor * ne >= n_entries and 2 * ne >= n_entries:
+            # most entries reached: every destination's entries in turn
             qd = q0
             for d in range(n_dest):
                 b1 = np.inf
@@ -437,6 +439,49 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
                     out_1[m] = b1
                     out_2[m] = b2
                     m += 1
+        elif scan_factor * ne >= n_entries:
+            # the destinations of the settled nodes' entries and of the direct trips are set in
+            # a bit set, read word by word in ascending order (lowest set bit by a de Bruijn
+            # multiply), so unreached destinations cost nothing, not even a mispredicted branch
+            one = np.uint64(1)
+            for i in range(ns):
+                u = settled[i]
+                for j in range(tgt_ptr[u], tgt_ptr[u + 1]):
+                    d = tgt_dest[j]
+                    hit[d >> 6] |= one << np.uint64(d & 63)
+            for q in range(q0, q1):
+                d = dir_dest[q]
+                hit[d >> 6] |= one << np.uint64(d & 63)
+            qd = q0
+            for wi in range(hit.size):
+                w = hit[wi]
+                if w == 0:
+                    continue
+                hit[wi] = 0
+                while w != 0:
+                    low = w & (np.uint64(0) - w)
+                    d = wi * 64 + _DEBRUIJN_BIT[(low * _DEBRUIJN) >> np.uint64(58)]
+                    w ^= low
+                    b1 = np.inf
+                    b2 = np.inf
+                    for q in range(dptr[d], dptr[d + 1]):
+                        x = e_node[q]
+                        c = cost[x, 0]
+                        if c < np.inf:
+                            val = c + e_c12[q, 0]
+                            if val < b1 and val <= limit:
+                                b1 = val
+                                b2 = cost[x, 1] + e_c12[q, 1]
+                    if qd < q1 and dir_dest[qd] == d:
+                        if dir_c1[qd] < b1 and dir_c1[qd] <= limit:
+                            b1 = dir_c1[qd]
+                            b2 = dir_c2[qd]
+                        qd += 1
+                    if b1 < np.inf:
+                        out_d[m] = d
+                        out_1[m] = b1
+                        out_2[m] = b2
+                        m += 1
         else:
             nd = 0
             for i in range(ns):
@@ -488,6 +533,12 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
         counts[o] = m - m0
     return n_orig, m, 0
 
+
+#: De Bruijn sequence and table: the index of the single set bit ``b`` of a uint64 is
+#: ``_DEBRUIJN_BIT[(b * _DEBRUIJN) >> 58]`` (multiplication modulo 2**64).
+_DEBRUIJN = np.uint64(0x03F79D71B4CA8B09)
+_DEBRUIJN_BIT = np.zeros(64, np.int64)
+_DEBRUIJN_BIT[[((1 << i) * 0x03F79D71B4CA8B09 % 2**64) >> 58 for i in range(64)]] = np.arange(64)
 
 #: Largest graph whose node costs (16 bytes per node: 512 KiB) count as cached for the choice
 #: of the OD read-out (see :func:`_one_to_many_run`).
