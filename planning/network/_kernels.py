@@ -289,11 +289,12 @@ def one_to_many(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, src_pt
     The search only records the settled nodes that carry destination entries (a settled
     node's costs are final) and stops once every such node is settled, or when nothing
     within ``limit`` is left. The pairs are then read from the final node costs: when the
-    reached entries are many, by one scan over the destinations (their entries in rank order,
-    so the output is already ascending and needs no sort); when few, entry by entry from the
-    recorded nodes into per-destination bests, listed by a sweep over the destinations (or
-    sorted when very few). Both give the cheapest entry of each destination, the lowest
-    rank among equal costs.
+    reached entries are many, destination by destination in ascending order (their entries
+    in rank order, so the output needs no sort), over every destination when half the entries
+    or more are reached, else over the reached ones only (a bit set of the settled nodes'
+    destinations); when few, entry by entry from the recorded nodes into per-destination
+    bests, listed by a sweep over the destinations (or sorted when very few). All give the
+    cheapest entry of each destination, the lowest rank among equal costs.
 
     The output buffers are numpy arrays allocated here (large ones get transparent huge
     pages, which makes writing a few hundred MiB of pairs about twice as fast as into
