@@ -274,45 +274,6 @@ class SegmentTable:
         """Spatial index of the segment geometries."""
         return shapely.STRtree(self.geometry)
 
-    @cached_property
-    def grid(self) -> dict[str, Any]:
-        """Straight pieces of the segments on a uniform grid (for fast exact snapping).
-
-        Cell size is the median piece length, between 20 and 500 m, enlarged so that the grid
-        has at most 4 million cells.
-        """
-        from planning.network._kernels import grid_cells
-
-        coords, idx = shapely.get_coordinates(self.geometry, return_index=True)
-        same = idx[1:] == idx[:-1]
-        a = coords[:-1][same]
-        b = coords[1:][same]
-        piece_seg = idx[:-1][same].astype(np.int64)
-        plen = np.hypot(b[:, 0] - a[:, 0], b[:, 1] - a[:, 1])
-        seg_len = np.bincount(piece_seg, weights=plen, minlength=len(self))
-        cum = np.cumsum(plen) - plen                      # start of each piece, over all pieces
-        first_piece = np.searchsorted(piece_seg, piece_seg)  # pieces are grouped by segment
-        piece_off = cum - cum[first_piece]                # start of each piece along its segment
-        if coords.size:
-            x0, y0 = coords.min(axis=0) - 1.0
-            x1, y1 = coords.max(axis=0) + 1.0
-        else:
-            x0 = y0 = 0.0
-            x1 = y1 = 1.0
-        # about one median piece per cell: ~3 pieces to test per point (2x the median held ~10,
-        # and snapping 200k points took 2.5x longer)
-        cell = float(np.clip(np.median(plen) if plen.size else 100.0, 20.0, 500.0))
-        while ((x1 - x0) / cell + 1) * ((y1 - y0) / cell + 1) > 4e6:
-            cell *= 2.0
-        ncx = int((x1 - x0) // cell) + 1
-        ncy = int((y1 - y0) // cell) + 1
-        ax, ay = np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1])
-        bx, by = np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(b[:, 1])
-        ptr, ent_xy, ent_piece = grid_cells(ax, ay, bx, by, float(x0), float(y0), cell, ncx, ncy)
-        return {"cell_ptr": ptr, "ent_xy": ent_xy, "ent_piece": ent_piece, "piece_seg": piece_seg,
-                "piece_off": np.asarray(piece_off, float), "piece_len": plen, "seg_len": seg_len, "x0": float(x0),
-                "y0": float(y0), "cell": cell, "ncx": ncx, "ncy": ncy}
-
     def __len__(self) -> int:
         return int(self.u.size)
 

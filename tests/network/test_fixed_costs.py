@@ -12,8 +12,8 @@ from shapely.geometry import LineString, Point
 
 from planning import CRSError, InputError
 from planning.config import TravelSettings
-from planning.network._kernels import grid_cells, grid_snap
 from planning.network.engine import TravelEngine
+from planning.network._snapgrid import snap_grid
 from planning.network.graph import RoadGraph
 from planning.network.snap import same_crs
 
@@ -29,63 +29,25 @@ def big_engine(netlib):
     return TravelEngine(RoadGraph.from_network(net), settings=TravelSettings(max_snap_m=200.0))
 
 
-def test_block_order_snapping_equals_input_order_and_shapely(netlib, big_engine):
+def test_block_order_snapping_equals_one_by_one_and_shapely(netlib, big_engine):
     """5,000 scattered points (enough to be snapped in block order) get exactly the snaps they
-    get one by one in input order, and shapely's nearest distances."""
+    get one at a time, and shapely's nearest distances. (Ties and cell sizes against a brute
+    force: ``test_snap_exact.py``.)"""
     rng = np.random.default_rng(5)
     xy = rng.uniform(-300.0, 1900.0, size=(5000, 2))
     pts = _pts(netlib, [tuple(p) for p in xy])
     sp = big_engine.snap(pts, mode="walk")
     seg = big_engine.graph.segments("walk")
-    gr = seg.grid
-    seg1, frac1, dist1 = grid_snap(xy[:, 0].copy(), xy[:, 1].copy(), gr["cell_ptr"], gr["ent_xy"], gr["ent_piece"],
-                                   gr["piece_seg"], gr["piece_off"], gr["piece_len"], gr["seg_len"], gr["x0"],
-                                   gr["y0"], gr["cell"], gr["ncx"], gr["ncy"], 200.0)
-    assert np.array_equal(sp.segment, seg1)
-    assert np.array_equal(sp.fraction, frac1, equal_nan=True)
+    grid = snap_grid(seg)
+    one = [grid.nearest(xy[i:i + 1, 0].copy(), xy[i:i + 1, 1].copy(), 200.0) for i in range(0, 5000, 7)]
+    at = np.arange(0, 5000, 7)
+    assert np.array_equal(sp.segment[at], np.concatenate([o[0] for o in one]))
+    assert np.array_equal(sp.fraction[at], np.concatenate([o[1] for o in one]), equal_nan=True)
     ok = sp.ok
-    assert np.array_equal(sp.snap_distance_m[ok], dist1[ok])
+    assert np.array_equal(sp.snap_distance_m[at][ok[at]], np.concatenate([o[2] for o in one])[ok[at]])
     assert 1000 < ok.sum() < 5000
     (_, _), d = seg.tree.query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
     assert sp.snap_distance_m == pytest.approx(d, abs=1e-9)
-
-
-def test_snap_ties_do_not_depend_on_the_grid():
-    """Points whose nearest road point is a vertex shared by two pieces of one segment snap to
-    the same segment and fraction whatever the grid's cell size (ties: lowest segment, then
-    its first piece)."""
-    rng = np.random.default_rng(17)
-    n_v = 300
-    vx = np.cumsum(rng.uniform(5.0, 60.0, n_v))
-    vy = np.where(np.arange(n_v) % 2 == 0, 0.0, rng.uniform(20.0, 80.0, n_v))
-    lines = [LineString(np.stack([vx[:150], vy[:150]], 1)), LineString(np.stack([vx[149:], vy[149:]], 1))]
-    coords, idx = shapely.get_coordinates(np.array(lines, dtype=object), return_index=True)
-    same = idx[1:] == idx[:-1]
-    a, b = coords[:-1][same], coords[1:][same]
-    piece_seg = idx[:-1][same].astype(np.int64)
-    plen = np.hypot(*(b - a).T)
-    seg_len = np.bincount(piece_seg, weights=plen)
-    cum = np.cumsum(plen) - plen
-    piece_off = cum - cum[np.searchsorted(piece_seg, piece_seg)]
-    ang = rng.uniform(0, 2 * np.pi, 3 * n_v)
-    r = rng.uniform(0.0, 40.0, 3 * n_v)
-    k = rng.integers(0, n_v, 3 * n_v)
-    xs, ys = vx[k] + r * np.cos(ang), vy[k] + r * np.sin(ang)
-    x0, y0 = coords.min(axis=0) - 1.0
-    x1, y1 = coords.max(axis=0) + 1.0
-    results = []
-    for cell in (7.0, 13.0, 37.0, 100.0, 410.0):
-        ncx, ncy = int((x1 - x0) // cell) + 1, int((y1 - y0) // cell) + 1
-        ptr, ent_xy, ent_piece = grid_cells(a[:, 0].copy(), a[:, 1].copy(), b[:, 0].copy(), b[:, 1].copy(),
-                                            x0, y0, cell, ncx, ncy)
-        results.append(grid_snap(xs, ys, ptr, ent_xy, ent_piece, piece_seg, piece_off, plen, seg_len, x0, y0, cell,
-                                 ncx, ncy, 500.0))
-    for other in results[1:]:
-        for r0, r1 in zip(results[0], other):
-            assert np.array_equal(r0, r1)
-    (_, _), d = shapely.STRtree(lines).query_nearest(shapely.points(xs, ys), return_distance=True,
-                                                      all_matches=False)
-    assert results[0][2] == pytest.approx(d, abs=1e-9)
 
 
 def test_validation_lists_every_problem_including_nan_coordinates(netlib, big_engine):

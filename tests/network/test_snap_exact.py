@@ -217,11 +217,10 @@ def test_demo_county_network_equal_brute_force(mode):
     _check(snap_grid(seg), seg.geometry, x, y)
 
 
-def test_comoros_equal_old_kernel_and_brute_force(shared_dir):
-    """The real OSM extract (long multi-vertex ways, sea between islands): identical to the
-    brute force on a sample, and to the previous kernel on every node and 5,000 random points."""
+def test_comoros_equal_brute_force(shared_dir):
+    """The real OSM extract (long multi-vertex ways, sea between islands): every node and 5,000
+    random points snapped, identical to the brute force on a sample."""
     from planning.io import read_roads_lines
-    from planning.network import _kernels
 
     graph = RoadGraph.from_network(read_roads_lines(shared_dir / "real" / "comoros" / "roads.gpkg",
                                                     class_column="highway"))
@@ -239,13 +238,6 @@ def test_comoros_equal_old_kernel_and_brute_force(shared_dir):
         assert np.array_equal(s[sub], rs)
         assert np.array_equal(d[sub], rd, equal_nan=True)
         np.testing.assert_allclose(f[sub], rf, rtol=0, atol=1e-9)
-        if hasattr(_kernels, "grid_snap"):          # the kernel this one replaced: identical results
-            gr = seg.grid
-            old = _kernels.grid_snap(x, y, gr["cell_ptr"], gr["ent_xy"], gr["ent_piece"], gr["piece_seg"],
-                                     gr["piece_off"], gr["piece_len"], gr["seg_len"], gr["x0"], gr["y0"], gr["cell"],
-                                     gr["ncx"], gr["ncy"], MAX_M)
-            for a, b in zip((s, f, d), old):
-                assert np.array_equal(a, b, equal_nan=True)
 
 
 def test_empty_radius_equals_chessboard_transform():
