@@ -161,7 +161,6 @@ class LSCP(SiteModel):
     def _solve(self, options: SolverOptions) -> dict[str, Any]:
         method = self._check_method(options)
         self._check()
-        m = len(self.candidate_ids)
         cover1 = coverage_matrix(self.cost, self.threshold)
         full = self.min_coverage_share >= 1.0 and self.max_cost is None
         limit = self.threshold if self.max_cost is None else max(self.threshold, self.max_cost)

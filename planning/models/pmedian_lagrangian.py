@@ -480,7 +480,6 @@ def lp_guided_starts(cost: np.ndarray, weights: np.ndarray, nb: NeighbourLists, 
     ([False, False, True], 13.0, 4)
     """
     began = time.perf_counter()
-    m = cost.shape[1]
     fixed = fixed.astype(bool)
     allowed = ~fixed if closed is None else ~fixed & ~closed
     free = np.flatnonzero(allowed)

@@ -10,14 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
-from shapely import LineString, MultiLineString, Point
-
-from planning._errors import CRSError, InputError
-from planning.io import parse_maxspeed_kph, project_network, read_roads_lines, read_roads_osm
+from planning._errors import InputError
+from planning.io import parse_maxspeed_kph, project_network, read_roads_osm
 from planning.schema import WALK_ONLY_HIGHWAYS
 
 R_M = 6_371_009.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import networkx as nx
 import pytest
-from shapely import LineString, MultiLineString, Point, Polygon
+from shapely import LineString, MultiLineString, Polygon
 
 from planning._errors import CRSError, InputError
 from planning.io import read_roads_lines, write_geopackage
