@@ -27,7 +27,7 @@ from llvmlite import ir
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["point_xy"]
+__all__ = ["point_xy", "object_addresses"]
 
 
 @intrinsic
@@ -174,7 +174,8 @@ def _build() -> Any:
     return read
 
 
-def _addresses(objects: np.ndarray) -> np.ndarray:
+def object_addresses(objects: np.ndarray) -> np.ndarray:
+    """Addresses of the Python objects held by an object array (int64), read in one copy."""
     a = np.ascontiguousarray(objects, dtype=object)
     if a.size == 0:
         return np.empty(0, np.int64)
@@ -189,13 +190,13 @@ def _self_check(read: Any) -> bool:
     pts = shapely.points(xs, ys)
     x = np.full(4, np.nan)
     y = np.full(4, np.nan)
-    if not read(_addresses(pts), id(shapely.Point), x, y):
+    if not read(object_addresses(pts), id(shapely.Point), x, y):
         return False
     if not (np.array_equal(x, shapely.get_x(pts)) and np.array_equal(y, shapely.get_y(pts))):
         return False
     for bad in ([None], [shapely.Point()], [shapely.LineString([(0, 0), (1, 1)])], [shapely.MultiPoint([(0, 0)])]):
         arr = np.array(pts.tolist() + bad, dtype=object)
-        if read(_addresses(arr), id(shapely.Point), np.empty(5), np.empty(5)):
+        if read(object_addresses(arr), id(shapely.Point), np.empty(5), np.empty(5)):
             return False
     return True
 
@@ -227,7 +228,7 @@ def point_xy(geoms: np.ndarray, addresses: np.ndarray | None = None) -> tuple[np
             read = _STATE["read"]
     if read is False:
         return None
-    addr = _addresses(geoms) if addresses is None else addresses
+    addr = object_addresses(geoms) if addresses is None else addresses
     x = np.empty(addr.size)
     y = np.empty(addr.size)
     if not read(addr, id(shapely.Point), x, y):

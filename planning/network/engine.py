@@ -42,7 +42,6 @@ in metres for distance. Unreachable pairs are NaN; no sentinel value leaves the 
 
 from __future__ import annotations
 
-import ctypes
 import threading
 from typing import Any
 
@@ -54,6 +53,7 @@ import shapely
 from planning._errors import InputError
 from planning.config import Settings, TravelSettings
 from planning.network import _kernels
+from planning.network._point_xy import object_addresses
 from planning.network.graph import METRICS, MODES, RoadGraph, _travel_settings
 from planning.network.snap import SnappedPoints, check_arrays, layer_arrays, same_crs, snap_points, snap_xy
 
@@ -205,7 +205,7 @@ class TravelEngine:
         seg = self.graph.segments(mode)
         addr = None
         if ids is not None and points_crs is not None:
-            addr = _addresses(geoms)
+            addr = object_addresses(geoms)
             with self._snaps_lock:
                 for i, (c_seg, c_id_col, _, c_addr, c_ids, c_crs, sp) in enumerate(self._snaps):
                     if (c_seg is seg and c_id_col == id_col and c_addr.size == addr.size
@@ -570,21 +570,12 @@ class TravelEngine:
         return out
 
 
-def _addresses(objects: np.ndarray) -> np.ndarray:
-    """Addresses of the Python objects held by an object array (int64), read in one copy."""
-    a = np.ascontiguousarray(objects, dtype=object)
-    if a.size == 0:
-        return np.empty(0, np.int64)
-    raw = (ctypes.c_int64 * a.size).from_address(a.ctypes.data)
-    return np.frombuffer(raw, dtype=np.int64).copy()
-
-
 def _same_ids(cached: np.ndarray, ids: np.ndarray) -> bool:
     """Whether two id arrays hold the same ids (object ids: the same objects)."""
     if cached.dtype != ids.dtype or cached.shape != ids.shape:
         return False
     if ids.dtype == object:
-        return bool(np.array_equal(_addresses(cached), _addresses(ids)))
+        return bool(np.array_equal(object_addresses(cached), object_addresses(ids)))
     return bool(np.array_equal(cached, ids))
 
 
