@@ -201,16 +201,23 @@ def pieces_of(geometry: np.ndarray) -> tuple[np.ndarray, ...]:
             np.ascontiguousarray(b[:, 1]), plen, piece_off, seg_len)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _box(ax, ay, bx, by, x0, y0, cell, ncx, ncy):
+    """First and last column and row of the cells overlapped by a piece's bounding box."""
+    c0 = max(0, int(np.floor((min(ax, bx) - x0) / cell)))
+    c1 = min(ncx - 1, int(np.floor((max(ax, bx) - x0) / cell)))
+    r0 = max(0, int(np.floor((min(ay, by) - y0) / cell)))
+    r1 = min(ncy - 1, int(np.floor((max(ay, by) - y0) / cell)))
+    return c0, c1, r0, r1
+
+
 @njit(cache=True, nogil=True)
 def _cells(ax, ay, bx, by, piece_seg, x0, y0, cell, ncx, ncy):
     """Cells overlapped by each piece's bounding box, as CSR, entries in piece order."""
     m = ax.size
     counts = np.zeros(ncx * ncy + 1, np.int64)
     for p in range(m):
-        c0 = max(0, int(np.floor((min(ax[p], bx[p]) - x0) / cell)))
-        c1 = min(ncx - 1, int(np.floor((max(ax[p], bx[p]) - x0) / cell)))
-        r0 = max(0, int(np.floor((min(ay[p], by[p]) - y0) / cell)))
-        r1 = min(ncy - 1, int(np.floor((max(ay[p], by[p]) - y0) / cell)))
+        c0, c1, r0, r1 = _box(ax[p], ay[p], bx[p], by[p], x0, y0, cell, ncx, ncy)
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
                 counts[r * ncx + c + 1] += 1
@@ -220,10 +227,7 @@ def _cells(ax, ay, bx, by, piece_seg, x0, y0, cell, ncx, ncy):
     ent_piece = np.empty(ptr[-1], np.int32)
     fill = ptr[:-1].copy()
     for p in range(m):
-        c0 = max(0, int(np.floor((min(ax[p], bx[p]) - x0) / cell)))
-        c1 = min(ncx - 1, int(np.floor((max(ax[p], bx[p]) - x0) / cell)))
-        r0 = max(0, int(np.floor((min(ay[p], by[p]) - y0) / cell)))
-        r1 = min(ncy - 1, int(np.floor((max(ay[p], by[p]) - y0) / cell)))
+        c0, c1, r0, r1 = _box(ax[p], ay[p], bx[p], by[p], x0, y0, cell, ncx, ncy)
         for r in range(r0, r1 + 1):
             for c in range(c0, c1 + 1):
                 q = fill[r * ncx + c]
