@@ -7,9 +7,11 @@ travel time and the road distance of the same route. Sources enter the graph wit
 cost (a point snapped onto an edge reaches the edge's end nodes at a fraction of the edge time,
 plus its walked access leg), which plain ``scipy.sparse.csgraph.dijkstra`` cannot express.
 
-A 4-ary heap with decrease-key is used (each node enters the heap once per search); ties are
-broken by heap order, which depends only on the inputs, so results are deterministic. Unreached nodes keep ``inf`` (primary and secondary)
-and label ``-1``; callers turn these into NaN before anything leaves the engine.
+Both kernels use 4-ary heaps: :func:`multi_source` a lazy one (a node is pushed again on every
+improvement and stale entries are skipped when popped), :func:`one_to_many` one with decrease-key.
+Ties are broken by heap order, which depends only on the inputs, so results are deterministic.
+Unreached nodes keep ``inf`` (primary and secondary) and label ``-1``; callers turn these into
+NaN before anything leaves the engine.
 """
 
 from __future__ import annotations
@@ -22,66 +24,12 @@ __all__ = ["multi_source", "one_to_many", "transpose_csr", "best_per_group",
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _sift_up_s(heap, state, i, key, node):
-    """Place ``node`` with ``key`` at slot ``i`` or above of a 4-ary min-heap.
-
-    The heap holds (key, node) rows (node as float64, exact below 2**53); each node's slot
-    is kept in ``state[node, 2]`` (-1: not in the heap), beside its costs.
-    """
-    while i > 0:
-        p = (i - 1) >> 2
-        if heap[p, 0] <= key:
-            break
-        heap[i, 0] = heap[p, 0]
-        heap[i, 1] = heap[p, 1]
-        state[int(heap[i, 1]), 2] = i
-        i = p
-    heap[i, 0] = key
-    heap[i, 1] = node
-    state[node, 2] = i
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _pop_s(heap, state, size):
-    """Remove and return the minimum of the heap of :func:`_sift_up_s`: (key, node, new size)."""
-    key = heap[0, 0]
-    node = int(heap[0, 1])
-    state[node, 2] = -1.0
-    size -= 1
-    if size > 0:
-        lk = heap[size, 0]
-        ln = heap[size, 1]
-        i = 0
-        while True:
-            c = 4 * i + 1
-            if c >= size:
-                break
-            best = c
-            bk = heap[c, 0]
-            end = min(c + 4, size)
-            for j in range(c + 1, end):
-                if heap[j, 0] < bk:
-                    bk = heap[j, 0]
-                    best = j
-            if bk >= lk:
-                break
-            heap[i, 0] = bk
-            heap[i, 1] = heap[best, 1]
-            state[int(heap[i, 1]), 2] = i
-            i = best
-        heap[i, 0] = lk
-        heap[i, 1] = ln
-        state[int(ln), 2] = i
-    return key, node, size
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _sift_up(hk, hn, pos, i, key, node):
-    """:func:`_sift_up_s` on separate arrays: keys ``hk``, nodes ``hn``, slots ``pos`` (int32).
+    """Place ``node`` with ``key`` at slot ``i`` or above of a 4-ary min-heap with decrease-key.
 
-    The OD kernel keeps the heap slot apart from the node costs: a sift writes the slot of
-    every node it moves, and 4 bytes per node stay in cache on large graphs where a 24-byte
-    row per node does not (200k nodes: 0.8 MB of slots instead of 4.8 MB of rows).
+    Keys are in ``hk``, nodes in ``hn``; each node's slot is kept in ``pos`` (int32, -1: not in
+    the heap), apart from the node costs: a sift writes the slot of every node it moves, and
+    4 bytes per node stay in cache on large graphs where a row of costs per node does not.
     """
     while i > 0:
         p = (i - 1) >> 2
@@ -98,7 +46,7 @@ def _sift_up(hk, hn, pos, i, key, node):
 
 @njit(cache=True, nogil=True, inline="always")
 def _pop(hk, hn, pos, size):
-    """:func:`_pop_s` on the separate arrays of :func:`_sift_up`: (key, node, new size)."""
+    """Remove and return the minimum of the heap of :func:`_sift_up`: (key, node, new size)."""
     key = hk[0]
     node = hn[0]
     pos[node] = -1
@@ -130,6 +78,53 @@ def _pop(hk, hn, pos, size):
     return key, node, size
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _push_lazy(hk, hn, size, key, node):
+    """Add ``(key, node)`` to the 4-ary min-heap of keys ``hk`` and nodes ``hn`` holding ``size``
+    entries (no slot array: a node may be in the heap several times)."""
+    i = size
+    while i > 0:
+        p = (i - 1) >> 2
+        if hk[p] <= key:
+            break
+        hk[i] = hk[p]
+        hn[i] = hn[p]
+        i = p
+    hk[i] = key
+    hn[i] = node
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pop_lazy(hk, hn, size):
+    """Remove and return the minimum of the heap of :func:`_push_lazy`: (key, node, new size)."""
+    key = hk[0]
+    node = hn[0]
+    size -= 1
+    if size > 0:
+        lk = hk[size]
+        ln = hn[size]
+        i = 0
+        while True:
+            c = 4 * i + 1
+            if c >= size:
+                break
+            best = c
+            bk = hk[c]
+            end = min(c + 4, size)
+            for j in range(c + 1, end):
+                if hk[j] < bk:
+                    bk = hk[j]
+                    best = j
+            if bk >= lk:
+                break
+            hk[i] = bk
+            hn[i] = hn[best]
+            i = best
+        hk[i] = lk
+        hn[i] = ln
+    return key, node, size
+
+
 @njit(cache=True, nogil=True)
 def multi_source(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_label, limit):
     """Multi-source Dijkstra: for every node the cheapest seed, its cost and secondary sum.
@@ -156,49 +151,47 @@ def multi_source(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_label, 
 
     Notes
     -----
-    Per node, the two costs, the heap slot and the label are stored in one row (one cache
-    line per relaxed arc), heap entries as (key, node) rows; the heap operations (4-ary, sift
-    up on insert or decrease-key, sift down on pop) are those of :func:`_sift_up_s` and
-    :func:`_pop_s`. Labels are held as float64 (exact below 2**53).
+    A node's costs and label are those of the first seed or arc that gives it its final
+    primary cost (improvements are strict): of several seeds on one node at the same cost, the
+    first; of arcs from nodes settled at the same cost, the one settled first (heap order).
+    The heap is lazy (:func:`_push_lazy`, :func:`_pop_lazy`): an improved node is pushed again
+    and an entry whose key is above the node's cost is skipped when popped. Against a
+    decrease-key heap this saves the slot array and its writes on every sift; the costs and
+    the label are separate arrays, so the cost read on every arc touches 8 bytes per node.
     """
     n = indptr.size - 1
-    state = np.empty((n, 4))             # primary, secondary, heap slot, label (one row per node)
-    state[:, 0] = np.inf
-    state[:, 1] = np.inf
-    state[:, 2] = -1.0
-    state[:, 3] = -1.0
-    heap = np.empty((n, 2))
+    c1 = np.full(n, np.inf)
+    c2 = np.full(n, np.inf)
+    label = np.full(n, -1, np.int32)
+    cap = seed_node.size + indices.size     # one entry per seed and per improving arc at most
+    hk = np.empty(cap)
+    hn = np.empty(cap, np.int32)
     size = 0
     for s in range(seed_node.size):
         v = seed_node[s]
         k = seed_c1[s]
-        if k <= limit and k < state[v, 0]:
-            state[v, 0] = k
-            state[v, 1] = seed_c2[s]
-            state[v, 3] = seed_label[s]
-            if state[v, 2] >= 0:
-                _sift_up_s(heap, state, int(state[v, 2]), k, v)
-            else:
-                _sift_up_s(heap, state, size, k, v)
-                size += 1
+        if k <= limit and k < c1[v]:
+            c1[v] = k
+            c2[v] = seed_c2[s]
+            label[v] = seed_label[s]
+            _push_lazy(hk, hn, size, k, v)
+            size += 1
     while size > 0:
-        k, u, size = _pop_s(heap, state, size)
-        cu2 = state[u, 1]
-        lu = state[u, 3]
+        k, u, size = _pop_lazy(hk, hn, size)
+        if k > c1[u]:                      # stale: the node was improved after this push
+            continue
+        cu2 = c2[u]
+        lu = label[u]
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
             nk = k + w12[e, 0]
-            if nk < state[v, 0] and nk <= limit:
-                state[v, 0] = nk
-                state[v, 1] = cu2 + w12[e, 1]
-                state[v, 3] = lu
-                p = state[v, 2]
-                if p >= 0:
-                    _sift_up_s(heap, state, int(p), nk, v)
-                else:
-                    _sift_up_s(heap, state, size, nk, v)
-                    size += 1
-    return state[:, 0].copy(), state[:, 1].copy(), state[:, 3].astype(np.int32)
+            if nk < c1[v] and nk <= limit:
+                c1[v] = nk
+                c2[v] = cu2 + w12[e, 1]
+                label[v] = lu
+                _push_lazy(hk, hn, size, nk, v)
+                size += 1
+    return c1, c2, label
 
 
 @njit(cache=True, nogil=True)
