@@ -26,6 +26,10 @@ or sea (the Comoros extract: 2.5 million cells of 80 m, 4 % of them holding a pi
   listed result is the kernel's own for those coordinates, so nothing changes but the time; a
   point elsewhere pays one comparison per listed end point of its cell.
 
+Points beyond the maximum snap distance still get their exact distance (for the reason given),
+from :func:`far_distances`: the grid's tiles grouped into at most 1,024 blocks, the nearest
+block searched first, then every block within the best distance found.
+
 Ties are canonical: the lowest segment, then its first piece — the result does not depend on
 the grid layout, the visiting order or the cell size.
 """
@@ -40,7 +44,7 @@ import numpy as np
 import shapely
 from numba import njit
 
-__all__ = ["SnapGrid", "snap_grid", "nearest_pieces", "pieces_of"]
+__all__ = ["SnapGrid", "snap_grid", "nearest_pieces", "far_distances", "pieces_of"]
 
 #: Points are visited in blocks of ``BLOCK x BLOCK`` cells when they come scattered.
 BLOCK = 8
@@ -90,6 +94,9 @@ class SnapGrid:
         segment, one record per piece (read once per snapped point).
     x0, y0, cell : float
         Grid origin and cell size (m); ``ncx``, ``ncy`` cells per axis.
+    far_blocks : numpy.ndarray
+        int64 ``(blocks, 2)``: column and row of each block of ``far_block x far_block`` tiles
+        holding a piece (at most 1,024 blocks over the grid), for :meth:`far_distance`.
     """
 
     def __init__(self, geometry: np.ndarray, *, cell_m: float | None = None) -> None:
@@ -126,6 +133,7 @@ class SnapGrid:
         self.ends = np.empty((0, 5))
         self.ends = self._end_points(piece_seg, ax, ay, bx, by)
         _end_masks(self.cells, self.ends)
+        self.far_block, self.far_blocks = _far_blocks(self.tile_radius, self.ntx, (self.ncy + TILE - 1) // TILE)
 
     def _end_points(self, piece_seg: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray,
                     by: np.ndarray) -> np.ndarray:
@@ -150,6 +158,14 @@ class SnapGrid:
         return nearest_pieces(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
                               self.tile_id, self.tile_radius, self.ntx, self.cells, self.ent, self.piece_rec, self.ends,
                               self.x0, self.y0, self.cell, self.ncx, self.ncy, float(max_dist))
+
+
+    def far_distance(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Distance (m) from each point to the nearest piece, however far (:func:`far_distances`);
+        NaN for every point when the grid holds no piece."""
+        return far_distances(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
+                             self.far_blocks, self.far_block, self.tile_id, self.tile_radius, self.ntx, self.cells,
+                             self.ent, self.x0, self.y0, self.cell, self.ncx, self.ncy)
 
 
 _GRIDS: dict[int, tuple[weakref.ref, SnapGrid]] = {}
@@ -648,3 +664,125 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, end
                     f = 1.0
             frac[i] = f
     return seg, frac, dist
+
+
+#: At most this many blocks of tiles are listed for :func:`far_distances`.
+_FAR_BLOCKS = 1024
+
+
+@njit(cache=True, nogil=True)
+def _far_blocks(tile_radius, ntx, nty):
+    """Blocks of ``b x b`` tiles holding a piece (``b`` the smallest power of two giving at most
+    ``_FAR_BLOCKS`` blocks over the grid): ``(b, array of (block column, block row))``."""
+    b = 1
+    while ((ntx + b - 1) // b) * ((nty + b - 1) // b) > _FAR_BLOCKS:
+        b *= 2
+    nbx = (ntx + b - 1) // b
+    nby = (nty + b - 1) // b
+    full = np.zeros(nbx * nby, np.bool_)
+    for ty in range(nty):
+        for tx in range(ntx):
+            if tile_radius[ty * ntx + tx] == 0:
+                full[(ty // b) * nbx + tx // b] = True
+    out = np.empty((full.sum(), 2), np.int64)
+    m = 0
+    for k in range(nbx * nby):
+        if full[k]:
+            out[m, 0] = k % nbx
+            out[m, 1] = k // nbx
+            m += 1
+    return b, out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _box_distance(x, y, xa, ya, size):
+    """Distance from ``(x, y)`` to the square of side ``size`` with lower corner ``(xa, ya)``."""
+    dx = max(xa - x, x - (xa + size), 0.0)
+    dy = max(ya - y, y - (ya + size), 0.0)
+    return np.sqrt(dx * dx + dy * dy)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _block_best(x, y, bx, by, b, best, tile_id, tile_radius, ntx, cells, ent, x0, y0, cell, ncx, ncy):
+    """``best`` lowered to the distance of any nearer piece listed in block ``(bx, by)``; tiles
+    and cells wholly farther than ``best`` (plus ``_PRUNE_M``) are not read."""
+    tsize = TILE * cell
+    nty = (ncy + TILE - 1) // TILE
+    for ty in range(by * b, min((by + 1) * b, nty)):
+        for tx in range(bx * b, min((bx + 1) * b, ntx)):
+            if tile_radius[ty * ntx + tx] != 0 or _box_distance(x, y, x0 + tx * tsize, y0 + ty * tsize,
+                                                                 tsize) > best + _PRUNE_M:
+                continue
+            for gy in range(ty * TILE, min((ty + 1) * TILE, ncy)):
+                for gx in range(tx * TILE, min((tx + 1) * TILE, ncx)):
+                    if _box_distance(x, y, x0 + gx * cell, y0 + gy * cell, cell) > best + _PRUNE_M:
+                        continue
+                    c = _cell_of(gx, gy, tile_id, ntx, ncx)
+                    for q in range(cells[c, 0], cells[c + 1, 0]):
+                        ax = ent[q, 0]
+                        ay = ent[q, 1]
+                        dx = ent[q, 2]
+                        dy = ent[q, 3]
+                        ll = dx * dx + dy * dy
+                        t = 0.0
+                        if ll > 0:
+                            t = min(max(((x - ax) * dx + (y - ay) * dy) / ll, 0.0), 1.0)
+                        qx = ax + t * dx - x
+                        qy = ay + t * dy - y
+                        d = np.sqrt(qx * qx + qy * qy)
+                        if d < best:
+                            best = d
+    return best
+
+
+@njit(cache=True, nogil=True)
+def far_distances(px, py, blocks, b, tile_id, tile_radius, ntx, cells, ent, x0, y0, cell, ncx, ncy):
+    """Distance from each point to the nearest piece, without a search radius.
+
+    Parameters
+    ----------
+    px, py : float64 arrays
+        Point coordinates.
+    blocks, b : arrays, int
+        ``SnapGrid.far_blocks`` and ``far_block``: the blocks of ``b x b`` tiles holding a piece.
+    tile_id, tile_radius, ntx, cells, ent, x0, y0, cell, ncx, ncy
+        The grid, as for :func:`nearest_pieces`.
+
+    Returns
+    -------
+    float64 array
+        The distance, computed as in :func:`nearest_pieces` (NaN without blocks).
+
+    Notes
+    -----
+    For the points beyond the snap maximum, which the ring search of :func:`nearest_pieces`
+    would reach only through many rings of cells. Per point: the distance to every listed
+    block's square, the nearest block searched first, then every block whose square is within
+    the best distance found (inside a block, only tiles holding a piece and cells within the
+    best distance are read). Exact: a piece is listed in every cell its bounding box overlaps,
+    among them the cell holding its point nearest to the query, and that cell's block and tile
+    are no farther than the piece.
+    """
+    n = px.size
+    nb = blocks.shape[0]
+    out = np.full(n, np.nan)
+    if nb == 0:
+        return out
+    bsize = b * TILE * cell
+    dblock = np.empty(nb)
+    for i in range(n):
+        x = px[i]
+        y = py[i]
+        first = 0
+        for k in range(nb):
+            dblock[k] = _box_distance(x, y, x0 + blocks[k, 0] * bsize, y0 + blocks[k, 1] * bsize, bsize)
+            if dblock[k] < dblock[first]:
+                first = k
+        best = _block_best(x, y, blocks[first, 0], blocks[first, 1], b, np.inf, tile_id, tile_radius, ntx, cells,
+                           ent, x0, y0, cell, ncx, ncy)
+        for k in range(nb):
+            if k != first and dblock[k] <= best + _PRUNE_M:
+                best = _block_best(x, y, blocks[k, 0], blocks[k, 1], b, best, tile_id, tile_radius, ntx, cells, ent,
+                                   x0, y0, cell, ncx, ncy)
+        out[i] = best
+    return out

@@ -1,8 +1,8 @@
 """Snapping points (villages, facilities, population cells) onto the road network.
 
 Each point is projected onto its nearest road SEGMENT (not node; an exact ring search over a
-uniform grid of the segments' straight pieces, in numba; shapely's ``STRtree`` gives the
-distance of points beyond the maximum): it enters
+uniform grid of the segments' straight pieces, in numba; points beyond the maximum get their
+distance from the same grid, searched by blocks of tiles): it enters
 the graph between the segment's ends ``u`` and ``v`` at the fraction ``f`` of the segment where
 the projection falls, so reaching ``v`` costs ``(1 − f)`` of the segment's length and reaching
 ``u`` costs ``f`` of its reverse length (where the mode may use that direction). On flat ground
@@ -338,12 +338,11 @@ def snap_xy(graph: RoadGraph, ids: np.ndarray, x: np.ndarray, y: np.ndarray, *, 
         kind = "drivable" if mode == "drive" else "walkable"
         reason[:] = f"no {kind} road in the network"
     elif n:
-        segment, fraction, dist = snap_grid(seg).nearest(x, y, max_m)
+        grid = snap_grid(seg)
+        segment, fraction, dist = grid.nearest(x, y, max_m)
         far = np.flatnonzero(segment < 0)
         if far.size:
-            pts = shapely.points(x[far], y[far])
-            (inp2, _), d2 = seg.tree.query_nearest(pts, return_distance=True, all_matches=False)
-            dist[far[inp2]] = d2
+            dist[far] = grid.far_distance(x[far], y[far])
             reason[far] = [f"snap distance {v:,.0f} m > max {max_m:,.0f} m" for v in dist[far]]
     if graph.dem is None:
         access = egress = dist * 0.06 / speed
