@@ -7,8 +7,8 @@ travel time and the road distance of the same route. Sources enter the graph wit
 cost (a point snapped onto an edge reaches the edge's end nodes at a fraction of the edge time,
 plus its walked access leg), which plain ``scipy.sparse.csgraph.dijkstra`` cannot express.
 
-Both kernels use 4-ary heaps: :func:`multi_source` a lazy one (a node is pushed again on every
-improvement and stale entries are skipped when popped), :func:`one_to_many` one with decrease-key.
+Both kernels use a lazy 4-ary heap (a node is pushed again on every improvement and stale
+entries are skipped when popped; no decrease-key, no slot array).
 Ties are broken by heap order, which depends only on the inputs, so results are deterministic.
 Unreached nodes keep ``inf`` (primary and secondary) and label ``-1``; callers turn these into
 NaN before anything leaves the engine.
@@ -21,61 +21,6 @@ from numba import njit
 
 __all__ = ["multi_source", "one_to_many", "transpose_csr", "best_per_group",
            "nearest_pick", "profile_shares", "profile_share", "profile_fraction", "entry_legs"]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _sift_up(hk, hn, pos, i, key, node):
-    """Place ``node`` with ``key`` at slot ``i`` or above of a 4-ary min-heap with decrease-key.
-
-    Keys are in ``hk``, nodes in ``hn``; each node's slot is kept in ``pos`` (int32, -1: not in
-    the heap), apart from the node costs: a sift writes the slot of every node it moves, and
-    4 bytes per node stay in cache on large graphs where a row of costs per node does not.
-    """
-    while i > 0:
-        p = (i - 1) >> 2
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        hn[i] = hn[p]
-        pos[hn[i]] = i
-        i = p
-    hk[i] = key
-    hn[i] = node
-    pos[node] = i
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _pop(hk, hn, pos, size):
-    """Remove and return the minimum of the heap of :func:`_sift_up`: (key, node, new size)."""
-    key = hk[0]
-    node = hn[0]
-    pos[node] = -1
-    size -= 1
-    if size > 0:
-        lk = hk[size]
-        ln = hn[size]
-        i = 0
-        while True:
-            c = 4 * i + 1
-            if c >= size:
-                break
-            best = c
-            bk = hk[c]
-            end = min(c + 4, size)
-            for j in range(c + 1, end):
-                if hk[j] < bk:
-                    bk = hk[j]
-                    best = j
-            if bk >= lk:
-                break
-            hk[i] = bk
-            hn[i] = hn[best]
-            pos[hn[i]] = i
-            i = best
-        hk[i] = lk
-        hn[i] = ln
-        pos[ln] = i
-    return key, node, size
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -278,7 +223,8 @@ def one_to_many(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, src_pt
 
     Notes
     -----
-    Scratch memory is O(nodes + destinations); the output grows with the reached pairs only.
+    Scratch memory is O(nodes + arcs + destinations) (the lazy heap holds up to one entry per
+    seed and arc); the output grows with the reached pairs only.
     The search only records the settled nodes that carry destination entries (a settled
     node's costs are final) and stops once every such node is settled, or when nothing
     within ``limit`` is left. The pairs are then read from the final node costs: when the
@@ -297,13 +243,13 @@ def one_to_many(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, src_pt
     n = indptr.size - 1
     n_orig = src_ptr.size - 1
     dptr, e_node, e_c12 = _by_destination(tgt_ptr, tgt_dest, tgt_c1, tgt_c2, tgt_rank, n_dest)
+    heap_cap = indices.size + src_node.size    # lazy heap: one entry per seed and improving arc at most
     scratch = (np.full((n, 2), np.inf),        # per node: primary, secondary side by side
                np.empty(n, np.int32),          # touched nodes
                np.empty(n, np.int32),          # settled nodes carrying destination entries
                np.full(n_dest, np.inf), np.full(n_dest, np.inf), np.empty(n_dest, np.int64),
                np.empty(n_dest, np.int32),     # best primary, secondary, rank; reached dests
-               np.full(n, -1, np.int32),       # heap slot of each node (-1: not in the heap)
-               np.empty(n, np.float64), np.empty(n, np.int32),    # heap keys, nodes
+               np.empty(heap_cap, np.float64), np.empty(heap_cap, np.int32),    # heap keys, nodes
                np.zeros((n_dest + 63) // 64, np.uint64))        # reached destinations (bit set)
     if scan_factor is None:
         # the destination scan reads every entry's node cost, reached or not: worth it when
@@ -336,7 +282,7 @@ def one_to_many(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, src_pt
 @njit(cache=True, nogil=True)
 def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tgt_ptr, tgt_dest, tgt_c1, tgt_c2,
                      tgt_rank, dptr, e_node, e_c12, n_dest, limit, dir_ptr, dir_dest, dir_c1, dir_c2, cost, touched, settled, best1, best2, brank, dtouched,
-                     pos, hk, hn, hit, counts, out_d, out_1, out_2, o_start, m, scan_factor):
+                     hk, hn, hit, counts, out_d, out_1, out_2, o_start, m, scan_factor):
     """Searches of :func:`one_to_many` from origin ``o_start`` on, pairs written from ``m`` on.
 
     Returns ``(o, m, more)``: ``o == n_origins`` when done; otherwise origin ``o`` may have
@@ -364,15 +310,14 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
                     nt += 1
                 cost[v, 0] = k
                 cost[v, 1] = src_c2[s]
-                if pos[v] >= 0:
-                    _sift_up(hk, hn, pos, pos[v], k, v)
-                else:
-                    _sift_up(hk, hn, pos, size, k, v)
-                    size += 1
+                _push_lazy(hk, hn, size, k, v)
+                size += 1
         ns = 0          # settled nodes with entries
         ne = 0          # their entries
         while size > 0:
-            k, u, size = _pop(hk, hn, pos, size)
+            k, u, size = _pop_lazy(hk, hn, size)
+            if k > cost[u, 0]:                 # stale: the node was improved after this push
+                continue
             t1 = tgt_ptr[u + 1]
             if t1 > tgt_ptr[u]:
                 settled[ns] = u
@@ -390,14 +335,8 @@ def _one_to_many_run(indptr, indices, w12, src_ptr, src_node, src_c1, src_c2, tg
                         nt += 1
                     cost[v, 0] = nk
                     cost[v, 1] = cu2 + w12[e, 1]
-                    p = pos[v]
-                    if p >= 0:
-                        _sift_up(hk, hn, pos, p, nk, v)
-                    else:
-                        _sift_up(hk, hn, pos, size, nk, v)
-                        size += 1
-        for i in range(size):
-            pos[hn[i]] = -1
+                    _push_lazy(hk, hn, size, nk, v)
+                    size += 1
         q0 = dir_ptr[o]
         q1 = dir_ptr[o + 1]
         more = min(ne + q1 - q0, n_dest)      # at most this many pairs
