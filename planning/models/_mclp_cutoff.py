@@ -17,7 +17,7 @@ The rest is the model ``min Σ y_j`` (fewest sites) s.t. ``Σ_{j∈N_i} y_j + u_
 incumbent (polished by a short swap search) and the next round starts from it. The number of sites is integral and its LP bound is
 strong (the hard demands alone need nearly ``p`` sites), where the uncovered weight's LP bound is
 0; on 500 × 200 (seeds 0–5) HiGHS solves this model about twice as fast as ``min Σ w_i u_i``. HiGHS
-runs with a small cut pool (``mip_pool_soft_limit``) and without primal heuristics.
+runs without primal heuristics, and on small models with a small cut pool (``mip_pool_soft_limit``).
 """
 
 from __future__ import annotations
@@ -36,19 +36,27 @@ from planning.models.reduce import dominated_columns, merge_identical_columns, m
 
 __all__ = ["CutoffResult", "prove_or_improve"]
 
-#: HiGHS options of the cut-off model: a small cut pool and no primal heuristics (the model is
-#: usually infeasible; on 500 x 200, seeds 0-5, the sub-MIP heuristics took about half the time).
+#: HiGHS options of the cut-off model: no primal heuristics (the model is usually infeasible; on
+#: 500 x 200, seeds 0-5, the sub-MIP heuristics took about half the time).
 HIGHS_OPTIONS = {
-    "mip_pool_soft_limit": 10,
     "mip_heuristic_effort": 0.0,
     "mip_heuristic_run_feasibility_jump": False,
     "mip_heuristic_run_rins": False,
     "mip_heuristic_run_rens": False,
     "mip_heuristic_run_root_reduced_cost": False,
 }
-#: Above this many soft demands the cut-off model is not built (HiGHS was far slower on a cut-off
-#: model with 1,700 soft demands than on the plain MILP): :func:`prove_or_improve` returns ``None``.
-MAX_SOFT_ROWS = 200
+#: Models with at most this many soft demands also get a small cut pool (``mip_pool_soft_limit``
+#: 10): on 500 x 200, seeds 0-5, up to twice as fast. A larger model needs its cuts: on 2,000 x 500
+#: (1,777 soft demands) the small pool took 201 s to the point that the default pool reached in
+#: 102 s (same run, loaded machine).
+SMALL_POOL_MAX_SOFT = 200
+#: Above this many soft demands the cut-off model is not built: :func:`prove_or_improve` returns
+#: ``None`` (and the MCLP solves the plain MILP). MCLP 2,000 x 500, p = 20 (1,777 soft demands): the
+#: cut-off model proved the optimum in 130-190 s of a loaded machine, where the plain MILP had not
+#: closed the gap in 900 s (bound 101,017 for 100,967); 5,000 x 1,000 (4,626 soft demands): the
+#: cut-off model had not left its root node after 300 s, and the plain MILP at least reports a
+#: bound below the total weight when stopped on time.
+MAX_SOFT_ROWS = 2000
 #: A better incumbent found by a round is polished by a short numpy swap search (most swaps and
 #: patience) before the next round: the rounds' solutions tend to sit just under the cut, and
 #: every unit gained shrinks the next model.
@@ -159,7 +167,14 @@ def _cutoff_milp(sub: sparse.csr_array, wr: np.ndarray, hard: np.ndarray, p_left
     row_hi = np.concatenate([np.full(r, np.inf), [float(p_left), cut]])
     cost = np.concatenate([np.zeros(c), wr[soft]]) if least_uncovered else np.concatenate([np.ones(c), np.zeros(s)])
     return solve_milp(cost, mat, row_lo, row_hi, np.zeros(c + s), np.ones(c + s), np.ones(c + s, dtype=bool),
-                      time_limit_s=time_limit_s, threads=threads, verbose=verbose, highs_options=HIGHS_OPTIONS)
+                      time_limit_s=time_limit_s, threads=threads, verbose=verbose, highs_options=_options(s))
+
+
+def _options(soft_rows: int) -> dict:
+    """HiGHS options of a cut-off model with ``soft_rows`` soft demands."""
+    if soft_rows <= SMALL_POOL_MAX_SOFT:
+        return {**HIGHS_OPTIONS, "mip_pool_soft_limit": 10}
+    return HIGHS_OPTIONS
 
 
 def prove_or_improve(
