@@ -159,7 +159,6 @@ class SnapGrid:
                               self.tile_id, self.tile_radius, self.ntx, self.cells, self.ent, self.piece_rec, self.ends,
                               self.x0, self.y0, self.cell, self.ncx, self.ncy, float(max_dist))
 
-
     def far_distance(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Distance (m) from each point to the nearest piece, however far (:func:`far_distances`);
         NaN for every point when the grid holds no piece."""

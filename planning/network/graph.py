@@ -269,11 +269,6 @@ class SegmentTable:
         prof = self.profile_fwd if forward else self.profile_bwd
         return profile_fraction(self.profile_ptr, self.profile_pos, prof, np.asarray(segment, dtype=np.int64), share)
 
-    @cached_property
-    def tree(self) -> shapely.STRtree:
-        """Spatial index of the segment geometries."""
-        return shapely.STRtree(self.geometry)
-
     def __len__(self) -> int:
         return int(self.u.size)
 

@@ -46,7 +46,7 @@ def test_block_order_snapping_equals_one_by_one_and_shapely(netlib, big_engine):
     ok = sp.ok
     assert np.array_equal(sp.snap_distance_m[at][ok[at]], np.concatenate([o[2] for o in one])[ok[at]])
     assert 1000 < ok.sum() < 5000
-    (_, _), d = seg.tree.query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
+    (_, _), d = shapely.STRtree(seg.geometry).query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
     assert sp.snap_distance_m == pytest.approx(d, abs=1e-9)
 
 

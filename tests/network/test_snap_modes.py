@@ -200,7 +200,7 @@ def test_grid_snapping_equals_shapely(netlib, random_nets):
         sp = engine.snap(pts, mode=mode)
         seg = engine.graph.segments(mode)
         geoms = shapely.points(xs, ys)
-        (_, hit), d = seg.tree.query_nearest(geoms, return_distance=True, all_matches=False)
+        (_, hit), d = shapely.STRtree(seg.geometry).query_nearest(geoms, return_distance=True, all_matches=False)
         assert sp.snap_distance_m == pytest.approx(d, abs=1e-9)
         ok = sp.ok
         assert ok.sum() > 100 and (~ok).sum() > 10 and (d[~ok] > 300).all() and (d[ok] <= 300).all()
