@@ -620,17 +620,7 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, end
                                 continue
                             c = tid * 64 + ((gy & 7) << 3) + (gx & 7)
                         for q in range(cells[c, 0], cells[c + 1, 0]):
-                            ax = ent[q, 0]
-                            ay = ent[q, 1]
-                            dx = ent[q, 2]
-                            dy = ent[q, 3]
-                            ll = dx * dx + dy * dy
-                            t = 0.0
-                            if ll > 0:            # clamped without branches (as predictable as it gets)
-                                t = min(max(((x - ax) * dx + (y - ay) * dy) / ll, 0.0), 1.0)
-                            qx = ax + t * dx - x
-                            qy = ay + t * dy - y
-                            d2 = qx * qx + qy * qy
+                            d2, t = _piece_d2(ent, q, x, y)
                             if d2 > best2:        # certainly farther than best: no square root
                                 continue
                             d = np.sqrt(d2)
@@ -694,6 +684,24 @@ def _far_blocks(tile_radius, ntx, nty):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _piece_d2(ent, q, x, y):
+    """Squared distance from ``(x, y)`` to the straight piece of index entry ``q`` (start
+    ``ent[q, 0:2]``, direction ``ent[q, 2:4]``), and the position ``t`` in [0, 1] of its nearest
+    point along the piece."""
+    ax = ent[q, 0]
+    ay = ent[q, 1]
+    dx = ent[q, 2]
+    dy = ent[q, 3]
+    ll = dx * dx + dy * dy
+    t = 0.0
+    if ll > 0:            # clamped without branches (as predictable as it gets)
+        t = min(max(((x - ax) * dx + (y - ay) * dy) / ll, 0.0), 1.0)
+    qx = ax + t * dx - x
+    qy = ay + t * dy - y
+    return qx * qx + qy * qy, t
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _box_distance(x, y, xa, ya, size):
     """Distance from ``(x, y)`` to the square of side ``size`` with lower corner ``(xa, ya)``."""
     dx = max(xa - x, x - (xa + size), 0.0)
@@ -718,17 +726,7 @@ def _block_best(x, y, bx, by, b, best, tile_id, tile_radius, ntx, cells, ent, x0
                         continue
                     c = _cell_of(gx, gy, tile_id, ntx, ncx)
                     for q in range(cells[c, 0], cells[c + 1, 0]):
-                        ax = ent[q, 0]
-                        ay = ent[q, 1]
-                        dx = ent[q, 2]
-                        dy = ent[q, 3]
-                        ll = dx * dx + dy * dy
-                        t = 0.0
-                        if ll > 0:
-                            t = min(max(((x - ax) * dx + (y - ay) * dy) / ll, 0.0), 1.0)
-                        qx = ax + t * dx - x
-                        qy = ay + t * dy - y
-                        d = np.sqrt(qx * qx + qy * qy)
+                        d = np.sqrt(_piece_d2(ent, q, x, y)[0])
                         if d < best:
                             best = d
     return best
