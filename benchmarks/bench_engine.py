@@ -37,9 +37,11 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.sparse.csgraph import dijkstra
 
 from planning.county import RoadNetwork
 from planning.network.engine import TravelEngine
@@ -172,8 +174,6 @@ class Peers:
 
     def nx(self) -> Any:
         if self._nx is None:
-            import networkx as nx
-
             G = nx.DiGraph()
             G.add_nodes_from(range(self.n))
             G.add_weighted_edges_from(zip(self.tails.tolist(), self.heads.tolist(), self.w.tolist()))
@@ -231,7 +231,7 @@ def run_graph(name: str, make: Callable[[], RoadNetwork], *, quick: bool, rows_n
     t_ig, _, _ = measure(peers.igraph)
     rows_build.append([name, f"{n:,}", f"{peers.heads.size:,}", _fmt_t(t_graph), f"{m_graph:,.0f}", _fmt_t(t_snap),
                        _fmt_t(t_ch), f"{m_ch:,.0f}", _fmt_t(t_ig)])
-    del net
+    net = None  # the source layers are not needed past the graph build
 
     # ---- nearest facility for every node
     for n_fac in (100, 1000):
@@ -248,8 +248,6 @@ def run_graph(name: str, make: Callable[[], RoadNetwork], *, quick: bool, rows_n
         t_rep, _, _ = measure(lambda: engine.nearest(node_pts, fac_pts, mode="drive"), repeat=rep, warmup=True)
         t_pre, m_pre, near_pre = measure(lambda: engine.nearest(snapped_nodes, fac_snapped, mode="drive"), repeat=rep,
                                          warmup=True)
-        from scipy.sparse.csgraph import dijkstra
-
         t_sp, m_sp, sp = measure(lambda: dijkstra(peers.csr_rev, directed=True, indices=fac, min_only=True), repeat=rep,
                                  warmup=True)
         assert near.equals(near_pre), "cold and pre-snapped nearest tables differ"
@@ -263,8 +261,6 @@ def run_graph(name: str, make: Callable[[], RoadNetwork], *, quick: bool, rows_n
         if quick and big:
             t_nx = math.nan
         else:
-            import networkx as nx
-
             G = peers.nx()
             Grev = G.reverse(copy=False)
             t_nx, _, _ = measure(lambda: nx.multi_source_dijkstra_path_length(Grev, fac.tolist(), weight="weight"),
@@ -304,8 +300,6 @@ def run_graph(name: str, make: Callable[[], RoadNetwork], *, quick: bool, rows_n
                              repeat=3 if small else 2, warmup=small)
     t_odp, _, _ = measure(lambda: engine.od(s_sn, d_sn, mode="drive", cutoff=CUTOFF_MIN), repeat=3 if small else 2,
                           warmup=small)
-    from scipy.sparse.csgraph import dijkstra
-
     def scipy_od() -> None:
         for k in range(0, sites.size, 100):
             dijkstra(peers.csr, directed=True, indices=sites[k:k + 100], limit=CUTOFF_MIN)
@@ -324,8 +318,6 @@ def run_graph(name: str, make: Callable[[], RoadNetwork], *, quick: bool, rows_n
     if quick and big:
         t_nxod, scale_nx = math.nan, 1.0
     else:
-        import networkx as nx
-
         G = peers.nx()
         sub = sites[:min(cap_nx, sites.size)]
         t_nxod, _, _ = measure(lambda: [nx.single_source_dijkstra_path_length(G, int(s), cutoff=CUTOFF_MIN,
