@@ -54,7 +54,7 @@ from planning._errors import InputError
 from planning.config import Settings, TravelSettings
 from planning.network import _kernels
 from planning.network._point_xy import object_addresses
-from planning.network.graph import METRICS, MODES, RoadGraph, _travel_settings
+from planning.network.graph import METRICS, MODES, RoadGraph, _travel_settings, group_ptr
 from planning.network.snap import SnappedPoints, check_arrays, layer_arrays, same_crs, snap_points, snap_xy
 
 __all__ = ["TravelEngine", "NEAREST_COLUMNS", "OD_COLUMNS"]
@@ -448,24 +448,21 @@ class TravelEngine:
         """Seeds of the OD kernel, origin by origin: ``(src_ptr, node, c1, c2)``."""
         op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
         order = np.argsort(op, kind="stable")
-        src_ptr = np.zeros(len(so) + 1, np.int64)
-        np.cumsum(np.bincount(op, minlength=len(so)), out=src_ptr[1:])
+        src_ptr = group_ptr(op, len(so))
         return src_ptr, on[order], o1[order], o2[order]
 
     def _od_targets(self, sd: SnappedPoints, metric: str, end: int, n_nodes: int) -> tuple[np.ndarray, ...]:
         """Destination entries of the OD kernel, node by node: ``(tgt_ptr, dest, c1, c2, rank)``."""
         dp, dn, d1, d2 = self._legs(sd, metric, end, leaving=False)
         t_order = np.argsort(dn, kind="stable")
-        tgt_ptr = np.zeros(n_nodes + 1, np.int64)
-        np.cumsum(np.bincount(dn, minlength=n_nodes), out=tgt_ptr[1:])
+        tgt_ptr = group_ptr(dn, n_nodes)
         return tgt_ptr, dp[t_order], d1[t_order], d2[t_order], t_order
 
     def _od_direct(self, so: SnappedPoints, sd: SnappedPoints, metric: str) -> tuple[np.ndarray, ...]:
         """Same-segment trips by origin, destinations ascending: ``(dir_ptr, dest, c1, c2)``."""
         so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)    # merged by the kernel
         d_order = np.lexsort((so_d, so_o))
-        dir_ptr = np.zeros(len(so) + 1, np.int64)
-        np.cumsum(np.bincount(so_o, minlength=len(so)), out=dir_ptr[1:])
+        dir_ptr = group_ptr(so_o, len(so))
         return dir_ptr, so_d[d_order], so_1[d_order], so_2[d_order]
 
     # ------------------------------------------------------------------ service areas

@@ -145,6 +145,14 @@ class ModeGraph:
         return csr_array((w, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
 
 
+def group_ptr(keys: np.ndarray, n: int) -> np.ndarray:
+    """Start offsets (int64, ``n + 1``) of groups ``0 .. n-1`` in an array sorted by ``keys``
+    (the ``indptr`` of a CSR structure whose row of each element is its key)."""
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(keys, minlength=n), out=ptr[1:])
+    return ptr
+
+
 def _transpose(g: ModeGraph) -> tuple[np.ndarray, ...]:
     from planning.network._kernels import transpose_csr
 
@@ -166,8 +174,7 @@ def _build_mode_graph(n: int, tail: np.ndarray, head: np.ndarray, t_min: np.ndar
     first_l = np.ones(key_l.size, bool)
     first_l[1:] = key_l[1:] != key_l[:-1]
     sel_l = by_len[first_l]
-    indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(tail[sel_t], minlength=n), out=indptr[1:])
+    indptr = group_ptr(tail[sel_t], n)
     return ModeGraph(
         indptr=indptr,
         indices=head[sel_t].astype(np.int64),
@@ -362,8 +369,7 @@ class RoadGraph:
         cols = [np.concatenate([p[i] for p in parts]) for i in range(6)]
         order = np.lexsort((cols[1], cols[0]))
         cols = [c[order] for c in cols]
-        indptr = np.zeros(3 * n + 1, np.int64)
-        np.cumsum(np.bincount(cols[0], minlength=3 * n), out=indptr[1:])
+        indptr = group_ptr(cols[0], 3 * n)
         return ModeGraph(indptr, cols[1], cols[2], cols[3], cols[4], cols[5])
 
     def layer_offsets(self, mode: str) -> tuple[int, int]:
@@ -594,8 +600,7 @@ def _segment_table(usable: np.ndarray, twin: np.ndarray, geoms: np.ndarray, u: n
         new_row = np.full(m, -1, np.int64)
         new_row[keep] = np.arange(keep.size)
         sel = new_row[edge] >= 0
-        ptr = np.zeros(keep.size + 1, np.int64)
-        np.cumsum(np.bincount(new_row[edge[sel]], minlength=keep.size), out=ptr[1:])
+        ptr = group_ptr(new_row[edge[sel]], keep.size)
         profile = {"profile_ptr": ptr, "profile_pos": profile_shares(ptr, np.asarray(dx[sel], float)),
                    "profile_fwd": profile_shares(ptr, np.asarray(w_f[sel], float)),
                    "profile_bwd": profile_shares(ptr, np.asarray(w_b[sel], float))}
