@@ -44,6 +44,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--capacity", type=Path, help="CSV destination_id,capacity: capacitated p-median")
     parser.add_argument("--fixed", help="comma-separated ids of existing sites kept open")
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds (default 600)")
+    parser.add_argument("--gap", type=float, default=0.0,
+                        help="relative optimality gap at which to stop (default 0: prove optimality)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="solver threads (default 1; above 1 HiGHS searches the tree in parallel)")
     parser.add_argument("--format", choices=("json", "table"), default="json")
     parser.set_defaults(func=run)
     return parser
@@ -69,6 +73,8 @@ def solve_table(
     capacity: pd.DataFrame | None = None,
     fixed: list[str] | None = None,
     time_limit_s: float = 600.0,
+    mip_gap: float = 0.0,
+    threads: int = 1,
 ) -> dict[str, Any]:
     """Solve one model on a long OD table and return the JSON-ready result.
 
@@ -87,6 +93,10 @@ def solve_table(
         Existing sites forced open.
     time_limit_s : float
         Solver time limit.
+    mip_gap : float
+        Relative gap at which the solver stops (0 proves optimality).
+    threads : int
+        Solver threads.
 
     Returns
     -------
@@ -118,9 +128,13 @@ def solve_table(
         problems.append("--capacity applies to --model pmedian only (capacitated p-median)")
     if capacity is not None and weights is None:
         problems.append("--capacity needs --weights (the demand each origin puts on a site's capacity)")
+    if not 0 <= mip_gap < 1:
+        problems.append(f"--gap must be in [0, 1) (a share, 0.01 = 1 %); got {mip_gap:g}")
+    if threads < 1:
+        problems.append(f"--threads must be at least 1; got {threads}")
     if problems:
         raise InputError("planning solve", problems)
-    options = SolverOptions(time_limit_s=time_limit_s)
+    options = SolverOptions(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
     fixed = list(fixed) if fixed else None
     if capacity is not None:
         from planning.models.capacitated import CapacitatedPMedian
@@ -179,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     fixed = [s.strip() for s in args.fixed.split(",") if s.strip()] if args.fixed else None
     result = solve_table(
         od, model=args.model, weights=weights, p=args.p, threshold=args.threshold, capacity=capacity,
-        fixed=fixed, time_limit_s=args.time_limit,
+        fixed=fixed, time_limit_s=args.time_limit, mip_gap=args.gap, threads=args.threads,
     )
     if args.format == "json":
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)

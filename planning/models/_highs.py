@@ -7,6 +7,7 @@ answer into a :class:`MilpResult` with status, objective, best bound and gap.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from scipy import sparse
 
 from planning._errors import SolverError
 
-__all__ = ["MilpResult", "solve_milp", "relative_gap"]
+__all__ = ["MilpResult", "solve_milp", "relative_gap", "set_threads"]
 
 _INF = highspy.kHighsInf
 
@@ -74,6 +75,30 @@ def relative_gap(objective: float, bound: float) -> float:
     return diff / max(abs(float(objective)), 1e-9)
 
 
+def set_threads(h: Any, threads: int | None, *, mip: bool) -> None:
+    """Set the threads of HiGHS instance ``h`` (``None``: those of the last solve, else 1).
+
+    HiGHS runs every instance of a process on one global scheduler and refuses a run whose
+    ``threads`` differ from the scheduler's, so the scheduler is rebuilt when the threads change
+    (solves running at the same time in one process must therefore use the same threads). For a
+    MILP with ``threads > 1`` this also turns on HiGHS's parallel tree search (``parallel =
+    "on"``; without it the branch and bound runs on one thread whatever ``threads`` says). The
+    parallel search is deterministic: the same model and threads give the same result.
+    """
+    with _SCHEDULER_LOCK:
+        threads = int(threads if threads is not None else _scheduler_threads[0] or 1)
+        if _scheduler_threads[0] != threads:
+            highspy.Highs.resetGlobalScheduler(True)
+            _scheduler_threads[0] = threads
+    h.setOptionValue("threads", threads)
+    if mip and threads > 1:
+        h.setOptionValue("parallel", "on")
+
+
+_SCHEDULER_LOCK = threading.Lock()
+_scheduler_threads: list[int | None] = [None]
+
+
 def solve_milp(
     cost: np.ndarray,
     matrix: sparse.sparray | sparse.spmatrix,
@@ -113,6 +138,7 @@ def solve_milp(
         Constant added to the objective.
     time_limit_s, mip_gap, threads, verbose : keyword-only
         Solver options (wall-clock limit in seconds, relative gap, threads, log to stdout).
+        With ``threads > 1`` a MILP's branch and bound runs HiGHS's parallel tree search.
     start : ndarray, optional
         A feasible (or partial) solution to warm-start the branch and bound.
     on_solution : callable, optional
@@ -172,7 +198,7 @@ def solve_milp(
     h.setOptionValue("output_flag", bool(verbose))
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
-    h.setOptionValue("threads", int(threads))
+    set_threads(h, threads, mip=has_integer)
     h.setOptionValue("random_seed", 0)
     for name, value in (highs_options or {}).items():
         if h.setOptionValue(name, value) == highspy.HighsStatus.kError:

@@ -40,7 +40,9 @@ class SolverOptions:
     mip_gap : float
         Relative gap at which to stop (0 proves optimality).
     threads : int
-        Solver threads.
+        Solver threads. Above 1, HiGHS searches the branch-and-bound tree in parallel
+        (deterministic: the same inputs and threads give the same result; with other
+        threads an equally good alternative optimum may be returned).
     verbose : bool
         Print the solver log.
     method : str

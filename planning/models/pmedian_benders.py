@@ -36,6 +36,7 @@ import highspy
 import numpy as np
 
 from planning._errors import SolverError
+from planning.models._highs import set_threads
 from planning.models.pmedian_lagrangian import NeighbourLists
 
 __all__ = ["BendersBound", "benders_lp_bound", "separate"]
@@ -224,7 +225,7 @@ def benders_lp_bound(
     big = 2.0 * finite.max(axis=1) + 1.0
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
+    set_threads(h, None, mip=False)
     h.setOptionValue("random_seed", 0)
     h.setOptionValue("solver", "simplex")
     lower_theta = np.where(np.isfinite(nb.wcost[:, 0]), nb.wcost[:, 0], 0.0)

@@ -100,3 +100,15 @@ def test_capacity_with_fixed_counts_p_besides_fixed(files, tmp_path, capsys) -> 
                  "--fixed", "s3", "--capacity", str(cap)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["selected"] == ["s1", "s3"] and out["objective"] == 4.0
+
+
+def test_threads_and_gap_options(files, capsys) -> None:
+    od, w = files
+    assert main(["solve", "--model", "pmedian", "--costs", str(od), "--weights", str(w), "--p", "1",
+                 "--threads", "2", "--gap", "0.01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["status"], out["objective"], out["selected"]) == ("optimal", 21.0, ["s1"])
+    assert main(["solve", "--model", "pmedian", "--costs", str(od), "--p", "1", "--threads", "0",
+                 "--gap", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "--gap must be in [0, 1)" in err and "--threads must be at least 1; got 0" in err

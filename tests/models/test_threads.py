@@ -1,0 +1,71 @@
+"""Solver threads: above one, HiGHS searches the branch-and-bound tree in parallel, deterministically."""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+from planning.models import MCLP, SolverOptions
+from planning.models._highs import set_threads, solve_milp
+
+
+def _set_cover(seed: int, rows: int = 120, cols: int = 50, per_row: int = 3) -> sparse.csc_array:
+    """Unit-cost set covering with ``per_row`` random columns per row: a fractional LP and many
+    alternative optima, so HiGHS has to branch."""
+    rng = np.random.default_rng(seed)
+    r = np.repeat(np.arange(rows), per_row)
+    c = np.concatenate([rng.choice(cols, per_row, replace=False) for _ in range(rows)])
+    return sparse.csc_array((np.ones(r.size), (r, c)), shape=(rows, cols))
+
+
+def _solve(mat: sparse.csc_array, threads: int, verbose: bool = False):
+    rows, cols = mat.shape
+    return solve_milp(np.ones(cols), mat, np.ones(rows), np.full(rows, np.inf), np.zeros(cols), np.ones(cols),
+                      np.ones(cols, dtype=bool), threads=threads, verbose=verbose, time_limit_s=60)
+
+
+def test_threads_turn_on_the_parallel_tree_search(capfd) -> None:
+    mat = _set_cover(0)
+    one = _solve(mat, 1, verbose=True)
+    log_one = capfd.readouterr().out
+    two = _solve(mat, 2, verbose=True)
+    log_two = capfd.readouterr().out
+    assert "Parallel search off" in log_one
+    assert "Thread count 2" in log_two and "Parallel search on" in log_two
+    assert one.status == two.status == "optimal"
+    assert round(one.objective) == round(two.objective) == round(two.x.sum())
+    assert (mat @ np.round(two.x) >= 1).all()
+
+
+def test_parallel_search_is_deterministic() -> None:
+    for seed in (1, 2):
+        mat = _set_cover(seed)
+        a, b = _solve(mat, 2), _solve(mat, 2)
+        assert a.status == "optimal" and np.array_equal(a.x, b.x) and a.objective == b.objective
+
+
+def test_set_threads_only_parallel_for_a_mip() -> None:
+    h = highspy.Highs()
+    set_threads(h, 2, mip=False)
+    assert h.getOptionValue("threads")[1] == 2 and h.getOptionValue("parallel")[1] == "choose"
+    set_threads(h, 2, mip=True)
+    assert h.getOptionValue("parallel")[1] == "on"
+    g = highspy.Highs()
+    set_threads(g, 1, mip=True)
+    assert g.getOptionValue("parallel")[1] == "choose"
+
+
+def test_mclp_two_threads_same_optimum_and_repeatable() -> None:
+    rng = np.random.default_rng(11)
+    demand, sites = rng.uniform(0, 10_000, (400, 2)), rng.uniform(0, 10_000, (120, 2))
+    cost = np.sqrt(((demand[:, None, :] - sites[None, :, :]) ** 2).sum(axis=2))
+    w = rng.integers(1, 101, 400).astype(float)
+
+    def solve(threads: int):
+        return MCLP.from_cost_matrix(cost, weights=w, threshold=1200, p=12).solve(SolverOptions(threads=threads))
+
+    one, two, again = solve(1), solve(2), solve(2)
+    assert one.status_ == two.status_ == "optimal"
+    assert one.objective_ == two.objective_
+    assert list(two.selected_) == list(again.selected_)
