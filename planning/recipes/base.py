@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from planning._errors import InputError
 from planning.county import County
+from planning.models.base import SolverOptions
 from planning.schema import FacilityKind
 
 __all__ = [
@@ -90,6 +91,8 @@ class RecipeOptions(BaseModel):
         Unit costs overriding :data:`DEFAULT_COSTS_WAN`.
     time_limit_s : float
         Solver time limit per model.
+    threads : int
+        Solver threads per model (above 1, HiGHS searches the branch-and-bound tree in parallel).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -99,6 +102,11 @@ class RecipeOptions(BaseModel):
     candidates: str | None = None
     costs: dict[str, float] = Field(default_factory=dict)
     time_limit_s: float = Field(60.0, gt=0)
+    threads: int = Field(1, ge=1)
+
+    def solver_options(self) -> SolverOptions:
+        """The solver options of the recipe's models (time limit and threads)."""
+        return SolverOptions(time_limit_s=self.time_limit_s, threads=self.threads)
 
     def unit_cost(self, action: str, kind: str) -> float:
         """Cost (万元) of one action on one facility kind."""

@@ -27,7 +27,7 @@ import pandas as pd
 
 from planning._errors import InfeasibleError, InputError
 from planning.county import County
-from planning.models import MCLP, SolverOptions
+from planning.models import MCLP
 from planning.recipes._common import (
     actions_frame,
     check_options,
@@ -154,7 +154,7 @@ def central_township_hospitals(county: County, *, engine: Any = None, rule_param
                                       p=min(p, len(eligible)), budget=opts.budget, site_cost=site_cost,
                                       area_of={i: county.county_id for i in ids},
                                       min_per_area=min(need_min, len(eligible))).solve(
-                                          SolverOptions(time_limit_s=opts.time_limit_s))
+                                          opts.solver_options())
         selected = th["id"].isin(model.selected_).to_numpy()
         # an upgrade that brings nobody new within the radius is not proposed beyond min_count
         # (the score tie-breaker alone would otherwise fill p); lowest score dropped first

@@ -28,7 +28,7 @@ import pandas as pd
 from planning._errors import InputError
 from planning.county import County
 from planning.coverage import community_weights
-from planning.models import LSCP, MCLP, SolverOptions
+from planning.models import LSCP, MCLP
 from planning.recipes._common import (
     actions_frame,
     candidate_sites,
@@ -142,7 +142,7 @@ def living_circles(county: County, *, engine: Any = None, rule_params: Any = Non
                                  "reason": f"no candidate site within {walk:g} min walk"})
         prepared.append((rule_id, cat, build, walk, lacking, cov[reach], lack_idx[reach],
                          opts.unit_cost("new", str(build))))
-    solver_opts = SolverOptions(time_limit_s=opts.time_limit_s)
+    solver_opts = opts.solver_options()
     chosen = [np.zeros(len(cand), dtype=bool) for _ in prepared]
     if opts.budget is not None:
         # one budget for every category: a joint MCLP over (community, category) demands and

@@ -389,7 +389,7 @@ def _solve(*, n: int, m: int, pi: np.ndarray, pj: np.ndarray, t_pair: np.ndarray
         lo_full = lo_a.copy()
         lo_full[:n] = 1.0
         full = solve_milp(cost_vec + travel, matrix, lo_full, hi_a, col_lo, col_hi, integer, offset=offset,
-                          time_limit_s=opts.time_limit_s)
+                          time_limit_s=opts.time_limit_s, threads=opts.threads)
         seconds += full.seconds
         if full.status == "infeasible":
             full = None
@@ -398,7 +398,7 @@ def _solve(*, n: int, m: int, pi: np.ndarray, pj: np.ndarray, t_pair: np.ndarray
         served_obj[ox:ox + K_] = pop[pi]
         served_obj[oe:oe + n_e] = pop[ei]
         first = solve_milp(served_obj, matrix, lo_a, hi_a, col_lo, col_hi, integer, maximize=True,
-                           time_limit_s=opts.time_limit_s)
+                           time_limit_s=opts.time_limit_s, threads=opts.threads)
         seconds += first.seconds
         if first.status == "infeasible":
             raise InputError("village_clinics options", [f"budget {opts.budget:g} 万元 cannot even keep the clinics "
@@ -414,7 +414,7 @@ def _solve(*, n: int, m: int, pi: np.ndarray, pj: np.ndarray, t_pair: np.ndarray
         res = full
     else:
         res = solve_milp(cost_vec + travel, matrix, lo_a, hi_a, col_lo, col_hi, integer, offset=offset,
-                         time_limit_s=opts.time_limit_s, start=start, mip_gap=gap)
+                         time_limit_s=opts.time_limit_s, threads=opts.threads, start=start, mip_gap=gap)
         seconds += res.seconds
     if res.x is None:
         raise InputError("village_clinics", ["the clinic model has no feasible solution; please report this county"])

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from planning.county import County
-from planning.models import LSCP, MCLP, SolverOptions
+from planning.models import LSCP, MCLP
 from planning.recipes._common import (
     actions_frame,
     candidate_sites,
@@ -143,7 +143,7 @@ def emergency_network(county: County, *, engine: Any = None, rule_params: Any = 
     dem = demand[reach].reset_index(drop=True)
     cov_d = np.where(cov[reach], 0.0, np.inf)
     pop = dem["population"].to_numpy(dtype=float)
-    solver_opts = SolverOptions(time_limit_s=opts.time_limit_s)
+    solver_opts = opts.solver_options()
     selected = np.zeros(len(cand), dtype=bool)
     if len(dem) and (opts.budget is not None or opts.p is not None):
         model = MCLP.from_cost_matrix(cov_d, weights=pop, demand_ids=list(dem["id"]), candidate_ids=list(cand["id"]),

@@ -20,7 +20,7 @@ import pandas as pd
 from planning._errors import InputError
 from planning.coverage import within
 from planning.county import County
-from planning.models import PMedian, SolverOptions
+from planning.models import PMedian
 from planning.recipes._common import (
     actions_frame,
     candidate_sites,
@@ -141,7 +141,7 @@ def odd_job_markets(county: County, *, engine: Any = None, rule_params: Any = No
         model = PMedian.from_cost_matrix(t[reach], weights=w[reach], demand_ids=list(villages["id"][reach]),
                                          candidate_ids=list(sites["id"]), p=p, fixed=list(ex["id"]),
                                          budget=opts.budget, site_cost=np.full(len(sites), unit)).solve(
-                                             SolverOptions(time_limit_s=opts.time_limit_s))
+                                             opts.solver_options())
         selected = np.isin(sites["id"].to_numpy(), model.selected_)
         solver = model_summary("PMedian", model, weight_basis=basis, p=int(p))
     else:

@@ -117,6 +117,8 @@ class RecipeSpec(_Strict):
         Unit costs (万元) by ``"<action>:<kind>"``, e.g. ``{"new:village_clinic": 30}``.
     time_limit_s : float
         Solver time limit per model, seconds.
+    threads : int
+        Solver threads per model (default 1).
     """
 
     budget: float | None = Field(None, ge=0)
@@ -124,6 +126,7 @@ class RecipeSpec(_Strict):
     candidates: str | None = None
     costs: dict[str, float] = Field(default_factory=dict)
     time_limit_s: float = Field(60.0, gt=0)
+    threads: int = Field(1, ge=1)
 
     @field_validator("costs")
     @classmethod

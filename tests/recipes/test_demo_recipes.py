@@ -145,3 +145,14 @@ def test_clinics_equal_lscp_when_doctors_are_free(demo):
                                   fixed=list(clinics["id"]), site_cost=[0.0] * len(clinics) + [1.0] * len(seats)).solve()
     assert model.status_ == "optimal" and model.objective_ >= 1
     assert result.total_cost == 30.0 * model.objective_
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_two_threads_same_optimum(results, demo, name):
+    """threads=2 (HiGHS's parallel tree search) reaches the same optimum as the default single thread."""
+    county, engine = demo
+    two = RECIPES[name](county, engine=engine, options=RecipeOptions(threads=2))
+    one = results[name]
+    assert two.solver["status"] == "optimal"
+    assert two.solver["objective"] == pytest.approx(one.solver["objective"], rel=1e-9, abs=1e-6)
+    assert two.actions["cost"].sum() == pytest.approx(one.actions["cost"].sum())
