@@ -75,6 +75,12 @@ def relative_gap(objective: float, bound: float) -> float:
     return diff / max(abs(float(objective)), 1e-9)
 
 
+#: Threads HiGHS's global scheduler was last rebuilt for by :func:`set_threads` (``None`` before
+#: its first call in this process).
+_SCHEDULER_LOCK = threading.Lock()
+_scheduler_threads: list[int | None] = [None]
+
+
 def set_threads(h: Any, threads: int | None, *, mip: bool) -> None:
     """Set the threads of HiGHS instance ``h`` (``None``: those of the last solve, else 1).
 
@@ -93,10 +99,6 @@ def set_threads(h: Any, threads: int | None, *, mip: bool) -> None:
     h.setOptionValue("threads", threads)
     if mip and threads > 1:
         h.setOptionValue("parallel", "on")
-
-
-_SCHEDULER_LOCK = threading.Lock()
-_scheduler_threads: list[int | None] = [None]
 
 
 def solve_milp(
