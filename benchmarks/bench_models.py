@@ -385,9 +385,23 @@ def _peer_row(model: str, n: int, m: int, ours: dict, peer: dict) -> str:
             f"{same} | {speed} | {wall} | {peer['rss_mib'] / max(ours['rss_mib'], 1e-9):.1f}× |")
 
 
+def _versions() -> str:
+    """Versions of the solvers compared (timings and, between equal optima, the solution returned
+    depend on them)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = []
+    for name in ("highspy", "spopt", "pulp"):
+        try:
+            parts.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            parts.append(f"{name} not installed")
+    return ", ".join(parts) + " (CBC as bundled with PuLP)"
+
+
 def main(quick: bool = False) -> str:
     """Run the benchmark; returns its Markdown section."""
-    lines = ["## Facility-location models (issue 5)", ""]
+    lines = ["## Facility-location models (issue 5)", "", f"Solver versions: {_versions()}.", ""]
     if not BENCH.is_dir():
         return "\n".join(lines + [f"Benchmark instances not found at {BENCH}; nothing run.", ""])
     lines += _pmed_section(quick)
