@@ -124,8 +124,10 @@ def _plain_highs_mclp(highspy: Any, cost: np.ndarray, weights: np.ndarray, radiu
                       limit_s: float, threads: int = 1) -> dict:
     """The textbook MCLP MILP (``max Σ w_i x_i``, ``x_i <= Σ_{j∈N_i} y_j``, ``Σ y_j = p``) in HiGHS, no
     reductions and no start: the "plain HiGHS MILP" of the issue (with ``threads > 1``, HiGHS's
-    parallel tree search, as ours gets)."""
+    parallel tree search, set as for ours)."""
     from scipy import sparse
+
+    from planning.models._highs import set_threads
 
     n, m = cost.shape
     rows, cols = np.nonzero(cost <= radius)
@@ -143,9 +145,7 @@ def _plain_highs_mclp(highspy: Any, cost: np.ndarray, weights: np.ndarray, radiu
     lp.integrality_ = [highspy.HighsVarType.kInteger] * m + [highspy.HighsVarType.kContinuous] * n
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(threads))
-    if threads > 1:
-        h.setOptionValue("parallel", "on")
+    set_threads(h, threads, mip=True)
     h.setOptionValue("time_limit", float(limit_s))
     h.passModel(lp)
     h.run()
