@@ -1,0 +1,45 @@
+"""One solve of the random instances of :mod:`benchmarks.bench_models`, for one-off figures.
+
+``python -m benchmarks.solve_one MODEL N M [--limit S] [--threads T]`` builds the instance of
+the spopt table (uniform points on a 10 km square, seed 0; LSCP radius 1.1 × the largest
+nearest-candidate distance, MCLP radius 1,500 m with p = 20, p-median p = 20), solves it with
+this project and prints ``model n m threads objective bound status seconds``. Not part of
+``make bench`` (no peer runs, no RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from benchmarks.bench_models import lscp_radius, random_instance
+
+
+def main(argv: list[str] | None = None) -> str:
+    """Parse the arguments, solve, and return the printed line."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.solve_one", description=__doc__)
+    parser.add_argument("model", choices=("lscp", "mclp", "pmedian"))
+    parser.add_argument("n", type=int)
+    parser.add_argument("m", type=int)
+    parser.add_argument("--limit", type=float, default=100.0, help="time limit, s (default 100)")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    from planning.models import LSCP, MCLP, PMedian, SolverOptions
+
+    cost, weights = random_instance(args.n, args.m, 0)
+    options = SolverOptions(time_limit_s=args.limit, threads=args.threads)
+    began = time.perf_counter()
+    if args.model == "lscp":
+        solved = LSCP.from_cost_matrix(cost, threshold=lscp_radius(cost)).solve(options)
+    elif args.model == "mclp":
+        solved = MCLP.from_cost_matrix(cost, weights=weights, threshold=1500.0, p=20).solve(options)
+    else:
+        solved = PMedian.from_cost_matrix(cost, weights=weights, p=20).solve(options)
+    line = (f"{args.model} {args.n} {args.m} threads={args.threads} objective={solved.objective_:,.1f} "
+            f"bound={solved.bound_:,.1f} status={solved.status_} seconds={time.perf_counter() - began:.1f}")
+    print(line)
+    return line
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
