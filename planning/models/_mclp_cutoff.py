@@ -16,8 +16,12 @@ The rest is the model ``min Σ y_j`` (fewest sites) s.t. ``Σ_{j∈N_i} y_j + u_
 ``Σ w_i u_i <= cut``: infeasible proves the incumbent optimal, otherwise its solution is a better
 incumbent (polished by a short swap search) and the next round starts from it. The number of sites is integral and its LP bound is
 strong (the hard demands alone need nearly ``p`` sites), where the uncovered weight's LP bound is
-0; on 500 × 200 (seeds 0–5) HiGHS solves this model about twice as fast as ``min Σ w_i u_i``. HiGHS
-runs without primal heuristics, and on small models with a small cut pool (``mip_pool_soft_limit``).
+0; on 500 × 200 (seeds 0–5) HiGHS solves this model about twice as fast as ``min Σ w_i u_i``. The
+``u_i`` are continuous in ``[0, 1]``: at integral sites each is forced to 1 exactly where its demand
+is uncovered, so the model's integral solutions are the same, and HiGHS branches on sites only
+(MCLP 2,000 × 500, p = 20, seed 0: 1,915 nodes and 90 s instead of 2,458 nodes and 116 s; seed 2:
+177 s instead of 248 s; 500 × 200, seeds 0–11: 4.4 s instead of 5.8 s in all). HiGHS runs without
+primal heuristics, and on small models with a small cut pool (``mip_pool_soft_limit``).
 """
 
 from __future__ import annotations
@@ -166,7 +170,8 @@ def _cutoff_milp(sub: sparse.csr_array, wr: np.ndarray, hard: np.ndarray, p_left
     row_lo = np.concatenate([np.ones(r), [-np.inf, -np.inf]])
     row_hi = np.concatenate([np.full(r, np.inf), [float(p_left), cut]])
     cost = np.concatenate([np.zeros(c), wr[soft]]) if least_uncovered else np.concatenate([np.ones(c), np.zeros(s)])
-    return solve_milp(cost, mat, row_lo, row_hi, np.zeros(c + s), np.ones(c + s), np.ones(c + s, dtype=bool),
+    integer = np.concatenate([np.ones(c, dtype=bool), np.zeros(s, dtype=bool)])  # u continuous
+    return solve_milp(cost, mat, row_lo, row_hi, np.zeros(c + s), np.ones(c + s), integer,
                       time_limit_s=time_limit_s, threads=threads, verbose=verbose, highs_options=_options(s))
 
 
