@@ -16,12 +16,12 @@ The rest is the model ``min Σ y_j`` (fewest sites) s.t. ``Σ_{j∈N_i} y_j + u_
 ``Σ w_i u_i <= cut``: infeasible proves the incumbent optimal, otherwise its solution is a better
 incumbent (polished by a short swap search) and the next round starts from it. The number of sites is integral and its LP bound is
 strong (the hard demands alone need nearly ``p`` sites), where the uncovered weight's LP bound is
-0; on 500 × 200 (seeds 0–5) HiGHS solves this model about twice as fast as ``min Σ w_i u_i``. The
-``u_i`` are continuous in ``[0, 1]``: at integral sites each is forced to 1 exactly where its demand
-is uncovered, so the model's integral solutions are the same, and HiGHS branches on sites only
-(MCLP 2,000 × 500, p = 20, seed 0: 1,915 nodes and 90 s instead of 2,458 nodes and 116 s; seed 2:
-177 s instead of 248 s; 500 × 200, seeds 0–11: 4.4 s instead of 5.8 s in all). HiGHS runs without
-primal heuristics, and on small models with a small cut pool (``mip_pool_soft_limit``).
+0; on 500 × 200 (seeds 0–5) HiGHS solves this model about twice as fast as ``min Σ w_i u_i``. With
+many soft demands the ``u_i`` are continuous in ``[0, 1]``: at integral sites each is forced to 1
+exactly where its demand is uncovered, so the model's integral solutions are the same, and HiGHS
+branches on sites only (MCLP 2,000 × 500, p = 20, seed 0: 1,915 nodes and 90 s instead of 2,458
+nodes and 116 s; seed 2: 177 s instead of 248 s). HiGHS runs without primal heuristics, and on
+small models with a small cut pool (``mip_pool_soft_limit``).
 """
 
 from __future__ import annotations
@@ -61,6 +61,12 @@ SMALL_POOL_MAX_SOFT = 200
 #: cut-off model had not left its root node after 300 s, and the plain MILP at least reports a
 #: bound below the total weight when stopped on time.
 MAX_SOFT_ROWS = 2000
+#: From this many soft demands on, their ``u_i`` are continuous (see the module notes); below it
+#: they stay binary, from which HiGHS draws knapsack cover cuts on the few that may stay uncovered.
+#: 500 x 200, seeds 0-15, best of 3: with binary u, 1.55 s in all on the seven models of 2-27 soft
+#: demands (continuous: 1.70 s; seed 0, 7 soft demands: 0.15 s against 0.23 s); with continuous u,
+#: 3.8 s on the five of 38-139 (binary: 5.1 s); 2,000 x 500 (1,682 soft demands): 90 s against 116 s.
+CONTINUOUS_MIN_SOFT = 30
 #: A better incumbent found by a round is polished by a short numpy swap search (most swaps and
 #: patience) before the next round: the rounds' solutions tend to sit just under the cut, and
 #: every unit gained shrinks the next model.
@@ -170,7 +176,7 @@ def _cutoff_milp(sub: sparse.csr_array, wr: np.ndarray, hard: np.ndarray, p_left
     row_lo = np.concatenate([np.ones(r), [-np.inf, -np.inf]])
     row_hi = np.concatenate([np.full(r, np.inf), [float(p_left), cut]])
     cost = np.concatenate([np.zeros(c), wr[soft]]) if least_uncovered else np.concatenate([np.ones(c), np.zeros(s)])
-    integer = np.concatenate([np.ones(c, dtype=bool), np.zeros(s, dtype=bool)])  # u continuous
+    integer = np.concatenate([np.ones(c, dtype=bool), np.full(s, s < CONTINUOUS_MIN_SOFT)])
     return solve_milp(cost, mat, row_lo, row_hi, np.zeros(c + s), np.ones(c + s), integer,
                       time_limit_s=time_limit_s, threads=threads, verbose=verbose, highs_options=_options(s))
 
