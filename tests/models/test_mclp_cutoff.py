@@ -9,6 +9,7 @@ import pytest
 from scipy import sparse
 
 from planning.models import MCLP, SolverOptions
+from planning.models import _mclp_cutoff
 from planning.models import mclp as mclp_module
 from planning.models._mclp_cutoff import _reduce, prove_or_improve
 
@@ -31,7 +32,10 @@ def _value(cover: np.ndarray, w: np.ndarray, y: np.ndarray) -> float:
 
 @pytest.mark.parametrize("seed", range(10))
 @pytest.mark.parametrize("integral", [True, False])
-def test_prove_or_improve_reaches_the_brute_force_optimum(seed: int, integral: bool) -> None:
+@pytest.mark.parametrize("continuous_min_soft", [0, 10**9])  # uncovered variables continuous / binary
+def test_prove_or_improve_reaches_the_brute_force_optimum(monkeypatch: pytest.MonkeyPatch, seed: int, integral: bool,
+                                                          continuous_min_soft: int) -> None:
+    monkeypatch.setattr(_mclp_cutoff, "CONTINUOUS_MIN_SOFT", continuous_min_soft)
     rng = np.random.default_rng(seed)
     cover = _random_cover(seed)
     w = rng.integers(1, 30, cover.shape[0]).astype(float) if integral else rng.uniform(0.5, 30.0, cover.shape[0])
@@ -103,7 +107,6 @@ def test_small_mclp_path_is_deterministic_and_equals_the_plain_milp(monkeypatch:
     second = MCLP.from_cost_matrix(cost, weights=w, threshold=2.0, p=5).solve()
     assert first.selected_.tolist() == second.selected_.tolist()
     assert first._cutoff_size[1] > 0 and first.objective_ < w.sum()  # a real cut-off model, not a full cover
-    from planning.models import _mclp_cutoff
 
     monkeypatch.setattr(mclp_module, "SMALL_MAX_COLUMNS", 0)  # the compiled tabu start, then the cut-off model
     tabu = MCLP.from_cost_matrix(cost, weights=w, threshold=2.0, p=5).solve()
@@ -124,7 +127,6 @@ def test_prove_or_improve_gives_up_on_many_soft_rows() -> None:
 
 
 def test_small_mclp_path_falls_back_to_the_plain_milp(monkeypatch: pytest.MonkeyPatch) -> None:
-    from planning.models import _mclp_cutoff
 
     rng = np.random.default_rng(8)
     cover = _random_cover(8, n=30, m=12, density=0.22)
@@ -136,10 +138,11 @@ def test_small_mclp_path_falls_back_to_the_plain_milp(monkeypatch: pytest.Monkey
 
 
 @pytest.mark.parametrize("integral", [True, False])
-def test_rounds_from_a_poor_start_reach_the_optimum(monkeypatch: pytest.MonkeyPatch, integral: bool) -> None:
+@pytest.mark.parametrize("continuous_min_soft", [0, 10**9])
+def test_rounds_from_a_poor_start_reach_the_optimum(monkeypatch: pytest.MonkeyPatch, integral: bool,
+                                                    continuous_min_soft: int) -> None:
     """Improving rounds (fewest sites), the polish, and the final least-uncovered round all run."""
-    from planning.models import _mclp_cutoff
-
+    monkeypatch.setattr(_mclp_cutoff, "CONTINUOUS_MIN_SOFT", continuous_min_soft)
     calls: list[tuple[bool, str]] = []
     real = _mclp_cutoff._cutoff_milp
 
@@ -171,7 +174,6 @@ def test_rounds_from_a_poor_start_reach_the_optimum(monkeypatch: pytest.MonkeyPa
 
 
 def test_plain_milp_without_primal_heuristics_only_after_a_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    from planning.models import _mclp_cutoff
 
     seen: list[dict] = []
     real = mclp_module.solve_milp
