@@ -13,8 +13,10 @@ solution leaves at most ``cut`` (``g − 1`` for integer weights) uncovered, so
 
 The rest is the model ``min Σ y_j`` (fewest sites) s.t. ``Σ_{j∈N_i} y_j + u_i >= 1`` for the
 *soft* demands ``i``, ``Σ_{j∈N_i} y_j >= 1`` for hard demands, ``Σ y_j <= p`` and
-``Σ w_i u_i <= cut``: infeasible proves the incumbent optimal, otherwise its solution is a better
-incumbent (polished by a short swap search) and the next round starts from it. The number of sites is integral and its LP bound is
+``Σ w_i u_i <= cut``: infeasible proves the incumbent optimal, otherwise its first solution found
+is a better incumbent (polished by a short swap search) and the next round starts from it (5,000 ×
+1,000: proving that solution had the fewest sites took another 97 s after the 64 s to find it).
+The number of sites is integral and its LP bound is
 strong (the hard demands alone need nearly ``p`` sites), where the uncovered weight's LP bound is
 0; on 500 × 200 (seeds 0–5) HiGHS solves this model about twice as fast as ``min Σ w_i u_i``. With
 many soft demands the ``u_i`` are continuous in ``[0, 1]``: at integral sites each is forced to 1
@@ -55,12 +57,13 @@ HIGHS_OPTIONS = {
 #: 102 s (same run, loaded machine).
 SMALL_POOL_MAX_SOFT = 200
 #: Above this many soft demands the cut-off model is not built: :func:`prove_or_improve` returns
-#: ``None`` (and the MCLP solves the plain MILP). MCLP 2,000 x 500, p = 20 (1,777 soft demands): the
-#: cut-off model proved the optimum in 130-190 s of a loaded machine, where the plain MILP had not
-#: closed the gap in 900 s (bound 101,017 for 100,967); 5,000 x 1,000 (4,626 soft demands): the
-#: cut-off model had not left its root node after 300 s, and the plain MILP at least reports a
-#: bound below the total weight when stopped on time.
-MAX_SOFT_ROWS = 2000
+#: ``None`` (and the MCLP solves the plain MILP). MCLP 2,000 x 500, p = 20 (1,682 soft demands): the
+#: cut-off model proves the optimum in 90 s, where the plain MILP had not closed the gap in 900 s
+#: (bound 101,017 for 100,967); 5,000 x 1,000 (4,580 soft demands), 100 s limit: its first round
+#: found 254,017 in 64 s (the tabu start had 253,836, the plain MILP stays there, and its bound is
+#: the total weight, 254,452, like the cut-off model's when stopped on time). Larger models are
+#: untried.
+MAX_SOFT_ROWS = 5000
 #: From this many soft demands on, their ``u_i`` are continuous (see the module notes); below it
 #: they stay binary, from which HiGHS draws knapsack cover cuts on the few that may stay uncovered.
 #: 500 x 200, seeds 0-15, best of 3: with binary u, 1.55 s in all on the seven models of 2-27 soft
@@ -177,8 +180,16 @@ def _cutoff_milp(sub: sparse.csr_array, wr: np.ndarray, hard: np.ndarray, p_left
     row_hi = np.concatenate([np.full(r, np.inf), [float(p_left), cut]])
     cost = np.concatenate([np.zeros(c), wr[soft]]) if least_uncovered else np.concatenate([np.ones(c), np.zeros(s)])
     integer = np.concatenate([np.ones(c, dtype=bool), np.full(s, s < CONTINUOUS_MIN_SOFT)])
+    # fewest sites: any solution within p_left sites is a better incumbent, so the first one ends
+    # the round (proving it has the fewest sites would only cost time)
     return solve_milp(cost, mat, row_lo, row_hi, np.zeros(c + s), np.ones(c + s), integer,
-                      time_limit_s=time_limit_s, threads=threads, verbose=verbose, highs_options=_options(s))
+                      time_limit_s=time_limit_s, threads=threads, verbose=verbose, highs_options=_options(s),
+                      on_solution=None if least_uncovered else _first)
+
+
+def _first(x: np.ndarray) -> bool:
+    """Stop the branch and bound at its first solution."""
+    return True
 
 
 def _options(soft_rows: int) -> dict:
@@ -201,12 +212,12 @@ def prove_or_improve(
 ) -> CutoffResult | None:
     """Prove the MCLP incumbent ``y`` optimal or find the optimum, on the cut-off model.
 
-    Each round builds the cut-off model of the incumbent and asks HiGHS for the fewest sites that
-    cover every hard demand and leave at most ``cut`` soft weight uncovered (an integral
-    objective, which HiGHS bounds far better than the uncovered weight, and no primal heuristics:
-    the answer is usually "infeasible"). Infeasible, or more than ``p`` sites needed, proves the
-    incumbent optimal; otherwise the solution found is a strictly better incumbent and the next
-    round starts from it (with a smaller cut, so a smaller model).
+    Each round builds the cut-off model of the incumbent and asks HiGHS for at most ``p`` sites
+    that cover every hard demand and leave at most ``cut`` soft weight uncovered, minimising the
+    number of sites (an integral objective, which HiGHS bounds far better than the uncovered
+    weight, and no primal heuristics: the answer is usually "infeasible"). Infeasible proves the
+    incumbent optimal; otherwise the first solution found is a strictly better incumbent and the
+    next round starts from it (with a smaller cut, so a smaller model).
 
     Parameters
     ----------

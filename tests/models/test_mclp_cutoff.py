@@ -166,6 +166,8 @@ def test_rounds_from_a_poor_start_reach_the_optimum(monkeypatch: pytest.MonkeyPa
             rounds.append(list(calls))
     improving = [c for c in rounds if sum(1 for lu, st in c if not lu and st != "infeasible") >= 1]
     assert improving  # a round found a better incumbent
+    # a fewest-sites round ends at its first solution (or proves there is none)
+    assert all(st in ("infeasible", "interrupted") for c in rounds for lu, st in c if not lu)
     if integral:
         assert all(lu is False for c in rounds for lu, _ in c)  # integer weights never need the last resort
         assert any(c[-1] == (False, "infeasible") for c in improving)  # proven by an infeasible round
