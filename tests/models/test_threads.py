@@ -78,3 +78,22 @@ def test_mclp_two_threads_same_optimum_and_repeatable() -> None:
     assert one.status_ == two.status_ == "optimal"
     assert one.objective_ == two.objective_
     assert list(two.selected_) == list(again.selected_)
+
+
+def test_cutoff_rounds_stopped_at_their_first_solution_repeat_on_two_threads() -> None:
+    """An improving cut-off round ends at the branch and bound's first solution; on two threads
+    that solution, and so every later round, is the same run after run."""
+    from scipy import sparse
+
+    from planning.models._mclp_cutoff import prove_or_improve
+
+    rng = np.random.default_rng(5)
+    demand, sites = rng.uniform(0, 10_000, (300, 2)), rng.uniform(0, 10_000, (90, 2))
+    cover = sparse.csr_array(np.sqrt(((demand[:, None, :] - sites[None, :, :]) ** 2).sum(axis=2)) <= 1500)
+    w = rng.integers(1, 101, 300).astype(float)
+    poor = np.arange(90) < 10  # a poor start: the first rounds find better incumbents
+    runs = [prove_or_improve(cover, w, poor, 10, threads=2) for _ in range(3)]
+    one = prove_or_improve(cover, w, poor, 10, threads=1)
+    assert all(r.proven for r in runs) and one.proven
+    assert runs[0].value == one.value
+    assert all(r.y.tolist() == runs[0].y.tolist() for r in runs[1:])
