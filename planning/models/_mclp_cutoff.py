@@ -16,14 +16,14 @@ The rest is the model ``min Σ y_j`` (fewest sites) s.t. ``Σ_{j∈N_i} y_j + u_
 ``Σ w_i u_i <= cut``: infeasible proves the incumbent optimal, otherwise its first solution found
 is a better incumbent (polished by a short swap search) and the next round starts from it (5,000 ×
 1,000: proving that solution had the fewest sites took another 97 s after the 64 s to find it).
-The number of sites is integral and its LP bound is
-strong (the hard demands alone need nearly ``p`` sites), where the uncovered weight's LP bound is
-0; on 500 × 200 (seeds 0–5) HiGHS solves this model about twice as fast as ``min Σ w_i u_i``. With
-many soft demands the ``u_i`` are continuous in ``[0, 1]``: at integral sites each is forced to 1
-exactly where its demand is uncovered, so the model's integral solutions are the same, and HiGHS
-branches on sites only (MCLP 2,000 × 500, p = 20, seed 0: 1,915 nodes and 90 s instead of 2,458
-nodes and 116 s; seed 2: 177 s instead of 248 s). HiGHS runs without primal heuristics, and on
-small models with a small cut pool (``mip_pool_soft_limit``).
+The number of sites is integral and its LP bound is strong (the hard demands alone need nearly
+``p`` sites), where the uncovered weight's LP bound is 0; on 500 × 200 (seeds 0–5) HiGHS solves
+this model about twice as fast as ``min Σ w_i u_i``. With many soft demands the ``u_i`` are
+continuous in ``[0, 1]``: at integral sites each is forced to 1 exactly where its demand is
+uncovered, so the model's integral solutions are the same, and HiGHS branches on sites only (MCLP
+2,000 × 500, p = 20, seed 0: 1,915 nodes and 90 s instead of 2,458 nodes and 116 s; seed 2: 177 s
+instead of 248 s). HiGHS runs without primal heuristics, and on small models with a small cut
+pool (``mip_pool_soft_limit``).
 """
 
 from __future__ import annotations
