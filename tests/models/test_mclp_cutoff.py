@@ -127,7 +127,6 @@ def test_prove_or_improve_gives_up_on_many_soft_rows() -> None:
 
 
 def test_small_mclp_path_falls_back_to_the_plain_milp(monkeypatch: pytest.MonkeyPatch) -> None:
-
     rng = np.random.default_rng(8)
     cover = _random_cover(8, n=30, m=12, density=0.22)
     w = rng.integers(1, 40, 30).astype(float)
@@ -176,7 +175,6 @@ def test_rounds_from_a_poor_start_reach_the_optimum(monkeypatch: pytest.MonkeyPa
 
 
 def test_plain_milp_without_primal_heuristics_only_after_a_start(monkeypatch: pytest.MonkeyPatch) -> None:
-
     seen: list[dict] = []
     real = mclp_module.solve_milp
 

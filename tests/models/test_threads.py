@@ -10,6 +10,7 @@ from scipy import sparse
 
 from planning.models import MCLP, SolverOptions
 from planning.models._highs import set_threads, solve_milp
+from planning.models._mclp_cutoff import prove_or_improve
 
 
 def _set_cover(seed: int, rows: int = 120, cols: int = 50, per_row: int = 3) -> sparse.csc_array:
@@ -83,10 +84,6 @@ def test_mclp_two_threads_same_optimum_and_repeatable() -> None:
 def test_cutoff_rounds_stopped_at_their_first_solution_repeat_on_two_threads() -> None:
     """An improving cut-off round ends at the branch and bound's first solution; on two threads
     that solution, and so every later round, is the same run after run."""
-    from scipy import sparse
-
-    from planning.models._mclp_cutoff import prove_or_improve
-
     rng = np.random.default_rng(5)
     demand, sites = rng.uniform(0, 10_000, (300, 2)), rng.uniform(0, 10_000, (90, 2))
     cover = sparse.csr_array(np.sqrt(((demand[:, None, :] - sites[None, :, :]) ** 2).sum(axis=2)) <= 1500)
