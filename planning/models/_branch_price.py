@@ -40,7 +40,7 @@ import numpy as np
 from numba import njit
 
 from planning.models import _lagrangian as lr
-from planning.models._highs import set_threads
+from planning.models._highs import set_seed, set_threads
 
 #: Wentges smoothing: separation point = SMOOTH · best multipliers + (1 − SMOOTH) · LP duals.
 SMOOTH = 0.7
@@ -381,7 +381,7 @@ class _Master:
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         set_threads(h, None, mip=False)
-        h.setOptionValue("random_seed", 0)
+        set_seed(h)
         h.setOptionValue("presolve", "off")
         h.setOptionValue("simplex_strategy", SIMPLEX_STRATEGY)
         inf = highspy.kHighsInf

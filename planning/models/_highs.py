@@ -19,7 +19,7 @@ from scipy import sparse
 
 from planning._errors import SolverError
 
-__all__ = ["MilpResult", "solve_milp", "relative_gap", "set_threads"]
+__all__ = ["MilpResult", "solve_milp", "relative_gap", "set_threads", "set_seed"]
 
 _INF = highspy.kHighsInf
 
@@ -99,6 +99,17 @@ def set_threads(h: Any, threads: int | None, *, mip: bool) -> None:
     h.setOptionValue("threads", threads)
     if mip and threads > 1:
         h.setOptionValue("parallel", "on")
+
+
+#: HiGHS's random seed (its tie-breaks and the order of its heuristics). Fixed, so that the same
+#: inputs give the same result; ``python -m benchmarks.solve_one --highs-seed K`` changes it to
+#: show how much a solve's time owes to the seed.
+RANDOM_SEED = 0
+
+
+def set_seed(h: Any) -> None:
+    """Give HiGHS instance ``h`` the project's fixed random seed (:data:`RANDOM_SEED`)."""
+    h.setOptionValue("random_seed", RANDOM_SEED)
 
 
 def solve_milp(
@@ -201,7 +212,7 @@ def solve_milp(
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     set_threads(h, threads, mip=has_integer)
-    h.setOptionValue("random_seed", 0)
+    set_seed(h)
     for name, value in (highs_options or {}).items():
         if h.setOptionValue(name, value) == highspy.HighsStatus.kError:
             raise SolverError(f"HiGHS rejected the option {name} = {value!r}; please report this")

@@ -23,7 +23,9 @@ continuous in ``[0, 1]``: at integral sites each is forced to 1 exactly where it
 uncovered, so the model's integral solutions are the same, and HiGHS branches on sites only (MCLP
 2,000 × 500, p = 20, seed 0: 1,915 nodes and 90 s instead of 2,458 nodes and 116 s; seed 2: 177 s
 instead of 248 s). HiGHS runs without primal heuristics, and on small models with a small cut
-pool (``mip_pool_soft_limit``).
+pool (``mip_pool_soft_limit``). HiGHS's random seed alone moves the whole MCLP solve of seed 0
+between 83 and 152 s (seeds 0-5: 93, 99, 93, 152, 83, 127 s; ``python -m benchmarks.solve_one
+mclp 2000 500 --limit 300 --highs-seed K``), so single timings of this size differ by that much.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ import pandas as pd
 from planning._errors import InfeasibleError, InputError, SolverError
 from planning.models import _branch_price as bp
 from planning.models import _lagrangian as lr
-from planning.models._highs import set_threads
+from planning.models._highs import set_seed, set_threads
 from planning.models.base import LocationModel, SolverOptions, SolveStatus
 
 __all__ = ["CapacitatedPMedian"]
@@ -753,7 +753,7 @@ def _solve_reduced_milp(
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.1)))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     set_threads(h, options.threads, mip=True)
-    h.setOptionValue("random_seed", 0)
+    set_seed(h)
     h.passModel(lp)
     if warm is not None:
         pos = {(int(i), int(j)): t for t, (i, j) in enumerate(zip(pi, pj))}

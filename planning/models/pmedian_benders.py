@@ -36,7 +36,7 @@ import highspy
 import numpy as np
 
 from planning._errors import SolverError
-from planning.models._highs import set_threads
+from planning.models._highs import set_seed, set_threads
 from planning.models.pmedian_lagrangian import NeighbourLists
 
 __all__ = ["BendersBound", "benders_lp_bound", "separate"]
@@ -226,7 +226,7 @@ def benders_lp_bound(
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     set_threads(h, None, mip=False)
-    h.setOptionValue("random_seed", 0)
+    set_seed(h)
     h.setOptionValue("solver", "simplex")
     lower_theta = np.where(np.isfinite(nb.wcost[:, 0]), nb.wcost[:, 0], 0.0)
     top = np.ones(m) if closed is None else np.where(closed & ~fixed, 0.0, 1.0)

@@ -1,4 +1,5 @@
-"""Solver threads: above one, HiGHS searches the branch-and-bound tree in parallel, deterministically."""
+"""Solver threads and seed: above one thread, HiGHS searches the branch-and-bound tree in parallel,
+deterministically; the random seed is fixed, and another one changes the search, not the optimum."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import numpy as np
 from scipy import sparse
 
 from planning.models import MCLP, SolverOptions
-from planning.models._highs import set_threads, solve_milp
+from planning.models import _highs
+from planning.models._highs import set_seed, set_threads, solve_milp
 from planning.models._mclp_cutoff import prove_or_improve
 
 
@@ -64,6 +66,20 @@ def test_set_threads_only_parallel_for_a_mip() -> None:
     g = highspy.Highs()
     set_threads(g, 1, mip=True)
     assert g.getOptionValue("parallel")[1] == "choose"
+
+
+def test_highs_seed_is_the_projects_and_another_keeps_the_optimum(monkeypatch) -> None:
+    h = highspy.Highs()
+    set_seed(h)
+    assert h.getOptionValue("random_seed")[1] == 0
+    base = [_solve(_set_cover(seed), 1) for seed in (3, 4)]
+    monkeypatch.setattr(_highs, "RANDOM_SEED", 7)
+    g = highspy.Highs()
+    set_seed(g)
+    assert g.getOptionValue("random_seed")[1] == 7
+    for seed, first in zip((3, 4), base, strict=True):
+        other = _solve(_set_cover(seed), 1)
+        assert first.status == other.status == "optimal" and other.objective == first.objective
 
 
 def test_mclp_two_threads_same_optimum_and_repeatable() -> None:
