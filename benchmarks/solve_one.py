@@ -3,8 +3,8 @@
 ``python -m benchmarks.solve_one MODEL N M [--limit S] [--threads T] [--seed K] [--highs-seed H]``
 builds the instance of the spopt table (uniform points on a 10 km square, seed 0 unless given;
 LSCP radius 1.1 × the largest nearest-candidate distance, MCLP radius 1,500 m with p = 20,
-p-median p = 20), solves it with this project and prints ``model n m seed threads objective bound
-status seconds``. ``--highs-seed`` gives HiGHS another random seed than the project's fixed 0
+p-median p = 20), solves it with this project and prints ``model n m seed highs_seed threads
+objective bound status seconds``. ``--highs-seed`` gives HiGHS another random seed than the project's fixed 0
 (``planning.models._highs.RANDOM_SEED``): same instance, same optimum, another search, to show how
 much a time owes to the seed. Not part of ``make bench`` (no peer runs, no RESULTS.md).
 """
