@@ -15,17 +15,25 @@ The rest is the model ``min Σ y_j`` (fewest sites) s.t. ``Σ_{j∈N_i} y_j + u_
 *soft* demands ``i``, ``Σ_{j∈N_i} y_j >= 1`` for hard demands, ``Σ y_j <= p`` and
 ``Σ w_i u_i <= cut``: infeasible proves the incumbent optimal, otherwise its first solution found
 is a better incumbent (polished by a short swap search) and the next round starts from it (5,000 ×
-1,000: proving that solution had the fewest sites took another 97 s after the 64 s to find it).
+1,000: proving that solution had the fewest sites took another 98 s after the 64.5 s to find it).
 The number of sites is integral and its LP bound is strong (the hard demands alone need nearly
 ``p`` sites), where the uncovered weight's LP bound is 0; on 500 × 200 (seeds 0–5) HiGHS solves
 this model about twice as fast as ``min Σ w_i u_i``. With many soft demands the ``u_i`` are
 continuous in ``[0, 1]``: at integral sites each is forced to 1 exactly where its demand is
 uncovered, so the model's integral solutions are the same, and HiGHS branches on sites only (MCLP
-2,000 × 500, p = 20, seed 0: 1,915 nodes and 90 s instead of 2,458 nodes and 116 s; seed 2: 177 s
-instead of 248 s). HiGHS runs without primal heuristics, and on small models with a small cut
+2,000 × 500, p = 20, seed 0: 1,915 nodes and 92 s instead of 2,458 nodes and 116 s; seed 2: 177 s
+instead of 249 s). HiGHS runs without primal heuristics, and on small models with a small cut
 pool (``mip_pool_soft_limit``). HiGHS's random seed alone moves the whole MCLP solve of seed 0
-between 83 and 152 s (seeds 0-5: 93, 99, 93, 152, 83, 127 s; ``python -m benchmarks.solve_one
-mclp 2000 500 --limit 300 --highs-seed K``), so single timings of this size differ by that much.
+between 83 and 152 s (seeds 0-5: 93, 99, 93, 152, 83, 127 s), so single timings of this size
+differ by that much.
+
+The figures of these notes come from ``python -m benchmarks.solve_one mclp N M [--seed K]
+[--highs-seed H] [--limit 300] [--verbose]`` (whole MCLP solves, one thread; ``--verbose`` prints
+HiGHS's node counts and times). Variants run the same command as ``python -c "import
+planning.models._mclp_cutoff as m; CHANGE; from benchmarks.solve_one import main; import sys;
+main(sys.argv[1:])" mclp N M ...`` with CHANGE ``m.CONTINUOUS_MIN_SOFT = 10**9`` (binary ``u_i``),
+``m.CONTINUOUS_MIN_SOFT = 0`` (continuous ``u_i`` on every model) or ``m._first = lambda x: False``
+(rounds run on to the fewest sites). The 500 × 200 figures are each seed's best of three runs.
 """
 
 from __future__ import annotations
@@ -60,17 +68,18 @@ HIGHS_OPTIONS = {
 SMALL_POOL_MAX_SOFT = 200
 #: Above this many soft demands the cut-off model is not built: :func:`prove_or_improve` returns
 #: ``None`` (and the MCLP solves the plain MILP). MCLP 2,000 x 500, p = 20 (1,682 soft demands): the
-#: cut-off model proves the optimum in 90 s, where the plain MILP had not closed the gap in 900 s
-#: (bound 101,017 for 100,967); 5,000 x 1,000 (4,580 soft demands), 100 s limit: its first round
-#: found 254,017 in 64 s (the tabu start had 253,836, the plain MILP stays there, and its bound is
-#: the total weight, 254,452, like the cut-off model's when stopped on time). Larger models are
-#: untried.
+#: cut-off model proves the optimum in 92 s, where the plain MILP has not closed the gap in 300 s
+#: (bound 101,103 for 100,967: RESULTS.md, ``python -m benchmarks models``); 5,000 x 1,000 (4,580
+#: soft demands), 100 s limit: its first round finds 254,017 in 64.5 s (the tabu start had 253,836,
+#: the plain MILP stays there, and its bound is the total weight, 254,452, like the cut-off model's
+#: when stopped on time). Larger models are untried.
 MAX_SOFT_ROWS = 5000
 #: From this many soft demands on, their ``u_i`` are continuous (see the module notes); below it
 #: they stay binary, from which HiGHS draws knapsack cover cuts on the few that may stay uncovered.
-#: 500 x 200, seeds 0-15, best of 3: with binary u, 1.55 s in all on the seven models of 2-27 soft
-#: demands (continuous: 1.70 s; seed 0, 7 soft demands: 0.15 s against 0.23 s); with continuous u,
-#: 3.8 s on the five of 38-139 (binary: 5.1 s); 2,000 x 500 (1,682 soft demands): 90 s against 116 s.
+#: 500 x 200, seeds 0-15 (see the module notes for the commands): with binary u, 1.65 s in all on
+#: the seven models of 1-27 soft demands (continuous: 1.87 s; seed 0, 7 soft demands: 0.16 s against
+#: 0.26 s); with continuous u, 3.43 s on the five of 38-139 (binary: 5.23 s); 2,000 x 500 (1,682
+#: soft demands): 92 s against 116 s.
 CONTINUOUS_MIN_SOFT = 30
 #: A better incumbent found by a round is polished by a short numpy swap search (most swaps and
 #: patience) before the next round: the rounds' solutions tend to sit just under the cut, and

@@ -77,9 +77,17 @@ def test_highs_seed_is_the_projects_and_another_keeps_the_optimum(monkeypatch) -
     g = highspy.Highs()
     set_seed(g)
     assert g.getOptionValue("random_seed")[1] == 7
+    seen: list[int] = []
+
+    def recording(h: highspy.Highs) -> None:  # the real set_seed, recording the seed each solve runs with
+        set_seed(h)
+        seen.append(h.getOptionValue("random_seed")[1])
+
+    monkeypatch.setattr(_highs, "set_seed", recording)
     for seed, first in zip((3, 4), base, strict=True):
         other = _solve(_set_cover(seed), 1)
         assert first.status == other.status == "optimal" and other.objective == first.objective
+    assert seen == [7, 7]  # solve_milp ran both with the other seed
 
 
 def test_mclp_two_threads_same_optimum_and_repeatable() -> None:
