@@ -334,7 +334,8 @@ class TravelEngine:
         Implemented as one Dijkstra search on the reversed graph seeded at every destination's
         entry nodes (with their egress costs), recording for each node the nearest destination;
         each origin then takes the best of its two entry nodes (and of any destination on its
-        own segment). Cost O((V + E) log V) for all origins together.
+        own segment). One search for all origins together (a bucket queue swept in node order:
+        ``_kernels.multi_source``).
         """
         limit = _check_mode_metric(mode, metric, cutoff)
         so = self._prepare(origins, mode, id_col, "origins")
@@ -344,7 +345,8 @@ class TravelEngine:
         rev = self.graph.mode_graph(mode).reversed
         indptr, indices = rev.csr32
         dp, dn, d1, d2 = self._legs(sd, metric, end, leaving=False)
-        c1, c2, lab = _kernels.multi_source(indptr, indices, rev.weights12(metric), dn, d1, d2, dp, limit)
+        c1, c2, lab = _kernels.multi_source(indptr, indices, rev.weights12(metric), dn, d1, d2, dp, limit,
+                                             rev.buckets(metric))
         op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
         seg = self.graph.segments(mode)
         d_sorted, d_seg = _by_segment(sd)
@@ -538,6 +540,7 @@ class TravelEngine:
         rev = graph.mode_graph(mode).reversed
         indptr, indices = rev.csr32
         w12 = rev.weights12(metric)
+        buckets = rev.buckets(metric)
         seg = graph.segments(mode)
         dp, dn, d1, d2 = self._legs(sf, metric, end, leaving=False)
         egress = sf.egress_time_min if metric == "time" else sf.snap_distance_m
@@ -551,7 +554,7 @@ class TravelEngine:
             mem = mem[sf.ok[mem]]
             sel = np.isin(dp, mem)
             c1, _, _ = _kernels.multi_source(indptr, indices, w12, dn[sel], d1[sel], d2[sel], dp[sel],
-                                             budgets[-1])
+                                             budgets[-1], buckets)
             c_node = c1[start:start + n]
             on_seg = (sf.segment[mem], sf.fraction[mem], egress[mem], sf.fwd_share[mem], sf.bwd_share[mem])
             for budget in budgets:

@@ -32,6 +32,7 @@ import shapely
 from pyproj import CRS
 
 from planning._errors import CRSError, InputError
+from planning.network._kernels import bucket_width
 from planning.config import Settings, TravelSettings
 from planning.county import Raster, RoadNetwork
 from planning.network.terrain import (
@@ -119,6 +120,18 @@ class ModeGraph:
 
     @cached_property
     def _w12(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def buckets(self, metric: str) -> tuple[float, int]:
+        """Bucket width and window size of the multi-source search for ``metric``, cached
+        (see ``_kernels.bucket_width``)."""
+        cache = self._buckets
+        if metric not in cache:
+            cache[metric] = bucket_width(self.weights(metric)[0])
+        return cache[metric]
+
+    @cached_property
+    def _buckets(self) -> dict[str, tuple[float, int]]:
         return {}
 
     @cached_property

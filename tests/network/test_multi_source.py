@@ -1,10 +1,12 @@
-"""The multi-source kernel (lazy 4-ary heap) against networkx and scipy on seeded random graphs.
+"""The multi-source kernel (bucket queue) against networkx and scipy on seeded random graphs.
 
 Every case checks the three outputs: the primary cost per node, the label of the seed that
 gives it, and the secondary sum along the chosen path. Seeds carry initial costs, several
 seeds share a node, parts of the graph are unreachable, and limits cut the search; integer
 weights (with zeros) make ties common, where the label and the secondary sum must still
-belong to one of the cheapest paths.
+belong to one of the cheapest paths. The random cases run with the default buckets, with
+narrow buckets in a two-bucket window (most arcs and seeds go through the overflow list) and
+with one wide bucket holding everything (the search is then label-correcting throughout).
 """
 
 from __future__ import annotations
@@ -78,16 +80,21 @@ def _nx_reference(n, tails, heads, w1, w2, seeds, limit):
     return r1, r2, rl
 
 
+#: bucket settings of the random cases: default, narrow with overflow, one wide bucket
+BUCKETS = [None, (0.05, 2), (1e6, 4)]
+
+
+@pytest.mark.parametrize("buckets", BUCKETS)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("limit", [np.inf, 4.0])
-def test_multi_source_equals_networkx_without_ties(seed, limit):
+def test_multi_source_equals_networkx_without_ties(seed, limit, buckets):
     """Float weights (no ties): costs, labels and secondary sums equal networkx's exactly."""
     rng = np.random.default_rng(seed)
     n = 300
     indptr, indices, w12, tails, heads, w1, w2 = _graph(n, 900, rng, integer=False)
     seeds = _seeds(n, 12, 12, rng, integer=False)
     seeds[3][:] = np.arange(12)                    # labels distinct: the path's seed is the label
-    c1, c2, lab = _kernels.multi_source(indptr, indices, w12, *seeds, limit)
+    c1, c2, lab = _kernels.multi_source(indptr, indices, w12, *seeds, limit, buckets)
     r1, r2, rl = _nx_reference(n, tails, heads, w1, w2, seeds, limit)
     assert np.array_equal(c1, r1)
     assert np.array_equal(lab, rl)
@@ -99,9 +106,10 @@ def test_multi_source_equals_networkx_without_ties(seed, limit):
         assert (c1[np.isfinite(c1)] <= limit).all() and np.isinf(c1).sum() > 5
 
 
+@pytest.mark.parametrize("buckets", BUCKETS)
 @pytest.mark.parametrize("seed", [3, 4, 5])
 @pytest.mark.parametrize("limit", [np.inf, 3.0])
-def test_multi_source_ties_pick_one_cheapest_path(seed, limit):
+def test_multi_source_ties_pick_one_cheapest_path(seed, limit, buckets):
     """Integer weights with zeros: costs equal networkx's; each node's label is a seed
     reaching it at that cost, and its secondary sum is that of a cheapest path from that seed
     (its own seed, or a predecessor of the same label and cost on an arc)."""
@@ -110,7 +118,7 @@ def test_multi_source_ties_pick_one_cheapest_path(seed, limit):
     indptr, indices, w12, tails, heads, w1, w2 = _graph(n, 1400, rng, integer=True)
     seeds = _seeds(n, 30, 4, rng, integer=True)
     node, s1, s2, slab = seeds
-    c1, c2, lab = _kernels.multi_source(indptr, indices, w12, *seeds, limit)
+    c1, c2, lab = _kernels.multi_source(indptr, indices, w12, *seeds, limit, buckets)
     r1, _, _ = _nx_reference(n, tails, heads, w1, w2, seeds, limit)
     assert np.array_equal(c1, r1)
     reached = np.isfinite(c1)
@@ -131,7 +139,7 @@ def test_multi_source_ties_pick_one_cheapest_path(seed, limit):
     seed_ok[node[own]] = True
     assert (pred_ok | seed_ok)[reached].all()
     # deterministic
-    again = _kernels.multi_source(indptr, indices, w12, *seeds, limit)
+    again = _kernels.multi_source(indptr, indices, w12, *seeds, limit, buckets)
     assert all(np.array_equal(a, b) for a, b in zip((c1, c2, lab), again, strict=True))
 
 
@@ -192,3 +200,24 @@ def test_multi_source_equals_scipy_on_grid():
     along = np.array([arc[(p, x)] for p, x in zip(pred[inner].tolist(), inner.tolist())])
     assert np.array_equal(c2[inner], c2[pred[inner]] + w2[along])
     assert np.array_equal(c2[fac], np.zeros(fac.size))
+
+
+def test_bucket_width_and_window():
+    """The width is the median positive weight; the window the fewest buckets (4 to 64, a
+    power of two) holding a bucket plus the longest arc; no positive weight gives width 1."""
+    assert _kernels.bucket_width(np.array([0.0, 1.0, 2.0, 3.0, np.inf])) == (2.0, 4)
+    assert _kernels.bucket_width(np.array([1.0, 1.0, 10.0])) == (1.0, 16)
+    assert _kernels.bucket_width(np.array([1.0, 1.0, 1000.0])) == (1.0, 64)
+    assert _kernels.bucket_width(np.zeros(3)) == (1.0, 4)
+
+
+def test_overflow_list_drops_stale_entries_when_full():
+    """A full overflow list keeps only its current entries (node in the list, key equal to the
+    node's cost), in order, then takes the new one."""
+    c1 = np.array([5.0, 7.0, 9.0, 2.0])
+    inq = np.array([2, 1, 2, 2], np.uint8)        # node 1 has moved into a window bucket
+    ov_node = np.array([0, 1, 2, 3, 0], np.int64)
+    ov_key = np.array([6.0, 7.0, 9.0, 2.0, 5.0])  # node 0's first entry is stale (cost now 5)
+    n = _kernels._overflow_add(ov_node, ov_key, 5, inq, c1, 1, 8.0)
+    assert n == 4
+    assert ov_node[:n].tolist() == [2, 3, 0, 1] and ov_key[:n].tolist() == [9.0, 2.0, 5.0, 8.0]
