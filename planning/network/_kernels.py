@@ -114,8 +114,9 @@ def multi_source(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, seed_
     limit : float
         Nodes whose primary cost would exceed ``limit`` are left unreached (``inf``).
     buckets : (float, int), optional
-        Bucket width and window size, :func:`bucket_width` of the primary weights when not
-        given (``ModeGraph.buckets`` caches it). Only the speed depends on it.
+        Bucket width (``> 0``) and window size (a power of two, at least 2):
+        :func:`bucket_width` of the primary weights when not given (``ModeGraph.buckets``
+        caches it). Only the speed depends on it.
 
     Returns
     -------

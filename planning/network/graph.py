@@ -32,9 +32,9 @@ import shapely
 from pyproj import CRS
 
 from planning._errors import CRSError, InputError
-from planning.network._kernels import bucket_width
 from planning.config import Settings, TravelSettings
 from planning.county import Raster, RoadNetwork
+from planning.network._kernels import bucket_width
 from planning.network.terrain import (
     TERRAIN_SAMPLE_M,
     grade_speed_factor,
