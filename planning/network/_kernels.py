@@ -134,8 +134,8 @@ def multi_source(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, seed_
     within the bucket being swept is swept again (label-correcting within a bucket), so the
     costs are exactly Dijkstra's. On road graphs this takes about half the time of the lazy
     4-ary heap it replaced (and of scipy's ``dijkstra(min_only=True)``): whole pre-snapped
-    nearest calls went from 0.98-1.16x the bare scipy call to 0.54-0.86x on the graphs of
-    ``python -m benchmarks engine``.
+    nearest calls went from 0.95-1.16x the bare scipy call to 0.50-0.86x on the Comoros and
+    synthetic graphs of ``python -m benchmarks engine`` (RESULTS.md).
     A node's costs and label are those of the first seed or arc that gives it its final
     primary cost (improvements are strict): of several seeds on one node at the same cost,
     the first; of arcs reaching it at the same cost, the first swept. All of it depends on
@@ -164,8 +164,9 @@ def _bucket_add(bits, count, lo, hi, inq, v, b, mask):
 
 @njit(cache=True, nogil=True, inline="always")
 def _overflow_add(ov_node, ov_key, ov_n, inq, c1, v, k):
-    """Append ``(v, k)`` to the overflow list; a full list is first cleared of stale entries
-    (it has room for one entry per node, so that always makes room). Returns the new length."""
+    """Append ``(v, k)`` to the overflow list and mark ``v`` as in it; a full list is first
+    cleared of stale entries (it has room for one entry per node, so that always makes room).
+    Returns the new length."""
     if ov_n == ov_node.size:
         keep = 0
         for i in range(ov_n):
@@ -177,6 +178,7 @@ def _overflow_add(ov_node, ov_key, ov_n, inq, c1, v, k):
         ov_n = keep
     ov_node[ov_n] = v
     ov_key[ov_n] = k
+    inq[v] = 2
     return ov_n + 1
 
 
@@ -226,7 +228,6 @@ def _multi_source_run(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_la
         else:
             ov_n = _overflow_add(ov_node, ov_key, ov_n, inq, c1, v, c1[v])
             ov_min = min(ov_min, b)
-            inq[v] = 2
     while True:
         if ov_n > 0 and (total == 0 or ov_min < cb + half):
             # bring the overflow entries now inside the window in (stale ones are dropped)
@@ -289,7 +290,6 @@ def _multi_source_run(indptr, indices, w12, seed_node, seed_c1, seed_c2, seed_la
                             else:
                                 ov_n = _overflow_add(ov_node, ov_key, ov_n, inq, c1, v, nk)
                                 ov_min = min(ov_min, b)
-                                inq[v] = 2
                     x = bits[slot, word]           # the sweep may have set or cleared bits of this word
         cb += 1
     return c1, c2, label

@@ -213,7 +213,7 @@ def test_bucket_width_and_window():
 
 def test_overflow_list_drops_stale_entries_when_full():
     """A full overflow list keeps only its current entries (node in the list, key equal to the
-    node's cost), in order, then takes the new one."""
+    node's cost), in order, then takes the new one and marks its node as in the list."""
     c1 = np.array([5.0, 7.0, 9.0, 2.0])
     inq = np.array([2, 1, 2, 2], np.uint8)        # node 1 has moved into a window bucket
     ov_node = np.array([0, 1, 2, 3, 0], np.int64)
@@ -221,3 +221,4 @@ def test_overflow_list_drops_stale_entries_when_full():
     n = _kernels._overflow_add(ov_node, ov_key, 5, inq, c1, 1, 8.0)
     assert n == 4
     assert ov_node[:n].tolist() == [2, 3, 0, 1] and ov_key[:n].tolist() == [9.0, 2.0, 5.0, 8.0]
+    assert inq.tolist() == [2, 2, 2, 2]
