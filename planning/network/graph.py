@@ -34,7 +34,7 @@ from pyproj import CRS
 from planning._errors import CRSError, InputError
 from planning.config import Settings, TravelSettings
 from planning.county import Raster, RoadNetwork
-from planning.network._kernels import bucket_width
+from planning.network._kernels import bucket_width, transpose_csr
 from planning.network.terrain import (
     TERRAIN_SAMPLE_M,
     grade_speed_factor,
@@ -145,8 +145,8 @@ class ModeGraph:
     @cached_property
     def reversed(self) -> ModeGraph:
         """The same graph with every arc reversed (for searches towards destinations)."""
-        ip, ix, a, b, c, d = _transpose(self)
-        return ModeGraph(ip, ix, a, b, c, d)
+        return ModeGraph(*transpose_csr(self.indptr, self.indices, self.time_min, self.time_length_m,
+                                        self.length_m, self.length_time_min))
 
     def to_scipy(self, metric: str = "time") -> Any:
         """The primary weights as a ``scipy.sparse.csr_array`` (zero-weight arcs get 1e-12,
@@ -164,12 +164,6 @@ def group_ptr(keys: np.ndarray, n: int) -> np.ndarray:
     ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(keys, minlength=n), out=ptr[1:])
     return ptr
-
-
-def _transpose(g: ModeGraph) -> tuple[np.ndarray, ...]:
-    from planning.network._kernels import transpose_csr
-
-    return transpose_csr(g.indptr, g.indices, g.time_min, g.time_length_m, g.length_m, g.length_time_min)
 
 
 def _build_mode_graph(n: int, tail: np.ndarray, head: np.ndarray, t_min: np.ndarray,
