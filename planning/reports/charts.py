@@ -3,15 +3,19 @@
 Charts are drawn on a private :class:`matplotlib.figure.Figure` (no pyplot, no global state)
 inside ``matplotlib.rc_context``; nothing is changed for the caller. The CJK font is found with
 :mod:`matplotlib.font_manager` (Noto Sans CJK from Debian's ``fonts-noto-cjk``, or another
-common Chinese font); when none is installed :func:`cjk_font` raises rather than render boxes.
+common Chinese font), else the Noto Sans CJK SC that the ``mpl-font`` dependency installs from
+PyPI (so a machine with nothing but Python renders Chinese); when none is found :func:`cjk_font`
+raises rather than render boxes.
 PNG bytes are deterministic (no timestamp or version in the metadata).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CJK_FAMILIES",
     "cjk_font",
+    "bundled_cjk_font",
     "status_chart",
     "failing_population_chart",
     "before_after_chart",
@@ -40,6 +45,8 @@ CJK_FAMILIES: tuple[str, ...] = (
     "Source Han Sans CN", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei",
     "PingFang SC", "Heiti SC", "Noto Serif CJK SC", "Noto Serif CJK JP",
 )
+#: File of the CJK font that ``mpl-font`` installs (``mpl_font/fonts/noto/``).
+BUNDLED_CJK_FILE = "NotoSansCJKsc-Regular.otf"
 _FILE_HINTS = ("notosanscjk", "notoserifcjk", "sourcehansans", "wqy", "msyh", "simhei", "pingfang")
 
 STATUS_COLOURS = {"pass": "#1a9850", "fail": "#d73027", "no_data": "#9e9e9e", "not_applicable": "#d9d9d9"}
@@ -50,8 +57,9 @@ AFTER_COLOUR = "#2166ac"
 def cjk_font(*, families: Sequence[str] = CJK_FAMILIES) -> str:
     """Name of an installed font family that renders Chinese.
 
-    Looks in matplotlib's font list first, then scans the system font directories (fonts
-    installed after matplotlib built its cache) and registers the first CJK file found.
+    Looks in matplotlib's font list first, then registers the Noto Sans CJK SC file of the
+    ``mpl-font`` dependency (:func:`bundled_cjk_font`), then scans the system font directories
+    (fonts installed after matplotlib built its cache) and registers the CJK files found.
 
     Parameters
     ----------
@@ -75,6 +83,9 @@ def cjk_font(*, families: Sequence[str] = CJK_FAMILIES) -> str:
         return next((f for f in families if f in names), None)
 
     found = known()
+    if found is None and (bundled := bundled_cjk_font()) is not None:
+        font_manager.fontManager.addfont(str(bundled))
+        found = known()
     if found is None:
         for path in sorted(font_manager.findSystemFonts()):
             stem = path.replace("-", "").replace("_", "").lower().rsplit("/", 1)[-1]
@@ -86,10 +97,28 @@ def cjk_font(*, families: Sequence[str] = CJK_FAMILIES) -> str:
         found = known()
     if found is None:
         raise PlanningError(
-            "no Chinese (CJK) font found for charts: install Noto Sans CJK (Debian/Ubuntu: "
-            "apt-get install fonts-noto-cjk; conda: conda install -c conda-forge noto-cjk) "
-            f"— looked for {', '.join(families)}")
+            "no Chinese (CJK) font found for charts: install Noto Sans CJK (pip install mpl-font, "
+            "a dependency of planning; Debian/Ubuntu: apt-get install fonts-noto-cjk; conda: conda install "
+            f"-c conda-forge noto-cjk) — looked for {', '.join(families)}")
     return found
+
+
+def bundled_cjk_font() -> Path | None:
+    """Noto Sans CJK SC Regular as installed from PyPI by the ``mpl-font`` dependency.
+
+    The file is located without importing ``mpl_font`` (its import changes matplotlib's global
+    ``rcParams``).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The OpenType file, or ``None`` when the package (or the file) is not installed.
+    """
+    spec = importlib.util.find_spec("mpl_font")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "noto" / BUNDLED_CJK_FILE
+    return path if path.is_file() else None
 
 
 def _figure(width_in: float, height_in: float) -> Any:

@@ -39,6 +39,33 @@ def test_cjk_font_found_and_chinese_renders_without_missing_glyphs():
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_bundled_font_renders_chinese_on_a_machine_without_cjk_fonts(monkeypatch):
+    # a fresh machine with nothing but Python: matplotlib knows no CJK font and the system has none
+    from matplotlib import font_manager
+
+    bundled = charts.bundled_cjk_font()
+    assert bundled is not None and bundled.name == charts.BUNDLED_CJK_FILE, "mpl-font (a dependency) is missing"
+    manager = font_manager.fontManager
+    cjk_hints = ("cjk", "wqy", "hei", "han", "pingfang", "yahei", "simsun")
+    latin_only = [f for f in manager.ttflist if not any(h in (f.name + f.fname).lower() for h in cjk_hints)]
+    assert latin_only, "matplotlib lists no font at all"
+    monkeypatch.setattr(manager, "ttflist", latin_only)
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda *args, **kwargs: [])
+    font_manager.FontManager._findfont_cached.cache_clear()
+    try:
+        name = charts.cjk_font()
+        assert name == "Noto Sans CJK SC"
+        path = font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
+        assert Path(path) == bundled
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            png = charts.share_chart(["城关镇", "石门乡"], [1.0, 0.0], lang="zh", title="各乡镇覆盖率（15 分钟）")
+        assert [str(w.message) for w in caught] == []
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        font_manager.FontManager._findfont_cached.cache_clear()
+
+
 def test_missing_glyph_detection_works():
     # positive control: the same drawing with a Latin-only font does warn about the Chinese glyphs
     import matplotlib
@@ -54,7 +81,7 @@ def test_missing_glyph_detection_works():
 
 
 def test_no_cjk_font_is_a_clear_error():
-    with pytest.raises(PlanningError, match="apt-get install fonts-noto-cjk"):
+    with pytest.raises(PlanningError, match="pip install mpl-font.*apt-get install fonts-noto-cjk"):
         charts.cjk_font(families=("No Such Font Family",))
 
 
