@@ -15,7 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                                           "parameters (default and allowed range) and area levels.")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of titles (default zh)")
     p.add_argument("--format", dest="fmt", choices=("table", "json"), default="table",
-                   help="table (default) or json (id, title_zh, title_en, source, params, levels)")
+                   help="table (default) or json (id, titles, source files and clauses, citations, params, levels)")
     p.set_defaults(func=run)
 
 
@@ -38,7 +38,7 @@ def catalog_table(*, lang: str = "zh") -> str:
     for r in load_catalog().to_records():
         params = "; ".join(_param_text(p) for p in r["params"]) or "—"
         title = r["title_zh"] if lang == "zh" else r["title_en"]
-        lines.append(" | ".join([r["id"], title, r["source"], params, ", ".join(r["levels"])]))
+        lines.append(" | ".join([r["id"], title, r[f"citation_{lang}"], params, ", ".join(r["levels"])]))
     return "\n".join(lines)
 
 
@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from planning.rules import load_catalog
 
     if args.fmt == "json":
-        keep = ("id", "title_zh", "title_en", "source", "sources", "kinds", "demand", "params", "levels", "metric")
+        keep = ("id", "title_zh", "title_en", "source", "sources", "citation_zh", "citation_en", "kinds", "demand",
+                "params", "levels", "metric")
         records = [{k: r[k] for k in keep} for r in load_catalog().to_records()]
         for rec in records:
             rec["params"] = [{k: p[k] for k in ("name", "default", "min", "max", "unit",

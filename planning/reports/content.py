@@ -217,12 +217,14 @@ class Comparison(ReportDocument):
 # ---------------------------------------------------------------------------------------------
 
 
-def _catalog_titles(lang: str) -> tuple[dict[str, str], list[str]]:
-    """Rule titles and catalog order from :mod:`planning.rules.catalog`."""
+def _catalog_titles(lang: str) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """Rule titles, citations (document titles and clauses) and catalog order from
+    :mod:`planning.rules.catalog`."""
     from planning.rules.catalog import load_catalog
 
     catalog = load_catalog()
-    return {r.id: r.title(lang) for r in catalog}, list(catalog.ids)
+    return ({r.id: r.title(lang) for r in catalog}, {r.id: catalog.citation(r.id, lang) for r in catalog},
+            list(catalog.ids))
 
 
 def _rule_order(ids: Sequence[str], catalog_order: list[str]) -> list[str]:
@@ -362,8 +364,9 @@ def _threshold_text(suffix: str, lang: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _rules_table(current: pd.DataFrame, after: pd.DataFrame | None, titles: dict[str, str], order: list[str],
-                 lang: str) -> tuple[Table, pd.DataFrame, pd.DataFrame | None]:
+def _rules_table(current: pd.DataFrame, after: pd.DataFrame | None, titles: dict[str, str],
+                 citations: dict[str, str], order: list[str], lang: str
+                 ) -> tuple[Table, pd.DataFrame, pd.DataFrame | None]:
     now = rule_summary(current, order=order)
     later = rule_summary(after, order=order) if after is not None else None
     later_by = later.set_index("rule_id") if later is not None else None
@@ -376,7 +379,7 @@ def _rules_table(current: pd.DataFrame, after: pd.DataFrame | None, titles: dict
     rows, status = [], []
     for r in now.itertuples(index=False):
         rid = r.rule_id + ("*" if r.modified else "")
-        cells = [rid, titles.get(r.rule_id, ""), _cell(r.source)]
+        cells = [rid, titles.get(r.rule_id, ""), citations.get(r.rule_id, _cell(r.source))]
         marks = ["", "", ""]
         cells.append(status_name(r.status, lang))
         marks.append(r.status)
@@ -524,20 +527,23 @@ def _actions_blocks(actions: pd.DataFrame, county: County, lang: str) -> list[Bl
                      fmt_int(a["population_gained"]), _cell(a["rule_id"]), _cell(a["reason"])])
     cost = pd.to_numeric(actions["cost"], errors="coerce").sum()
     gained = pd.to_numeric(actions["population_gained"], errors="coerce").sum()
-    rows.append([label("actions_total", lang), "", "", "", fmt_num(cost), fmt_int(gained), "", ""])
+    # the same residents can gain several services: the total counts person-services, not people
+    rows.append([label("actions_total", lang), "", "", "", fmt_num(cost),
+                 label("person_services", lang, pop=fmt_int(gained)), "", ""])
     blocks.append(Table("actions", cols, rows, total=True))
     return blocks
 
 
 def _summary_paragraphs(now: pd.DataFrame, later: pd.DataFrame | None, titles: dict[str, str],
-                        actions: pd.DataFrame | None, lang: str) -> list[Block]:
+                        citations: dict[str, str], actions: pd.DataFrame | None, lang: str) -> list[Block]:
     counts = {s: int((now["status"] == s).sum()) for s in _STATUSES}
     out: list[Block] = [Paragraph(label("summary_counts", lang, n_rules=len(now), n_pass=counts["pass"],
                                         n_fail=counts["fail"], n_no_data=counts["no_data"],
                                         n_na=counts["not_applicable"]))]
     def items(status: str) -> list[str]:
         sel = now[now["status"] == status]
-        return [paren(f"{r.rule_id} {titles.get(r.rule_id, '')}", r.source, lang) for r in sel.itertuples()]
+        return [paren(f"{r.rule_id} {titles.get(r.rule_id, '')}", citations.get(r.rule_id, r.source), lang)
+                for r in sel.itertuples()]
 
     if counts["fail"]:
         out += [Paragraph(label("summary_fail_list", lang, n=counts["fail"])), Bullets(items("fail"))]
@@ -654,7 +660,7 @@ def build_report(county: County, compliance: pd.DataFrame, *, actions: gpd.GeoDa
     >>> report.write_docx("report.docx")                                       # doctest: +SKIP
     """
     _check(compliance, before, actions, coverage_by_township, lang)
-    titles, order = _catalog_titles(lang)
+    titles, citations, order = _catalog_titles(lang)
     current = before if before is not None else compliance
     after = compliance if before is not None else None
     v = county.villages
@@ -662,9 +668,9 @@ def build_report(county: County, compliance: pd.DataFrame, *, actions: gpd.GeoDa
     subtitle = label("generated_for", lang, county_id=county.county_id, n_townships=len(county.townships),
                      n_villages=len(v), population=fmt_int(v["population"].sum()))
 
-    rules_table, now, later = _rules_table(current, after, titles, order, lang)
+    rules_table, now, later = _rules_table(current, after, titles, citations, order, lang)
     blocks: list[Block] = [Heading(label("sec_summary", lang))]
-    blocks += _summary_paragraphs(now, later, titles, actions, lang)
+    blocks += _summary_paragraphs(now, later, titles, citations, actions, lang)
     blocks += [Heading(label("sec_rules", lang)), rules_table,
                Paragraph(label("note_failing_population", lang), note=True)]
     if bool(now["modified"].any()):
@@ -728,7 +734,7 @@ def build_comparison(a: Report, b: Report, *, names: Sequence[str], lang: str = 
     if problems:
         raise InputError("build_comparison inputs", problems)
     na, nb = (str(n) for n in names)
-    titles, order = _catalog_titles(lang)
+    titles, _, order = _catalog_titles(lang)
     sa = rule_summary(a.compliance, order=order).set_index("rule_id")
     sb = rule_summary(b.compliance, order=order).set_index("rule_id")
     ids = _rule_order(list(sa.index) + list(sb.index), order)

@@ -35,6 +35,7 @@ __all__ = [
     "LEVELS",
     "Param",
     "Source",
+    "Document",
     "Rule",
     "Catalog",
     "ResolvedParams",
@@ -47,6 +48,12 @@ LEVELS: tuple[str, ...] = ("village", "community", "facility", "township", "coun
 
 _ID = re.compile(r"^(HC|EM|LC|ED|SA)-\d{2}$")
 _SEED = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
+
+
+def _seed_file(value: str) -> str:
+    if not _SEED.match(value):
+        raise ValueError(f"source file {value!r} is not a seed file name like '002_ee0bcdb902c06622.txt'")
+    return value
 
 
 def _duplicates(values: list[str]) -> list[str]:
@@ -87,12 +94,38 @@ class Source(_Strict):
     @field_validator("file")
     @classmethod
     def _seed_name(cls, value: str) -> str:
-        if not _SEED.match(value):
-            raise ValueError(f"source file {value!r} is not a seed file name like '002_ee0bcdb902c06622.txt'")
-        return value
+        return _seed_file(value)
 
     def __str__(self) -> str:
         return f"{self.file} {self.clause}"
+
+
+class Document(_Strict):
+    """A document of a seed file, as a planner cites it.
+
+    ``clauses`` lists the source clauses (of the rules) that lie in this document; empty means
+    every clause of the file (a seed file holding one document). ``quote`` is text of the seed
+    file that names the document, verbatim, so the title can be checked against the file.
+    """
+
+    file: str
+    title_zh: str
+    title_en: str
+    quote: str
+    clauses: tuple[str, ...] = ()
+
+    @field_validator("file")
+    @classmethod
+    def _seed_name(cls, value: str) -> str:
+        return _seed_file(value)
+
+    def covers(self, source: Source) -> bool:
+        """Whether ``source`` (file and clause) lies in this document."""
+        return source.file == self.file and (not self.clauses or source.clause in self.clauses)
+
+    def title(self, lang: str = "zh") -> str:
+        """Title in ``"zh"`` or ``"en"``."""
+        return self.title_zh if lang == "zh" else self.title_en
 
 
 class Rule(_Strict):
@@ -154,6 +187,7 @@ class Rule(_Strict):
 
 class _CatalogFile(_Strict):
     version: int
+    documents: tuple[Document, ...] = Field(min_length=1)
     rules: tuple[Rule, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -161,6 +195,20 @@ class _CatalogFile(_Strict):
         dup = _duplicates([r.id for r in self.rules])
         if dup:
             raise ValueError(f"duplicate rule ids {dup}")
+        return self
+
+    @model_validator(mode="after")
+    def _sources_in_one_document(self) -> _CatalogFile:
+        problems = []
+        for rule in self.rules:
+            for source in rule.sources:
+                n = sum(d.covers(source) for d in self.documents)
+                if n != 1:
+                    where = "no document" if n == 0 else f"{n} documents"
+                    problems.append(f"rule {rule.id}: source '{source}' lies in {where} of the documents list; "
+                                    "give its file one document, or list the clause under exactly one")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -195,10 +243,13 @@ class Catalog:
     ----------
     rules : iterable of Rule
         The rules, in catalog order.
+    documents : iterable of Document
+        The documents the rules' sources lie in (each source in exactly one).
     """
 
-    def __init__(self, rules: Iterable[Rule]) -> None:
+    def __init__(self, rules: Iterable[Rule], documents: Iterable[Document] = ()) -> None:
         self._rules: dict[str, Rule] = {r.id: r for r in rules}
+        self.documents: tuple[Document, ...] = tuple(documents)
 
     def __getitem__(self, rule_id: str) -> Rule:
         try:
@@ -219,6 +270,42 @@ class Catalog:
     def ids(self) -> list[str]:
         """Rule ids in catalog order."""
         return list(self._rules)
+
+    def citation(self, rule_id: str, lang: str = "zh") -> str:
+        """The sources of a rule as a planner cites them: document title and clause.
+
+        Parameters
+        ----------
+        rule_id : str
+            Rule id (``"HC-06"``).
+        lang : {"zh", "en"}
+            Language of the titles.
+
+        Returns
+        -------
+        str
+            Per document, its title and the clauses cited in it (``《…》 §(一)1、§(一)3``),
+            documents joined by ``；`` (``; `` in English); a source outside every document is
+            cited by its file name.
+
+        Examples
+        --------
+        >>> load_catalog().citation("HC-06", "en")
+        'Shanxi measures to further deepen reform and promote the healthy development of the rural medical and health system (Jin Zheng Ban Fa [2023] No. 51), §(二)11'
+        """
+        clauses: dict[Any, list[str]] = {}       # document (or the bare source) -> its clauses, in order
+        for source in self[rule_id].sources:
+            doc = next((d for d in self.documents if d.covers(source)), None)
+            clauses.setdefault(source if doc is None else doc, []).append(source.clause)
+        parts = []
+        for doc, cited in clauses.items():
+            if isinstance(doc, Source):
+                parts.append(str(doc))
+            elif lang == "zh":
+                parts.append(f"{doc.title_zh} {'、'.join(cited)}")
+            else:
+                parts.append(f"{doc.title_en}, {', '.join(cited)}")
+        return ("；" if lang == "zh" else "; ").join(parts)
 
     def resolve_params(
         self,
@@ -289,7 +376,8 @@ class Catalog:
         return ResolvedParams(values=values, modified=frozenset(modified))
 
     def to_records(self) -> list[dict[str, Any]]:
-        """The catalog as plain dicts (id, titles, source, params with default/min/max/unit, levels)."""
+        """The catalog as plain dicts (id, titles, source, citations, params with default/min/max/unit,
+        levels)."""
         out = []
         for r in self:
             out.append({
@@ -300,6 +388,8 @@ class Catalog:
                 "source_text_zh": r.source_text_zh,
                 "source": r.source,
                 "sources": [{"file": s.file, "clause": s.clause} for s in r.sources],
+                "citation_zh": self.citation(r.id, "zh"),
+                "citation_en": self.citation(r.id, "en"),
                 "kinds": [str(k) for k in r.kinds],
                 "demand": r.demand,
                 "levels": list(r.levels),
@@ -323,7 +413,7 @@ def _parse(text: str, origin: str) -> Catalog:
     except ValidationError as exc:
         problems = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise InputError(f"rule catalog {origin}", problems) from None
-    return Catalog(parsed.rules)
+    return Catalog(parsed.rules, parsed.documents)
 
 
 @functools.cache

@@ -17,6 +17,12 @@ _spec = importlib.util.spec_from_file_location("tiny_county", Path(__file__).par
 tiny = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tiny)
 
+#: Citations of the catalog (document title and clause), as the Chinese report shows them.
+CITE_HC01 = "《山西省进一步完善医疗卫生服务体系实施方案》（据《山西晚报》） 双千行动；淮北市规划节选（第二节 补齐基本公共服务短板） 专栏6"
+CITE_HC03 = "《山西省进一步深化改革促进乡村医疗卫生体系健康发展若干措施》（晋政办发〔2023〕51号） §(一)3"
+CITE_HC04 = "淮北市规划节选（第二节 补齐基本公共服务短板） 专栏6"
+CITE_HC06 = "《山西省进一步深化改革促进乡村医疗卫生体系健康发展若干措施》（晋政办发〔2023〕51号） §(二)11"
+CITE_EM01 = "山西省《关于优化调整稳就业政策措施全力促发展惠民生的通知》（据《山西日报》） 稳就业"
 RULE_COLUMNS_ZH = ["规则", "内容", "依据（文件与条款）", "现状", "规划后", "现状值", "标准", "未达标单元", "涉及人口"]
 
 
@@ -87,24 +93,29 @@ def test_html_lists_failing_rules_with_clauses(report_zh, tmp_path):
     assert rules[0] == RULE_COLUMNS_ZH
     by_id = {r[0]: r for r in rules[1:]}
     assert list(by_id) == ["HC-01", "HC-03", "HC-04", "HC-06*", "HC-09", "EM-01"]  # catalog order; * = modified
-    assert by_id["HC-01"] == ["HC-01", "每个行政村设置1所村卫生室", "000_双千行动.txt; 003 专栏6", "未达标", "未达标",
+    # sources cited by document title and clause (the catalog's), not by seed file name
+    assert by_id["HC-01"] == ["HC-01", "每个行政村设置1所村卫生室", CITE_HC01, "未达标", "未达标",
                               "—", "1 所", "2/5 行政村", "515"]
-    assert by_id["HC-04"][2:] == ["003 专栏6", "未达标", "未达标", "—", "1 所", "1/2 乡镇", "515"]
-    assert by_id["HC-06*"][2:] == ["002 §(二)11", "未达标", "达标", "81.0%", "95.0%", "1/1 县", "515"]
+    assert by_id["HC-04"][2:] == [CITE_HC04, "未达标", "未达标", "—", "1 所", "1/2 乡镇", "515"]
+    assert by_id["HC-06*"][2:] == [CITE_HC06, "未达标", "达标", "81.0%", "95.0%", "1/1 县", "515"]
     assert by_id["HC-03"][3:5] == ["缺数据", "缺数据"]
     assert by_id["HC-09"][3] == "不适用"
     text = "".join(page.text)
     assert "共核查 6 项规则：达标 0 项，未达标 4 项，缺数据 1 项，不适用 1 项。" in text
     assert "未达标规则（4 项，依据条款附后）：" in text
     items = [b.items for b in report_zh.blocks if type(b).__name__ == "Bullets"]
-    assert items[0] == ["HC-01 每个行政村设置1所村卫生室（000_双千行动.txt; 003 专栏6）",
-                        "HC-04 每个镇办好1所卫生院（003 专栏6）",  # each failing rule with its clause
-                        "HC-06 健全以覆盖农村地区10-20公里为服务半径的县乡村三级农村急救转诊网络（002 §(二)11）",
-                        "EM-01 公益性零工市场县县全覆盖，每县至少建成一个零工市场（000）"]
-    assert items[1] == ["HC-03 每千名服务人口配备不少于1名乡村医生（002 §(一)3）"]
+    assert items[0] == [f"HC-01 每个行政村设置1所村卫生室（{CITE_HC01}）",
+                        f"HC-04 每个镇办好1所卫生院（{CITE_HC04}）",  # each failing rule with its clause
+                        f"HC-06 健全以覆盖农村地区10-20公里为服务半径的县乡村三级农村急救转诊网络（{CITE_HC06}）",
+                        f"EM-01 公益性零工市场县县全覆盖，每县至少建成一个零工市场（{CITE_EM01}）"]
+    assert items[1] == [f"HC-03 每千名服务人口配备不少于1名乡村医生（{CITE_HC03}）"]
     assert "缺数据不视为达标" in text
-    assert "<li>HC-04 每个镇办好1所卫生院（003 专栏6）</li>" in (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "规划建议共 2 项，总投资 150 万元，新增覆盖人口 880 人。" in text
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f"<li>HC-04 每个镇办好1所卫生院（{CITE_HC04}）</li>" in html
+    assert ".txt" not in html                 # no seed file names in what planners read
+    # residents can gain several services, so the summed gain is in person-services (人次), said so
+    assert ("规划建议共 2 项，总投资 150 万元，新增覆盖人口按服务累计 880 人次（同一居民可计入多项服务，"
+            "合计可超过总人口）。") in text
     # self-contained: every chart inlined, nothing external
     n_figures = sum(isinstance(b, Figure) for b in report_zh.blocks)
     assert n_figures == 5 and len(page.images) == n_figures
@@ -133,7 +144,7 @@ def test_township_village_action_and_before_after_tables(report_zh, tmp_path):
     assert page.tables["table-actions"][1:] == [
         ["新建", "村卫生室", "柳树坪村", "石门乡", "30", "420", "HC-01", "柳树坪村到最近卫生室 22.4 分钟，超过 15 分钟"],
         ["升级", "急救站", "城关镇卫生院", "城关镇", "120", "460", "HC-06", "石门乡在 15 公里急救半径外"],
-        ["合计", "", "", "", "150", "880", "", ""],
+        ["合计", "", "", "", "150", "880 人次", "", ""],   # summed over services: person-services
     ]
     before_after = {r[0]: r for r in page.tables["table-before_after"][1:]}
     assert before_after["HC-01"][2:] == ["未达标", "未达标", "—", "—", "1 所", "515", "95"]
@@ -150,12 +161,12 @@ def test_docx_opens_and_has_the_rule_table(report_zh, tmp_path):
     rules = document.tables[headers.index(RULE_COLUMNS_ZH)]
     rows = [[c.text for c in r.cells] for r in rules.rows[1:]]
     assert [r[0] for r in rows] == ["HC-01", "HC-03", "HC-04", "HC-06*", "HC-09", "EM-01"]
-    assert rows[0] == ["HC-01", "每个行政村设置1所村卫生室", "000_双千行动.txt; 003 专栏6", "未达标", "未达标",
+    assert rows[0] == ["HC-01", "每个行政村设置1所村卫生室", CITE_HC01, "未达标", "未达标",
                        "—", "1 所", "2/5 行政村", "515"]
     assert len(document.inline_shapes) == 5  # the charts and the static map
     paragraphs = [p.text for p in document.paragraphs]
     bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
-    assert bullets[1] == "HC-04 每个镇办好1所卫生院（003 专栏6）"
+    assert bullets[1] == f"HC-04 每个镇办好1所卫生院（{CITE_HC04}）"
     assert paragraphs[0] == "示范县公共服务设施覆盖评估报告"
     assert "一、总体情况" in paragraphs and "四、未达标行政村名单" in paragraphs
     # Chinese text in an East Asian font
@@ -184,7 +195,7 @@ def test_comparison_side_by_side(report_zh, report_now, tmp_path):
     assert page.tables["table-overview"] == [
         ["指标", "方案甲", "现状"], ["达标规则数", "1", "0"], ["未达标规则数", "3", "4"],
         ["各规则涉及人口合计", "3,275", "4,210"], ["建议数", "2", "2"], ["总投资（万元）", "150", "150"],
-        ["新增覆盖人口", "880", "880"]]
+        ["新增覆盖人口（人次，按服务累计）", "880", "880"]]
     rules = {r[0]: r for r in page.tables["table-rules"][1:]}
     assert rules["HC-06"][2:] == ["达标", "未达标", "0", "515"]
     assert page.tables["table-coverage"][-1] == ["全县", "80.7%", "—"]

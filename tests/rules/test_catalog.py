@@ -46,6 +46,29 @@ def test_catalog_quotes_the_source_text(shared_dir):
         assert any(phrase in (shared_dir / "seeds" / s.file).read_text(encoding="utf-8") for s in rule.sources)
 
 
+def test_sources_are_cited_by_their_document_title(shared_dir):
+    catalog = load_catalog()
+    cited = set()
+    for rule in catalog:
+        for source in rule.sources:
+            documents = [d for d in catalog.documents if d.covers(source)]
+            assert len(documents) == 1, (rule.id, str(source))
+            cited.add(documents[0])
+    assert cited == set(catalog.documents)        # every document listed is cited by a rule
+    for d in catalog.documents:                   # each title is checked against the words of its seed
+        assert d.quote in (shared_dir / "seeds" / d.file).read_text(encoding="utf-8"), (d.file, d.quote)
+    # clauses of one document are grouped after its title; documents are joined
+    assert catalog.citation("HC-02", "zh") == ("《山西省进一步深化改革促进乡村医疗卫生体系健康发展若干措施》"
+                                               "（晋政办发〔2023〕51号） §(一)1、§(一)3")
+    assert catalog.citation("HC-12", "en") == (
+        "Shanxi measures to further deepen reform and promote the healthy development of the rural medical and "
+        "health system (Jin Zheng Ban Fa [2023] No. 51), §(三)17; Lüliang 14th Five-Year Plan for public services "
+        "and social security (Lü Zheng Ban Fa [2021] No. 65), 六(一)")
+    # one seed file, two documents: each clause goes to its own
+    assert catalog.citation("EM-01", "zh") == "山西省《关于优化调整稳就业政策措施全力促发展惠民生的通知》（据《山西日报》） 稳就业"
+    assert catalog.citation("HC-07", "zh") == "《山西省进一步完善医疗卫生服务体系实施方案》（据《山西晚报》） 医疗卫生"
+
+
 def test_documented_parameters():
     c = load_catalog()
     p = c["HC-06"].param("radius_km")
@@ -121,6 +144,12 @@ def test_invalid_catalog_rejected_with_every_problem():
         _parse(bad_kind, "test")
     with pytest.raises(InputError, match="not valid YAML"):
         _parse("rules: [", "test")
+    orphan = text.replace("clauses: [稳就业]", "clauses: [就业]", 1)
+    with pytest.raises(InputError, match=r"rule EM-01: source '000_080be81f09aded05.txt 稳就业' lies in no document"):
+        _parse(orphan, "test")
+    twice = text.replace("clauses: [稳就业]", "clauses: [稳就业, 双千行动]", 1)
+    with pytest.raises(InputError, match=r"rule HC-01: source '000_080be81f09aded05.txt 双千行动' lies in 2 documents"):
+        _parse(twice, "test")
 
 
 def test_cli_rules_json(capsys):
@@ -133,6 +162,7 @@ def test_cli_rules_json(capsys):
                                  "description_en": "emergency service radius (road distance)"}
     assert hc06["levels"] == ["village", "township", "county"]
     assert hc06["source"] == "002_ee0bcdb902c06622.txt §(二)11"
+    assert hc06["citation_zh"] == "《山西省进一步深化改革促进乡村医疗卫生体系健康发展若干措施》（晋政办发〔2023〕51号） §(二)11"
     assert set(data[0]) >= {"id", "title_zh", "title_en", "source", "params", "levels"}
 
 
@@ -141,6 +171,8 @@ def test_cli_rules_table(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "id | rule | source | parameters | levels"
     assert len(out) == 26
-    assert any(line.startswith("HC-06 | A county-township-village") and "radius_km=15 km [10–20]" in line for line in out)
+    assert any(line.startswith("HC-06 | A county-township-village") and "radius_km=15 km [10–20]" in line
+               and "(Jin Zheng Ban Fa [2023] No. 51), §(二)11 |" in line for line in out)
+    assert not any(".txt" in line for line in out)      # sources by document title, not seed file name
     assert main(["rules"]) == 0
     assert "每个县重点办好一所中等职业学校" in capsys.readouterr().out
