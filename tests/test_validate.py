@@ -151,7 +151,8 @@ def test_format_rows():
     assert format_rows(list(range(1, 21)), limit=3) == "1, 2, 3 and 17 more"
 
 
-@pytest.mark.parametrize("module", ["planning.crs", "planning.validate", "planning.io.write", "planning.io.roads"])
+@pytest.mark.parametrize("module", ["planning.crs", "planning.validate", "planning.io.write", "planning.io.roads",
+                                    "planning.rules.catalog", "planning.reports.text"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

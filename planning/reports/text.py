@@ -9,6 +9,7 @@ step: :func:`label` for fixed words, :func:`status_name`, :func:`action_name`,
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from planning._errors import InputError
@@ -408,6 +409,10 @@ def metric_name(metric: Any, lang: str) -> str:
     return _METRIC[check_lang(lang)].get(text, text)
 
 
+#: A threshold written as a comparison with a number (``"≥ 0.95"``).
+_BOUND = re.compile(r"^\s*(≥|≤|>|<|=)\s*([0-9]*\.?[0-9]+)\s*$")
+
+
 def fmt_value(value: Any, unit: Any, lang: str) -> str:
     """A measured value or threshold with its unit; shares as percentages; ``—`` when missing.
 
@@ -415,10 +420,15 @@ def fmt_value(value: Any, unit: Any, lang: str) -> str:
     --------
     >>> fmt_value(0.8123, "share", "zh"), fmt_value(15, "min", "zh"), fmt_value(None, "min", "en")
     ('81.2%', '15 分钟', '—')
+    >>> fmt_value("≥ 1", "share", "zh"), fmt_value("≥ 2", "grade", "zh")
+    ('≥ 100.0%', '≥ 2 级')
     """
     if _missing(value) or (isinstance(value, str) and not value):
         return "—"
     if str(unit) == "share":
+        bound = _BOUND.match(value) if isinstance(value, str) else None
+        if bound:                        # a share threshold "≥ 1" reads "≥ 100.0%"
+            return f"{bound.group(1)} {fmt_share(float(bound.group(2)))}"
         try:
             return fmt_share(float(value))
         except (TypeError, ValueError):

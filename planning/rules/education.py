@@ -24,7 +24,7 @@ def _sa02(ctx: Context) -> list[dict[str, Any]]:
     fail_pop = (ctx.county_population if home["status"] == FAIL else town_county["failing_population"])
     places = "; ".join(p for p in (home["failing_places"], town_county["failing_places"]) if p)
     county = row(ctx, rule, "county", ctx.county.county_id, ctx.county.name, status, value=home["value"],
-                 threshold="≥ 1 funeral home with cremation; ≥ 1 cemetery per rural township", unit="facilities",
+                 threshold="≥ 1", unit="facilities",
                  failing_population=fail_pop, failing_places=places, metric="count", zh=zh, en=en)
     return town_rows + [county]
 

@@ -114,7 +114,7 @@ def _hc01_02(ctx: Context) -> list[dict[str, Any]]:
             rows1.append(row(ctx, r1, "village", vid, name, PASS, value=len(rec["own"]), threshold="≥ 1",
                              unit="clinics", metric="count", zh=rec["zh"], en=rec["en"]))
         else:
-            rows1.append(row(ctx, r1, "village", vid, name, rec["status"], value=0, threshold="≥ 1 (or HC-02)",
+            rows1.append(row(ctx, r1, "village", vid, name, rec["status"], value=0, threshold="≥ 1",
                              unit="clinics", failing_population=rec["pop"], failing_places=f"{vid}:{name}",
                              metric="drive_time", zh="无本村卫生室；HC-02：" + rec["zh"], en="no own clinic; HC-02: " + rec["en"]))
         rows2.append(row(ctx, r2, "village", vid, name, rec["status"], value=rec["value"],
@@ -433,7 +433,7 @@ def _hc09(ctx: Context) -> list[dict[str, Any]]:
         en = base_en + (f"; {fmt(value)} maternal-child health institutions with an outpatient clinic"
                         if status != NO_DATA else "; missing input: facilities column has_outpatient")
     return [row(ctx, rule, "county", ctx.county.county_id, ctx.county.name, status, value=value,
-                threshold="grade ≥ 2" if big else "outpatient ≥ 1", unit="grade" if big else "facilities",
+                threshold="≥ 2" if big else "≥ 1", unit="grade" if big else "facilities",
                 failing_population=pop, failing_places=f"{ctx.county.county_id}:{ctx.county.name}",
                 metric="attribute", zh=zh, en=en)]
 
@@ -528,7 +528,7 @@ def _hc12(ctx: Context) -> list[dict[str, Any]]:
     else:
         status = PASS
     return [row(ctx, rule, "county", ctx.county.county_id, ctx.county.name, status, value=min(len(centres), n_team),
-                threshold="≥ 1 each", unit="count", failing_population=ctx.county_population,
+                threshold="≥ 1", unit="count", failing_population=ctx.county_population,
                 failing_places=f"{ctx.county.county_id}:{ctx.county.name}", metric="attribute", zh=zh, en=en)]
 
 

@@ -62,6 +62,14 @@ def test_compliance_has_every_rule(demo_runs):
     assert status["EM-01"] == "fail" and status["HC-04"] == "fail" and status["HC-05"] == "fail"
 
 
+def test_thresholds_are_numbers_the_report_can_say_in_either_language(demo_runs):
+    # the Chinese report prints each threshold with its unit (≥ 2 级, ≥ 100.0%): no English words inside
+    table = pd.read_csv(demo_runs[0] / "compliance.csv", encoding="utf-8-sig", dtype={"threshold": str})
+    thresholds = set(table["threshold"].dropna())
+    words = sorted(t for t in thresholds if not re.fullmatch(r"([≥≤<>=] )?\d+(\.\d+)?|\d+–\d+", t))
+    assert words == [], words
+
+
 def test_compliance_has_every_rule_of_rules_md(demo_runs, shared_dir):
     text = (shared_dir / "RULES.md").read_text(encoding="utf-8")
     ids = sorted(set(re.findall(r"^\| ((?:HC|EM|LC|ED|SA)-\d\d) \|", text, flags=re.M)))
