@@ -257,8 +257,9 @@ REPORT_SERVICE = "medical"
 
 
 def report_coverage(coverage: pd.DataFrame, service: str = REPORT_SERVICE) -> pd.DataFrame:
-    """One service's rows of coverage_by_township.csv, in :func:`planning.coverage.coverage_by_area` form."""
-    part = coverage[coverage["service"] == service].drop(columns="service")
+    """One service's rows of coverage_by_township.csv (its ``service`` column kept, so the report
+    names the service), in :func:`planning.coverage.coverage_by_area` form."""
+    part = coverage[coverage["service"] == service]
     return part.dropna(axis=1, how="all").reset_index(drop=True)
 
 

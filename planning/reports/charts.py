@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from planning._errors import PlanningError
-from planning.reports.text import check_lang, label, status_name
+from planning.reports.text import check_lang, fmt_share, label, status_name
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -279,13 +279,13 @@ def share_chart(names: Sequence[str], shares: Sequence[float], *, lang: str = "z
         ax = fig.add_subplot()
         ys = np.arange(len(names))
         vals = [0.0 if (s is None or (isinstance(s, float) and math.isnan(s))) else float(s) for s in shares]
-        colours = [STATUS_COLOURS["pass"] if v >= 0.999 else (BEFORE_COLOUR if v >= 0.5 else STATUS_COLOURS["fail"])
+        colours = [STATUS_COLOURS["pass"] if v >= 1.0 - 1e-9 else (BEFORE_COLOUR if v >= 0.5 else STATUS_COLOURS["fail"])
                    for v in vals]
         ax.barh(ys, [100 * v for v in vals], color=colours)
         ax.set_yticks(ys, list(names))
         ax.invert_yaxis()
         for y, v in zip(ys, vals):
-            ax.text(100 * v, y, f" {100 * v:.0f}%", va="center")
+            ax.text(100 * v, y, f" {fmt_share(v)}", va="center")   # as the table: 99.6%, never "100%"
         ax.set_xlim(0, 115)
         ax.set_xlabel(label("chart_share", lang) + " (%)")
         ax.set_title(title or label("chart_coverage_share", lang))

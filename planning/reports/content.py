@@ -33,6 +33,7 @@ from planning.reports.text import (
     level_name,
     metric_name,
     paren,
+    service_name,
     status_name,
 )
 
@@ -430,7 +431,10 @@ def _township_blocks(county: County, current: pd.DataFrame, coverage: pd.DataFra
         if any(is_total):  # the county row last
             rows = [r for r, t in zip(rows, is_total) if not t] + [r for r, t in zip(rows, is_total) if t]
         metric = metric_name(coverage["metric"].iloc[0], lang) if "metric" in coverage.columns else ""
-        intro = label("coverage_intro", lang)
+        service = service_name(coverage["service"].iloc[0], lang) if "service" in coverage.columns else ""
+        intro = label("coverage_intro_service", lang, service=service) if service else label("coverage_intro", lang)
+        chart_title = (label("chart_coverage_share_service", lang, service=service) if service
+                       else label("chart_coverage_share", lang))
         if metric:
             intro = f"{intro[:-1]}（{metric}）：" if lang == "zh" else f"{intro[:-1]} ({metric}):"
         blocks.append(Paragraph(intro))
@@ -440,9 +444,9 @@ def _township_blocks(county: County, current: pd.DataFrame, coverage: pd.DataFra
             tws = coverage[coverage.get("level", pd.Series("township", index=coverage.index)).astype(str) != "county"]
             blocks.append(Figure(charts.share_chart(tws["township_name"].astype(str).tolist(),
                                                     tws[widest].astype(float).tolist(), lang=lang,
-                                                    title=paren(label("chart_coverage_share", lang),
+                                                    title=paren(chart_title,
                                                                 _threshold_text(widest[len("share_"):], lang), lang)),
-                                 label("chart_coverage_share", lang)))
+                                 chart_title))
     return blocks
 
 

@@ -196,6 +196,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "township_villages_intro": "各乡镇行政村（社区）级规则未达标情况（未达标数/核查数），以及至少一项规则未达标的村（社区）常住人口：",
         "col_failing_village_population": "未达标村人口",
         "coverage_intro": "各乡镇人口覆盖情况：",
+        "coverage_intro_service": "各乡镇到最近{service}的人口覆盖情况：",
         "uncovered_intro": "以下行政村（社区）未达到相应规则要求，按规则分列：",
         "uncovered_rule_heading": "{rule} {title}：{n} 个未达标，涉及 {people} 人",
         "uncovered_after_intro": "实施规划建议后仍未达标的行政村：",
@@ -207,6 +208,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "chart_status": "规则核查结论",
         "chart_failing_population": "各规则涉及未达标人口",
         "chart_coverage_share": "各乡镇覆盖率",
+        "chart_coverage_share_service": "各乡镇{service}覆盖率",
         "chart_before_after": "规划前后未达标人口对比",
         "chart_count": "规则数",
         "chart_people": "人口（人）",
@@ -339,6 +341,7 @@ _LABELS: dict[str, dict[str, str]] = {
                                    "villages failing at least one rule:",
         "col_failing_village_population": "Residents of failing villages",
         "coverage_intro": "Population covered by township:",
+        "coverage_intro_service": "Population within reach of the nearest {service}, by township:",
         "uncovered_intro": "Villages (and communities) failing each rule:",
         "uncovered_rule_heading": "{rule} {title}: {n} failing, {people} people",
         "uncovered_after_intro": "Villages still failing after the actions:",
@@ -350,6 +353,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "chart_status": "Rule results",
         "chart_failing_population": "Population affected by each failing rule",
         "chart_coverage_share": "Coverage by township",
+        "chart_coverage_share_service": "Coverage by township: nearest {service}",
         "chart_before_after": "Population affected before and after the actions",
         "chart_count": "rules",
         "chart_people": "people",
@@ -388,6 +392,13 @@ _UNIT_ZH = {
     "grade": "级",
 }
 
+_SERVICE = {
+    "zh": {"village_clinic": "村卫生室", "township_hospital": "乡镇卫生院", "medical": "医疗机构",
+           "emergency": "急救站点", "odd_job_market": "零工市场"},
+    "en": {"village_clinic": "village clinic", "township_hospital": "township hospital",
+           "medical": "medical institution", "emergency": "emergency post", "odd_job_market": "odd-job market"},
+}
+
 _METRIC = {
     "zh": {"walk_time": "步行时间", "drive_time": "驾车时间", "mixed_time": "步行+驾车时间",
            "road_distance": "路网距离", "euclidean": "直线距离", "count": "计数", "attribute": "属性"},
@@ -401,6 +412,13 @@ def unit_name(unit: Any, lang: str) -> str:
     """A unit as the planner reads it (``min`` → 分钟 in Chinese); unknown units unchanged."""
     text = "" if _missing(unit) else str(unit)
     return _UNIT_ZH.get(text, text) if check_lang(lang) == "zh" else text
+
+
+def service_name(service: Any, lang: str) -> str:
+    """A service of ``coverage_by_township.csv`` as the planner reads it (``medical`` → 医疗机构);
+    unknown services unchanged."""
+    text = "" if _missing(service) else str(service)
+    return _SERVICE[check_lang(lang)].get(text, text)
 
 
 def metric_name(metric: Any, lang: str) -> str:

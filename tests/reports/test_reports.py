@@ -134,6 +134,9 @@ def test_township_village_action_and_before_after_tables(report_zh, tmp_path):
         ["石门乡", "515", "0", "0", "0.0%", "0.0%"],
         ["全县", "2,665", "2,150", "2,150", "80.7%", "80.7%"],
     ]
+    text = "".join(page.text)
+    assert "各乡镇到最近村卫生室的人口覆盖情况（驾车时间）：" in text     # which service, measured how
+    assert "各乡镇村卫生室覆盖率" in [b.caption for b in report_zh.blocks if isinstance(b, Figure)]
     assert page.tables["table-uncovered:HC-01"] == [
         ["行政村", "乡镇", "涉及人口", "现状值", "标准", "说明"],
         ["柳树坪村", "石门乡", "420", "0 所", "1 所", "最近卫生室 22.4 分钟，超过 15 分钟"],

@@ -129,9 +129,10 @@ def service_areas() -> gpd.GeoDataFrame:
 
 
 def coverage_by_township() -> pd.DataFrame:
-    """Population within 10 and 15 minutes of a clinic, by township and for the county
-    (the columns of ``planning.coverage.coverage_by_area``)."""
+    """Population within 10 and 15 minutes of a clinic, by township and for the county (the
+    columns of ``planning.coverage.coverage_by_area``, with the service as the runner passes it)."""
     return pd.DataFrame({
+        "service": ["village_clinic"] * 3,
         "level": ["township", "township", "county"], "township_id": ["T1", "T2", "149999"],
         "township_name": ["城关镇", "石门乡", "示范县"], "metric": ["drive_time"] * 3, "unit": ["min"] * 3,
         "population": [2150, 515, 2665], "covered_pop_10min": [2150, 0, 2150],
