@@ -567,6 +567,20 @@ def _legend(lang: str, *, cutoffs: dict[str | None, float], actions: list[str], 
     return "".join(parts)
 
 
+def _metric_scale_element() -> Any:
+    """A scale bar in metres and kilometres only (folium's ``control_scale`` adds miles too)."""
+    from branca.element import MacroElement, Template
+
+    class MetricScale(MacroElement):
+        _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, maxWidth: 150}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """)
+
+    return MetricScale()
+
+
 def _legend_element(legend_html: str) -> Any:
     from branca.element import MacroElement, Template
 
@@ -704,7 +718,7 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
 
     bounds = county.boundary.to_crs(4326).total_bounds
     m = folium.Map(location=[float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)],
-                   zoom_start=10, tiles=None, control_scale=True, prefer_canvas=True, zoom_snap=0.25)
+                   zoom_start=10, tiles=None, prefer_canvas=True, zoom_snap=0.25)
     m.default_js = []
     m.default_css = []
     from branca.element import Element
@@ -795,6 +809,7 @@ def make_map(county: County, *, compliance: pd.DataFrame | None = None,
     _legend_element(_legend(lang, cutoffs=cutoffs, actions=action_kinds,
                             title=label("map_title", lang, county=county.name), travel=bool(tables),
                             status=bool(status) and not tables)).add_to(m)
+    _metric_scale_element().add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds([[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]])
     return m

@@ -154,6 +154,7 @@ def test_offline_map_opens_in_chromium_without_network(chromium, tmp_path):
     assert parsed.overlay_names == EXPECTED_LAYERS_ZH  # every layer was built by the page's script
     assert parsed.classes.count("planning-icon") == 2  # the two proposed actions
     assert "示范县 公共服务设施覆盖地图" in "".join(parsed.text)  # legend rendered
+    assert parsed.classes.count("leaflet-control-scale-line") == 1  # a metric scale bar, no miles line
     assert requests, "the net log recorded nothing: chromium did not load the page"
     assert _page_requests(requests) == []
 
