@@ -34,6 +34,7 @@ from planning.reports._files import write_bytes_atomic
 from planning.reports.text import (
     ACTION_MARK,
     action_name,
+    action_reason,
     check_lang,
     fmt_int,
     fmt_num,
@@ -41,6 +42,7 @@ from planning.reports.text import (
     label,
     paren,
     status_name,
+    travel_reason,
 )
 from planning.schema import FacilityKind
 
@@ -323,7 +325,7 @@ def _travel_layer(demand: gpd.GeoDataFrame, geoms: gpd.GeoSeries, table: pd.Data
             if "distance_m" in t.columns and pd.notna(hit["distance_m"]):
                 rows.append((label("distance", lang), label("km", lang, value=fmt_num(hit["distance_m"] / 1000.0, 2))))
             if "reason" in t.columns and isinstance(hit["reason"], str) and hit["reason"]:
-                rows.append((label("reason", lang), hit["reason"]))
+                rows.append((label("reason", lang), travel_reason(hit["reason"], lang)))
         if row.id in failing:
             rows.append((label("failing_rules", lang), "、".join(failing[row.id]) if lang == "zh"
                          else ", ".join(failing[row.id])))
@@ -487,7 +489,7 @@ def _action_layer(actions: gpd.GeoDataFrame, county: County, *, lang: str, gcj02
             else f"{action_name(act, lang)} {kind_name(row['kind'], lang)}"
         rows = [(label("what", lang), what),
                 (label("site", lang), str(row["site_name"]) if pd.notna(row["site_name"]) else ""),
-                (label("why", lang), str(row["reason"]) if pd.notna(row["reason"]) else ""),
+                (label("why", lang), action_reason(row, lang)),
                 (label("population_gained", lang), fmt_int(row["population_gained"])),
                 (label("rule", lang), str(row["rule_id"]) if pd.notna(row["rule_id"]) else "")]
         if "cost" in acts.columns:

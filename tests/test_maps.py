@@ -201,7 +201,7 @@ def test_villages_coloured_by_time_and_uncovered_marked():
     assert fill == {"东关村": "#1a9850", "西沟村": "#66bd63", "南庄村": "#9e9e9e",
                     "柳树坪村": "#fdae61", "石窑村": "#67001f"}
     assert feats["石窑村"]["tooltip"] == "石窑村 · 不可达"
-    assert "snap distance 2,300 m &gt; max 1,500 m" in feats["石窑村"]["popup"]
+    assert "距路网 2,300 米，超过最大接入距离 1,500 米" in feats["石窑村"]["popup"]   # the engine's reason, in Chinese
     assert feats["南庄村"]["tooltip"] == "南庄村 · 无数据"
     assert "22.4 分钟" in feats["柳树坪村"]["popup"] and "南庄村卫生室" in feats["柳树坪村"]["popup"]
     # a stricter cutoff marks V2 (8.2 min) too

@@ -30,6 +30,7 @@ from planning.validate import coerce_bool
 
 __all__ = [
     "CANDIDATE_SOURCES",
+    "CANDIDATE_SOURCE_ZH",
     "resolve_params",
     "get_engine",
     "options_or_default",
@@ -51,6 +52,9 @@ __all__ = [
 
 #: Keywords of ``RecipeOptions.candidates`` (anything else is a path to a point layer).
 CANDIDATE_SOURCES: tuple[str, ...] = ("villages", "township_seats", "street_nodes", "facilities")
+#: The ``source`` of a candidate site (the column the candidate layers carry), in Chinese.
+CANDIDATE_SOURCE_ZH: dict[str, str] = {"village": "村委会所在地", "township_seat": "乡镇驻地", "street_node": "路网节点",
+                                       "facility": "现有设施", "layer": "候选地点"}
 
 #: A rule threshold is widened by this relative tolerance when OD tables are cut (the rules
 #: compare with :func:`planning.coverage.within`, relative tolerance 1e-9).
@@ -484,6 +488,7 @@ def actions_frame(rows: list[dict[str, Any]], crs: Any) -> gpd.GeoDataFrame:
         attrs = rec.get("attributes")
         rec["attributes"] = json.dumps(attrs, ensure_ascii=False, sort_keys=True) if isinstance(attrs, dict) else (attrs or "")
         rec["target_id"] = rec["target_id"] or ""
+        rec["reason_zh"] = rec["reason_zh"] or ""
         rec["cost"] = float(rec["cost"] or 0.0)
         rec["population_gained"] = float(rec["population_gained"] or 0.0)
         recs.append(rec)

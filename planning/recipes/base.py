@@ -43,12 +43,13 @@ class ActionType:
     ALL = (NEW, UPGRADE, MERGE, CLOSE)
 
 
-#: Columns of the actions table, in order. ``attributes`` is a JSON object of facility fields
-#: set by the action (e.g. ``{"has_ambulance": true}``); ``target_id`` is the facility a merged
-#: one joins.
+#: Columns of the actions table, in order. ``reason`` says why in English, ``reason_zh`` in
+#: Chinese (empty where a recipe gives none: readers fall back to ``reason``); ``attributes`` is
+#: a JSON object of facility fields set by the action (e.g. ``{"has_ambulance": true}``);
+#: ``target_id`` is the facility a merged one joins.
 ACTION_COLUMNS: tuple[str, ...] = (
     "action", "kind", "site_id", "site_name", "township_id", "cost", "population_gained",
-    "rule_id", "reason", "target_id", "attributes",
+    "rule_id", "reason", "reason_zh", "target_id", "attributes",
 )
 
 #: Default unit costs (万元) by ``"<action>:<kind>"``; a scenario can override any of them.

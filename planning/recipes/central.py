@@ -49,6 +49,8 @@ from planning.schema import FacilityKind
 __all__ = ["central_township_hospitals", "MIN_SEAT_DISTANCE_KM"]
 
 K = FacilityKind
+#: Hospital grades as Chinese numerals (二级 = level 2).
+_GRADE_ZH = {1: "一", 2: "二", 3: "三"}
 
 #: Default minimum road distance (km) from the county seat of a central township hospital
 #: ("离城较远"; the documents give no number: 20 km is the upper end of the HC-06 emergency
@@ -177,6 +179,7 @@ def central_township_hospitals(county: County, *, engine: Any = None, rule_param
         members = np.flatnonzero(post_of == j)
         s = th.iloc[j]
         beds = f"{s['beds']:,.0f} beds" if s["beds"] == s["beds"] else "beds unknown"
+        beds_zh = f"床位{s['beds']:,.0f}张" if s["beds"] == s["beds"] else "床位数不详"
         rows.append({"action": "upgrade", "kind": str(K.CENTRAL_TOWNSHIP_HOSPITAL), "site_id": s["id"],
                      "site_name": s["name"], "township_id": hosp["township_id"].iloc[j], "cost": unit,
                      "population_gained": float(pop[members].sum()), "rule_id": "HC-05",
@@ -184,6 +187,10 @@ def central_township_hospitals(county: County, *, engine: Any = None, rule_param
                                 f"{s['catchment_population']:,.0f}; {beds}; score {s['score']:.2f} (rank {int(s['rank'])}); "
                                 f"brings {len(members)} village(s), {pop[members].sum():,.0f} rural residents the county "
                                 f"hospital does not reach within {radius_m / 1000:g} km; upgrade to grade {min_grade}"),
+                     "reason_zh": (f"距县城{s['distance_to_seat_km']:,.1f}公里（道路）；辐射人口"
+                                   f"{s['catchment_population']:,.0f}人；{beds_zh}；综合得分{s['score']:.2f}（第"
+                                   f"{int(s['rank'])}名）；覆盖县医院{radius_m / 1000:g}公里外的{len(members)}个行政村、"
+                                   f"农村人口{pop[members].sum():,.0f}人；提升为{_GRADE_ZH.get(min_grade, min_grade)}级"),
                      "attributes": {"grade": min_grade}, "geometry": hosp.geometry.iloc[j]})
     actions = actions_frame(rows, county.crs)
     vt = pd.DataFrame({"village_id": residual["id"].to_numpy(), "village_name": residual["name"].to_numpy(),

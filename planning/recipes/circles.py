@@ -45,7 +45,7 @@ from planning.recipes._common import (
     solver_summary,
 )
 from planning.recipes.base import RecipeOptions, RecipeResult, apply_actions
-from planning.schema import LIVING_CIRCLE_KINDS, FacilityKind
+from planning.schema import FACILITY_KIND_ZH, LIVING_CIRCLE_KINDS, FacilityKind
 
 __all__ = ["living_circles", "CATEGORY_KIND", "BUILT_UP_RADIUS_M", "STAFFING"]
 
@@ -197,6 +197,9 @@ def living_circles(county: County, *, engine: Any = None, rule_params: Any = Non
                          "cost": unit, "population_gained": gained, "rule_id": rule_id,
                          "reason": (f"new {label} at {cand['name'].iloc[j]}: brings {len(members)} communities "
                                     f"({gained:,.0f} {basis.split(' (')[0]}) within {walk:g} min walk"),
+                         "reason_zh": (f"在{cand['name'].iloc[j]}新建{FACILITY_KIND_ZH[FacilityKind(build)]}：使"
+                                       f"{len(members)}个社区（{gained:,.0f}{'人' if basis == 'population' else '户'}）"
+                                       f"步行{walk:g}分钟可达"),
                          "attributes": dict(STAFFING.get(build, {})), "geometry": cand.geometry.iloc[j]})
             site_rows.append({"site_id": site_id, "candidate_id": cand["id"].iloc[j], "rule_id": rule_id,
                               "category": cat, "kind": str(build), "communities_gained": len(members),

@@ -70,6 +70,14 @@ _TOWNSHIP_LEVEL = (str(K.TOWNSHIP_HOSPITAL), str(K.CENTRAL_TOWNSHIP_HOSPITAL))
 #: Costs are scaled to yuan inside the model (1 万元 = 10,000 yuan) so that tie-breaking terms
 #: worth less than one yuan in total sit well above the solver's tolerances.
 _YUAN = 10_000.0
+#: How a village is served (the ``how`` column of the villages table), in Chinese.
+_HOW_ZH = {
+    "own clinic": "本村卫生室",
+    "small village, clinic within served_max_minutes": "小村，服务时间内有卫生室",
+    "shared clinic": "与邻村共用卫生室",
+    "exempt: township hospital": "临近乡镇卫生院，可不单设卫生室",
+    "not served (budget)": "未覆盖（预算不足）",
+}
 
 
 def village_clinics(county: County, *, engine: Any = None, rule_params: Any = None,
@@ -211,6 +219,9 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
     for i in range(n):
         if served_by[i] is None:
             how[i] = "not served (budget)"
+    village_name = dict(zip(vid, villages["name"].astype(str), strict=True))
+    facility_name = dict(zip(county.facilities["id"].astype(str), county.facilities["name"].astype(str), strict=True))
+    facility_name.update(zip(sites["id"].astype(str), sites["name"].astype(str), strict=True))
 
     # tables
     clinic_rows = []
@@ -254,18 +265,25 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
                          "reason": (f"new clinic at the village seat of {sites['owner'].iloc[j]}; serves {len(members)} "
                                     f"village(s) ({names}), {served_pop[j]:,.0f} residents; {int(need[j])} doctor(s) "
                                     f"needed (HC-03): {int(redeploy[j])} redeployed, {int(hire[j])} hired"),
+                         "reason_zh": (f"在{village_name.get(sites['owner'].iloc[j], sites['owner'].iloc[j])}村委会所在地"
+                                       f"新建卫生室，服务{len(members)}个行政村（{names}）{served_pop[j]:,.0f}人；"
+                                       f"需乡村医生{int(need[j])}名（HC-03）：调配{int(redeploy[j])}名、"
+                                       f"新聘{int(hire[j])}名"),
                          "attributes": {"village_doctors": int(need[j]), "tcm_doctors": 1,
                                         "village_id": str(sites["owner"].iloc[j])},
                          "geometry": pos[sid]})
         elif sites["existing"].iloc[j] and y[j] and (need[j] > sites["doctors"].iloc[j] or not sites["doctors_known"].iloc[j]):
             have = sites["doctors"].iloc[j] if sites["doctors_known"].iloc[j] else float("nan")
             have_txt = f"{have:g}" if have == have else "unknown (taken as 0)"
+            have_zh = f"{have:g}名" if have == have else "人数不详（按0计）"
             rows.append({"action": "upgrade", "kind": str(K.VILLAGE_CLINIC), "site_id": sid,
                          "site_name": sites["name"].iloc[j], "township_id": sites["township_id"].iloc[j],
                          "cost": c_doc * hire[j], "population_gained": served_pop[j], "rule_id": "HC-03",
                          "reason": (f"serves {len(members)} village(s) ({names}), {served_pop[j]:,.0f} residents: needs "
                                     f"{int(need[j])} village doctor(s), has {have_txt}; {int(redeploy[j])} redeployed, "
                                     f"{int(hire[j])} hired"),
+                         "reason_zh": (f"服务{len(members)}个行政村（{names}）{served_pop[j]:,.0f}人，需乡村医生"
+                                       f"{int(need[j])}名、现有{have_zh}；调配{int(redeploy[j])}名、新聘{int(hire[j])}名"),
                          "attributes": {"village_doctors": int(need[j])}, "geometry": pos[sid]})
         elif sites["existing"].iloc[j] and not y[j]:
             o = sites["owner"].iloc[j]
@@ -281,6 +299,9 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
                          "target_id": target if act == "merge" else "",
                          "reason": (f"village {o} is served by {target} ({how[i]})" if i is not None else "")
                          + (f"; its {d} doctor(s) are redeployed to clinics that need them" if d else ""),
+                         "reason_zh": (f"{village_name.get(o, o)}由{facility_name.get(str(target), target)}服务"
+                                       f"（{_HOW_ZH.get(how[i], how[i])}）" if i is not None else "")
+                         + (f"；原有{d}名乡村医生调配至需要的卫生室" if d else ""),
                          "attributes": {"doctors_redeployed": d}, "geometry": pos[sid]})
     actions = actions_frame(rows, county.crs)
     actions_cost = float(actions["cost"].sum()) if len(actions) else 0.0

@@ -28,6 +28,7 @@ import pandas as pd
 from planning.county import County
 from planning.models import LSCP, MCLP
 from planning.recipes._common import (
+    CANDIDATE_SOURCE_ZH,
     actions_frame,
     candidate_sites,
     cost_matrix,
@@ -178,16 +179,21 @@ def emergency_network(county: County, *, engine: Any = None, rule_params: Any = 
             site_id, action, kind = cand["id"].iloc[j], "upgrade", str(K.TOWNSHIP_HOSPITAL)
             attrs = {"has_ambulance": True}
             reason = f"equip township hospital {cand['name'].iloc[j]} with an ambulance"
+            reason_zh = f"为{cand['name'].iloc[j]}配备救护车"
         else:
             site_id, action, kind = fresh_id(f"EMS-NEW-{cand['id'].iloc[j]}", taken), "new", str(K.EMERGENCY_STATION)
             attrs = {}
             reason = f"new emergency station at {cand['name'].iloc[j]} ({cand['source'].iloc[j]})"
+            where = CANDIDATE_SOURCE_ZH.get(str(cand["source"].iloc[j]), str(cand["source"].iloc[j]))
+            reason_zh = f"在{cand['name'].iloc[j]}（{where}）新建急救站"
         reason += (f"; brings {len(members)} village(s) ({names}), {gained:,.0f} rural residents within "
                    f"{radius_m / 1000:g} km by road")
+        reason_zh += f"；使{len(members)}个行政村（{names}）、农村人口{gained:,.0f}人进入道路{radius_m / 1000:g}公里急救半径"
         rows.append({"action": action, "kind": kind, "site_id": site_id,
                      "site_name": cand["name"].iloc[j] if is_up[j] else f"{cand['name'].iloc[j]}急救站",
                      "township_id": cand["township_id"].iloc[j], "cost": float(site_cost[j]),
-                     "population_gained": gained, "rule_id": "HC-06", "reason": reason, "attributes": attrs,
+                     "population_gained": gained, "rule_id": "HC-06", "reason": reason, "reason_zh": reason_zh,
+                     "attributes": attrs,
                      "geometry": cand.geometry.iloc[j]})
         post_rows.append({"site_id": site_id, "candidate_id": cand["id"].iloc[j], "name": cand["name"].iloc[j],
                           "source": cand["source"].iloc[j], "township_id": cand["township_id"].iloc[j],

@@ -172,6 +172,9 @@ def odd_job_markets(county: County, *, engine: Any = None, rule_params: Any = No
                      "reason": (f"public odd-job market at {sites['name'].iloc[j]}: nearest market of {int(members.sum())} "
                                 f"villages, {w[members].sum():,.0f} {basis.split(' (')[0]}, weighted mean drive "
                                 f"{wm:,.1f} min"),
+                     "reason_zh": (f"在{sites['name'].iloc[j]}建设公益性零工市场：为{int(members.sum())}个行政村"
+                                   f"（{'劳动年龄人口' if basis == 'working-age population' else '人口'}"
+                                   f"{w[members].sum():,.0f}人）最近的零工市场，加权平均驾车{wm:,.1f}分钟"),
                      "attributes": {}, "geometry": sites.geometry.iloc[j]})
     actions = actions_frame(rows, county.crs)
     before, after = _shares(t_before, w), _shares(t_after, w)

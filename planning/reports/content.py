@@ -23,6 +23,7 @@ from planning._errors import InputError
 from planning.reports import charts
 from planning.reports.text import (
     action_name,
+    action_reason,
     check_lang,
     fmt_int,
     fmt_num,
@@ -528,7 +529,7 @@ def _actions_blocks(actions: pd.DataFrame, county: County, lang: str) -> list[Bl
     for _, a in actions.iterrows():
         rows.append([action_name(a["action"], lang), kind_name(a["kind"], lang), _cell(a["site_name"]),
                      tnames.get(_cell(a["township_id"]), _cell(a["township_id"])), fmt_num(a["cost"]),
-                     fmt_int(a["population_gained"]), _cell(a["rule_id"]), _cell(a["reason"])])
+                     fmt_int(a["population_gained"]), _cell(a["rule_id"]), action_reason(a, lang)])
     cost = pd.to_numeric(actions["cost"], errors="coerce").sum()
     gained = pd.to_numeric(actions["population_gained"], errors="coerce").sum()
     # the same residents can gain several services: the total counts person-services, not people

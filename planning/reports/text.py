@@ -392,6 +392,20 @@ _UNIT_ZH = {
     "grade": "级",
 }
 
+_MODE_ZH = {"walk": "步行", "drive": "驾车", "mixed": "步行转驾车", "drivable": "可驾车", "walkable": "可步行"}
+#: The travel engine's reasons for a missing travel time (planning.network), and their Chinese.
+_TRAVEL_REASON_ZH = [
+    (re.compile(r"snap distance (?P<d>[\d,.]+) m > max (?P<max>[\d,.]+) m"), "距路网 {d} 米，超过最大接入距离 {max} 米"),
+    (re.compile(r"no (?P<kind>drivable|walkable) road in the network"), "路网中没有{kind}道路"),
+    (re.compile(r"no destinations given"), "未给出目的地"),
+    (re.compile(r"no destination lies within the maximum snap distance of the (?P<mode>\w+) network"),
+     "没有目的地位于{mode}路网的最大接入距离内"),
+    (re.compile(r"no destination within cutoff (?P<c>[\d,.]+) (?P<unit>min|m) on the (?P<mode>\w+) network"),
+     "{mode}路网上 {c} {unit}内没有目的地"),
+    (re.compile(r"no destination reachable on the (?P<mode>\w+) network \(separate road component or one-way "
+                r"dead end\)"), "{mode}路网上到不了任何目的地（道路不连通或单行道不通）"),
+]
+
 _SERVICE = {
     "zh": {"village_clinic": "村卫生室", "township_hospital": "乡镇卫生院", "medical": "医疗机构",
            "emergency": "急救站点", "odd_job_market": "零工市场"},
@@ -412,6 +426,45 @@ def unit_name(unit: Any, lang: str) -> str:
     """A unit as the planner reads it (``min`` → 分钟 in Chinese); unknown units unchanged."""
     text = "" if _missing(unit) else str(unit)
     return _UNIT_ZH.get(text, text) if check_lang(lang) == "zh" else text
+
+
+def action_reason(action: Any, lang: str) -> str:
+    """Why an action is proposed, in ``lang``: the ``reason_zh`` of an actions-table row in
+    Chinese where the recipe gave one, else its ``reason``; ``""`` when there is none.
+
+    Examples
+    --------
+    >>> row = {"reason": "new clinic at V4", "reason_zh": "在柳树坪村新建卫生室"}
+    >>> action_reason(row, "zh"), action_reason(row, "en"), action_reason({"reason": "x", "reason_zh": ""}, "zh")
+    ('在柳树坪村新建卫生室', 'new clinic at V4', 'x')
+    """
+    zh = action.get("reason_zh") if check_lang(lang) == "zh" else None
+    text = zh if isinstance(zh, str) and zh else action.get("reason")
+    return "" if _missing(text) else str(text)
+
+
+def travel_reason(reason: Any, lang: str) -> str:
+    """Why a point has no travel time (the ``reason`` of the travel engine's tables), in ``lang``.
+
+    The engine writes its reasons in English; in Chinese the known ones are said in the
+    planner's words (numbers kept), anything else is returned unchanged.
+
+    Examples
+    --------
+    >>> travel_reason("snap distance 2,300 m > max 1,500 m", "zh")
+    '距路网 2,300 米，超过最大接入距离 1,500 米'
+    >>> travel_reason("no destination within cutoff 30 min on the drive network", "zh")
+    '驾车路网上 30 分钟内没有目的地'
+    """
+    text = "" if _missing(reason) else str(reason)
+    if check_lang(lang) != "zh":
+        return text
+    for pattern, zh in _TRAVEL_REASON_ZH:
+        found = pattern.fullmatch(text)
+        if found:
+            parts = {k: _MODE_ZH.get(v, _UNIT_ZH.get(v, v)) for k, v in found.groupdict().items()}
+            return zh.format(**parts)
+    return text
 
 
 def service_name(service: Any, lang: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,10 @@ def test_contract(results, demo, name):
     json.dumps(result.solver)  # goes into run.json
     for attrs in a["attributes"]:
         json.loads(attrs or "{}")
+    # every action says why in both languages; the Chinese one in Chinese, naming places not ids
+    assert (a["reason"].str.len() > 0).all()
+    for zh in a["reason_zh"]:
+        assert re.search(r"[\u4e00-\u9fff]{4}", zh) and not re.search(r"[A-Za-z]{3}", zh), zh
 
 
 def test_clinics_rules_pass_after(results, demo):

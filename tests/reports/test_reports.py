@@ -187,6 +187,9 @@ def test_english_report(report_en, tmp_path):
     headings = [b.text for b in report_en.blocks if type(b).__name__ == "Heading"]
     assert headings[:4] == ["1. Summary", "2. Rule by rule", "3. By township", "4. Villages that fail"]
     assert "6 rules checked: 0 pass, 4 fail, 1 without data, 1 not applicable." in "".join(page.text)
+    # each action's reason in the report's language (reason in English, reason_zh in Chinese)
+    assert [r[-1] for r in page.tables["table-actions"][1:3]] == [
+        "nearest clinic 22.4 min from 柳树坪村, beyond 15 min", "石门乡 beyond the 15 km emergency radius"]
     document = docx.Document(str(report_en.write_docx(tmp_path / "report_en.docx")))
     assert document.paragraphs[0].text == "示范县: public service coverage assessment"
 

@@ -113,7 +113,8 @@ def actions() -> gpd.GeoDataFrame:
         "action": ["new", "upgrade"], "kind": ["village_clinic", "emergency_station"],
         "site_id": ["V4", "F3"], "site_name": ["柳树坪村", "城关镇卫生院"], "township_id": ["T2", "T1"],
         "cost": [30.0, 120.0], "population_gained": [420.0, 460.0], "rule_id": ["HC-01", "HC-06"],
-        "reason": ["柳树坪村到最近卫生室 22.4 分钟，超过 15 分钟", "石门乡在 15 公里急救半径外"],
+        "reason": ["nearest clinic 22.4 min from 柳树坪村, beyond 15 min", "石门乡 beyond the 15 km emergency radius"],
+        "reason_zh": ["柳树坪村到最近卫生室 22.4 分钟，超过 15 分钟", "石门乡在 15 公里急救半径外"],
     }, geometry=[Point(X0 + 1300, Y0 + 300), Point(X0 - 1500, Y0 - 200)], crs=CRS_METRIC)
 
 
