@@ -661,6 +661,8 @@ def run_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario, *, out_dir
 
 def summary_text(result: RunResult, *, lang: str = "en") -> str:
     """The one-screen summary of a run (English or Chinese)."""
+    from planning.reports.text import action_name, recipe_name, solve_status_name, status_name
+
     zh = lang == "zh"
     s = result.summary
     lines = []
@@ -675,7 +677,7 @@ def summary_text(result: RunResult, *, lang: str = "en") -> str:
     for row in failing.itertuples(index=False):
         after = ""
         if "county_status_after" in s.columns:
-            after = f" → {'方案后' if zh else 'after actions'}: {row.county_status_after}"
+            after = f" → {'方案后' if zh else 'after actions'}: {status_name(row.county_status_after, lang)}"
         pop = f"{row.failing_population:,.0f}"
         lines.append(f"  {row.rule_id}: {row.n_fail} {'个区域未达标' if zh else 'areas fail'}, "
                      f"{'涉及人口' if zh else 'failing population'} {pop}{after}")
@@ -686,19 +688,19 @@ def summary_text(result: RunResult, *, lang: str = "en") -> str:
     if len(a):
         by = a["action"].value_counts().sort_index()
         lines.append((f"方案: {len(a)} 项 (" if zh else f"Actions: {len(a)} (")
-                     + ", ".join(f"{k} {v}" for k, v in by.items())
+                     + ", ".join(f"{action_name(k, lang)} {v}" for k, v in by.items())
                      + (f"), 总投资 {a['cost'].sum():,.0f} 万元" if zh else f"), total cost {a['cost'].sum():,.0f} 万元"))
     else:
         lines.append("方案: 无" if zh else "Actions: none")
     for name, info in result.recipes.items():
         if info["status"] != "ok":
-            lines.append(f"  {'配方未运行' if zh else 'recipe not run'}: {name} — {info.get('reason', '')}")
+            lines.append(f"  {'配方未运行' if zh else 'recipe not run'}: {recipe_name(name, lang)} — {info.get('reason', '')}")
         else:
             solver = info.get("solver") or {}
             gap = solver.get("gap")
-            gap_text = f", gap {gap:.2%}" if isinstance(gap, (int, float)) and gap == gap else ""
-            lines.append(f"  {name}: {info['actions']} {'项' if zh else 'actions'}, {info['cost']:,.0f} 万元, "
-                         f"{solver.get('status', '')}{gap_text}")
+            gap_text = (f", {'最优性间隙' if zh else 'gap'} {gap:.2%}" if isinstance(gap, (int, float)) and gap == gap else "")
+            lines.append(f"  {recipe_name(name, lang)}: {info['actions']} {'项' if zh else 'actions'}, "
+                         f"{info['cost']:,.0f} 万元, {solve_status_name(solver.get('status', ''), lang)}{gap_text}")
     files = result.files
     for key, zh_label, en_label in (("map.html", "地图", "Map"), ("report.html", "报告", "Report"),
                                     ("report.docx", "报告 (Word)", "Report (Word)")):

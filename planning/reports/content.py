@@ -34,7 +34,9 @@ from planning.reports.text import (
     level_name,
     metric_name,
     paren,
+    recipe_name,
     service_name,
+    solve_status_name,
     status_name,
 )
 
@@ -602,7 +604,8 @@ def _before_after_blocks(now: pd.DataFrame, later: pd.DataFrame, titles: dict[st
 def _solver_blocks(solver: dict[str, dict[str, Any]], lang: str) -> list[Block]:
     cols = [label("col_recipe", lang), label("col_model", lang), label("col_solver_status", lang),
             label("col_objective", lang), label("col_gap", lang)]
-    rows = [[name, _cell(s.get("model")), _cell(s.get("status")), fmt_num(s.get("objective"), 2),
+    rows = [[recipe_name(name, lang), _cell(s.get("model")), solve_status_name(_cell(s.get("status")), lang),
+             fmt_num(s.get("objective"), 2),
              fmt_share(s.get("gap")) if s.get("gap") is not None else "—"] for name, s in sorted(solver.items())]
     return [Heading(label("sec_solver", lang)), Table("solver", cols, rows)]
 

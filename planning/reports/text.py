@@ -556,6 +556,30 @@ def action_name(action: str, lang: str) -> str:
     return _ACTION[check_lang(lang)].get(str(action), str(action))
 
 
+def recipe_name(recipe: str, lang: str) -> str:
+    """Planner's name of a planning recipe in Chinese (``village_clinics`` → 村卫生室布局); in English,
+    and for unknown names, the name itself."""
+    return _RECIPE[check_lang(lang)].get(str(recipe), str(recipe))
+
+
+def solve_status_name(status: str, lang: str) -> str:
+    """Planner's words for a solver status (``optimal`` → 已证明最优); unknown statuses unchanged."""
+    return _SOLVE_STATUS[check_lang(lang)].get(str(status), str(status))
+
+
+_RECIPE = {
+    "zh": {"village_clinics": "村卫生室布局", "central_township_hospitals": "中心乡镇卫生院遴选",
+           "emergency_network": "农村急救网络", "odd_job_markets": "零工市场布点", "living_circles": "生活圈与健身圈"},
+    "en": {},                   # in English the recipe's own name, as the scenario file writes it
+}
+_SOLVE_STATUS = {
+    "zh": {"optimal": "已证明最优", "time_limit": "达到时限（未证明最优）", "heuristic": "启发式解（未证明最优）",
+           "infeasible": "无可行解"},
+    "en": {"optimal": "proven optimal", "time_limit": "time limit (not proven optimal)",
+           "heuristic": "heuristic (not proven optimal)", "infeasible": "infeasible"},
+}
+
+
 _PLURAL_EN = {"village": "villages", "community": "communities", "place": "villages/communities",
               "township": "townships", "county": "counties",
               "province": "provinces", "facility": "facilities", "cell": "population cells"}

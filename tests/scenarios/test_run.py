@@ -165,3 +165,6 @@ def test_recipe_contract_actions_and_after(tiny_county_dir, tmp_path, monkeypatc
     assert solver == {"model": "pmedian", "status": "optimal", "objective": 1.0, "bound": 1.0, "gap": 0.0}
     assert record["volatile"]["solver_seconds"] == {"odd_job_markets.solver.solve_seconds": 0.01}
     assert "recipe not run: living_circles" in result.text_summary()
+    zh = result.text_summary(lang="zh")       # the Chinese summary in Chinese words, ids aside
+    assert "配方未运行: 生活圈与健身圈" in zh and "零工市场布点: 1 项, 50 万元, 已证明最优, 最优性间隙 0.00%" in zh
+    assert "方案: 1 项 (新建 1)" in zh and "→ 方案后: 达标" in zh
