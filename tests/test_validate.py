@@ -152,7 +152,7 @@ def test_format_rows():
 
 
 @pytest.mark.parametrize("module", ["planning.crs", "planning.validate", "planning.io.write", "planning.io.roads",
-                                    "planning.rules.catalog", "planning.reports.text"])
+                                    "planning.rules.catalog", "planning.reports.text", "planning.network.reasons"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

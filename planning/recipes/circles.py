@@ -193,7 +193,8 @@ def living_circles(county: County, *, engine: Any = None, rule_params: Any = Non
             site_id = fresh_id(f"{str(build).upper()[:3]}-NEW-{cand['id'].iloc[j]}", taken)
             label = "fitness site" if cat == "fitness" else f"{cat} ({build})"
             rows.append({"action": "new", "kind": str(build), "site_id": site_id,
-                         "site_name": f"{cand['name'].iloc[j]} {label}", "township_id": cand["township_id"].iloc[j],
+                         "site_name": f"{cand['name'].iloc[j]}{FACILITY_KIND_ZH[FacilityKind(build)]}",
+                         "township_id": cand["township_id"].iloc[j],
                          "cost": unit, "population_gained": gained, "rule_id": rule_id,
                          "reason": (f"new {label} at {cand['name'].iloc[j]}: brings {len(members)} communities "
                                     f"({gained:,.0f} {basis.split(' (')[0]}) within {walk:g} min walk"),

@@ -33,6 +33,7 @@ from planning.reports.text import (
     label,
     level_name,
     metric_name,
+    model_name,
     paren,
     recipe_name,
     service_name,
@@ -604,7 +605,8 @@ def _before_after_blocks(now: pd.DataFrame, later: pd.DataFrame, titles: dict[st
 def _solver_blocks(solver: dict[str, dict[str, Any]], lang: str) -> list[Block]:
     cols = [label("col_recipe", lang), label("col_model", lang), label("col_solver_status", lang),
             label("col_objective", lang), label("col_gap", lang)]
-    rows = [[recipe_name(name, lang), _cell(s.get("model")), solve_status_name(_cell(s.get("status")), lang),
+    rows = [[recipe_name(name, lang), model_name(_cell(s.get("model")), lang),
+             solve_status_name(_cell(s.get("status")), lang),
              fmt_num(s.get("objective"), 2),
              fmt_share(s.get("gap")) if s.get("gap") is not None else "—"] for name, s in sorted(solver.items())]
     return [Heading(label("sec_solver", lang)), Table("solver", cols, rows)]

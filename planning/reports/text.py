@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from planning._errors import InputError
+from planning.network.reasons import reason_zh
 from planning.schema import FACILITY_KIND_ZH, FacilityKind
 
 __all__ = [
@@ -392,20 +393,6 @@ _UNIT_ZH = {
     "grade": "级",
 }
 
-_MODE_ZH = {"walk": "步行", "drive": "驾车", "mixed": "步行转驾车", "drivable": "可驾车", "walkable": "可步行"}
-#: The travel engine's reasons for a missing travel time (planning.network), and their Chinese.
-_TRAVEL_REASON_ZH = [
-    (re.compile(r"snap distance (?P<d>[\d,.]+) m > max (?P<max>[\d,.]+) m"), "距路网 {d} 米，超过最大接入距离 {max} 米"),
-    (re.compile(r"no (?P<kind>drivable|walkable) road in the network"), "路网中没有{kind}道路"),
-    (re.compile(r"no destinations given"), "未给出目的地"),
-    (re.compile(r"no destination lies within the maximum snap distance of the (?P<mode>\w+) network"),
-     "没有目的地位于{mode}路网的最大接入距离内"),
-    (re.compile(r"no destination within cutoff (?P<c>[\d,.]+) (?P<unit>min|m) on the (?P<mode>\w+) network"),
-     "{mode}路网上 {c} {unit}内没有目的地"),
-    (re.compile(r"no destination reachable on the (?P<mode>\w+) network \(separate road component or one-way "
-                r"dead end\)"), "{mode}路网上到不了任何目的地（道路不连通或单行道不通）"),
-]
-
 _SERVICE = {
     "zh": {"village_clinic": "村卫生室", "township_hospital": "乡镇卫生院", "medical": "医疗机构",
            "emergency": "急救站点", "odd_job_market": "零工市场"},
@@ -444,27 +431,10 @@ def action_reason(action: Any, lang: str) -> str:
 
 
 def travel_reason(reason: Any, lang: str) -> str:
-    """Why a point has no travel time (the ``reason`` of the travel engine's tables), in ``lang``.
-
-    The engine writes its reasons in English; in Chinese the known ones are said in the
-    planner's words (numbers kept), anything else is returned unchanged.
-
-    Examples
-    --------
-    >>> travel_reason("snap distance 2,300 m > max 1,500 m", "zh")
-    '距路网 2,300 米，超过最大接入距离 1,500 米'
-    >>> travel_reason("no destination within cutoff 30 min on the drive network", "zh")
-    '驾车路网上 30 分钟内没有目的地'
-    """
+    """Why a point has no travel time (the ``reason`` of the travel engine's tables), in ``lang``
+    (Chinese by :func:`planning.network.reasons.reason_zh`)."""
     text = "" if _missing(reason) else str(reason)
-    if check_lang(lang) != "zh":
-        return text
-    for pattern, zh in _TRAVEL_REASON_ZH:
-        found = pattern.fullmatch(text)
-        if found:
-            parts = {k: _MODE_ZH.get(v, _UNIT_ZH.get(v, v)) for k, v in found.groupdict().items()}
-            return zh.format(**parts)
-    return text
+    return reason_zh(text) if check_lang(lang) == "zh" else text
 
 
 def service_name(service: Any, lang: str) -> str:
@@ -562,6 +532,12 @@ def recipe_name(recipe: str, lang: str) -> str:
     return _RECIPE[check_lang(lang)].get(str(recipe), str(recipe))
 
 
+def model_name(model: str, lang: str) -> str:
+    """A recipe's optimisation model as the planner reads it (model acronyms such as LSCP, MCLP,
+    PMedian are kept: they are the names in the literature)."""
+    return _MODEL[check_lang(lang)].get(str(model), str(model))
+
+
 def solve_status_name(status: str, lang: str) -> str:
     """Planner's words for a solver status (``optimal`` → 已证明最优); unknown statuses unchanged."""
     return _SOLVE_STATUS[check_lang(lang)].get(str(status), str(status))
@@ -571,6 +547,12 @@ _RECIPE = {
     "zh": {"village_clinics": "村卫生室布局", "central_township_hospitals": "中心乡镇卫生院遴选",
            "emergency_network": "农村急救网络", "odd_job_markets": "零工市场布点", "living_circles": "生活圈与健身圈"},
     "en": {},                   # in English the recipe's own name, as the scenario file writes it
+}
+_MODEL = {
+    "zh": {"facility location with assignment (HiGHS)": "带分配的设施选址模型（HiGHS）",
+           "LSCP/MCLP per category": "分类别 LSCP/MCLP", "MCLP": "MCLP（最大覆盖）", "LSCP": "LSCP（集合覆盖）",
+           "PMedian": "PMedian（p 中位）"},
+    "en": {},
 }
 _SOLVE_STATUS = {
     "zh": {"optimal": "已证明最优", "time_limit": "达到时限（未证明最优）", "heuristic": "启发式解（未证明最优）",

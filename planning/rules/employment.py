@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from planning._errors import InputError
+from planning.network.reasons import reason_zh
 from planning.rules._context import FAIL, NA, PASS, Context, aggregate, fmt, row, within
 from planning.schema import FacilityKind
 
@@ -90,7 +91,7 @@ def _em02(ctx: Context) -> list[dict[str, Any]]:
             rows.append(row(ctx, rule, level, pid, pname, PASS if ok else FAIL, value=t, threshold=f"≤ {fmt(max_min)}",
                             unit="min", failing_population=ppop, failing_places=f"{pid}:{pname}",
                             metric=f"{mode}_time",
-                            zh=f"{how_zh}{fmt(t)}分钟到最近就业服务网点 {fac}" if t == t else f"不可达就业服务网点（{reason}）",
+                            zh=f"{how_zh}{fmt(t)}分钟到最近就业服务网点 {fac}" if t == t else f"不可达就业服务网点（{reason_zh(reason)}）",
                             en=f"{fmt(t)} min {how_en} to service point {fac}" if t == t else f"no service point reachable ({reason})"))
             key_id = f"{level}:{pid}"
             rows[-1]["_key"] = key_id

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planning.network.reasons import reason_zh
 from planning.rules._context import (
     FAIL,
     NA,
@@ -92,7 +93,7 @@ def _village_status_hc02(ctx: Context) -> dict[str, dict[str, Any]]:
                 zh += f"；常住人口{fmt(pop)}人不足{fmt(min_pop)}人，但{fmt(served_min)}分钟内无卫生室或卫生院服务"
                 en += f"; {fmt(pop)} residents (< {fmt(min_pop)}) but nothing within {fmt(served_min)} min to serve it"
             if isinstance(reason, str) and reason:
-                zh += f"（{reason}）"
+                zh += f"（{reason_zh(reason)}）"
                 en += f" ({reason})"
             rec.update(status=FAIL, zh=zh, en=en)
         rec["name"] = vname
@@ -353,7 +354,7 @@ def _hc06(ctx: Context) -> list[dict[str, Any]]:
         rows.append(row(ctx, rule, "village", vid, vname, PASS if ok else FAIL, value=d_km,
                         threshold=f"≤ {fmt(radius_km)}", unit="km", failing_population=float(pop),
                         failing_places=f"{vid}:{vname}", metric="road_distance",
-                        zh=f"到最近急救节点 {node} 道路距离{fmt(d_km, 2)}公里" + (f"（{reason}）" if reason else ""),
+                        zh=f"到最近急救节点 {node} 道路距离{fmt(d_km, 2)}公里" + (f"（{reason_zh(reason)}）" if reason else ""),
                         en=f"{fmt(d_km, 2)} km by road to emergency node {node}" + (f" ({reason})" if reason else "")))
     pop = dict(zip(v["id"], v["population"].astype(float), strict=True))
     tw = dict(zip(v["id"], v["township_id"], strict=True))
@@ -505,7 +506,7 @@ def _hc11(ctx: Context) -> list[dict[str, Any]]:
         rows.append(row(ctx, rule, "village", vid, vname, PASS if ok else FAIL, value=t, threshold=f"≤ {fmt(minutes)}",
                         unit="min", failing_population=float(pop), failing_places=f"{vid}:{vname}",
                         metric="drive_time" if is_rural else "walk_time",
-                        zh=f"{how_zh}{_t_zh(t)}到最近医疗机构 {fac}" + (f"（{reason}）" if reason else ""),
+                        zh=f"{how_zh}{_t_zh(t)}到最近医疗机构 {fac}" + (f"（{reason_zh(reason)}）" if reason else ""),
                         en=f"{_t(t)} {how_en} to the nearest medical institution {fac}" + (f" ({reason})" if reason else "")))
     pop = dict(zip(v["id"], v["population"].astype(float), strict=True))
     tw = dict(zip(v["id"], v["township_id"], strict=True))

@@ -153,7 +153,7 @@ def test_township_village_action_and_before_after_tables(report_zh, tmp_path):
     assert before_after["HC-01"][2:] == ["未达标", "未达标", "—", "—", "1 所", "515", "95"]
     assert before_after["HC-06"][2:] == ["未达标", "达标", "81.0%", "98.0%", "95.0%", "515", "0"]
     assert page.tables["table-solver"] == [["方案", "模型", "求解状态", "目标值", "最优性间隙"],
-                                           ["村卫生室布局", "LSCP", "已证明最优", "30", "0.0%"]]
+                                           ["村卫生室布局", "LSCP（集合覆盖）", "已证明最优", "30", "0.0%"]]
 
 
 def test_docx_opens_and_has_the_rule_table(report_zh, tmp_path):

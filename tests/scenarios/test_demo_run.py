@@ -70,6 +70,15 @@ def test_thresholds_are_numbers_the_report_can_say_in_either_language(demo_runs)
     assert words == [], words
 
 
+def test_chinese_report_speaks_chinese(demo_runs):
+    # planners read it: no English words beside ids (HC-01, ELD-NEW-NODE-2737) and model acronyms
+    html = (demo_runs[0] / "report.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<(style|script)\b.*?</\1>|<img[^>]*>", " ", html, flags=re.S))
+    text = re.sub(r"\b[A-Z]{2,}(?:-[A-Z0-9]+)+\b|\b(?:LSCP|MCLP|PMedian|HiGHS)\b", " ", text)
+    english = sorted(set(re.findall(r"[A-Za-z]{3,}", text)))
+    assert english == [], english
+
+
 def test_compliance_has_every_rule_of_rules_md(demo_runs, shared_dir):
     text = (shared_dir / "RULES.md").read_text(encoding="utf-8")
     ids = sorted(set(re.findall(r"^\| ((?:HC|EM|LC|ED|SA)-\d\d) \|", text, flags=re.M)))
