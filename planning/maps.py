@@ -44,7 +44,7 @@ from planning.reports.text import (
     status_name,
     travel_reason,
 )
-from planning.schema import FacilityKind
+from planning.schema import EMERGENCY_CENTRE_ZH, FacilityKind
 
 if TYPE_CHECKING:
     import folium
@@ -390,7 +390,9 @@ _FACILITY_FIELDS: dict[str, dict[str, str]] = {
 }
 
 
-def _field_text(value: Any, lang: str) -> str:
+def _field_text(value: Any, lang: str, column: str = "") -> str:
+    if column == "emergency_centres" and lang == "zh" and isinstance(value, str):
+        return "、".join(EMERGENCY_CENTRE_ZH.get(c.strip(), c.strip()) for c in value.split(",") if c.strip())
     if isinstance(value, (bool, np.bool_)):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     if isinstance(value, (int, float, np.number)):
@@ -416,7 +418,7 @@ def _facility_layers(county: County, *, lang: str, gcj02: bool, townships: dict[
                 rows.append(_township_row(row["township_id"], lang, townships))
             for col, names in _FACILITY_FIELDS.items():
                 if col in fac.columns and pd.notna(row[col]) and str(row[col]) != "":
-                    rows.append((names[lang], _field_text(row[col], lang)))
+                    rows.append((names[lang], _field_text(row[col], lang, col)))
             style = {"radius": 5, "color": "#ffffff", "weight": 1.5, "fillColor": KIND_COLOUR.get(kind, "#000000"),
                      "fillOpacity": 0.95, "opacity": 1}
             features.append(_feature(geom, {"style": style,

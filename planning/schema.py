@@ -39,6 +39,7 @@ __all__ = [
     "WALK_ONLY_HIGHWAYS",
     "NO_WALK_HIGHWAYS",
     "EMERGENCY_CENTRES",
+    "EMERGENCY_CENTRE_ZH",
     "LIVING_CIRCLE_KINDS",
     "MEDICAL_KINDS",
 ]
@@ -176,6 +177,9 @@ LIVING_CIRCLE_KINDS: dict[str, frozenset[FacilityKind]] = {
 #: The five emergency centres of HC-07 (values of the facility column ``emergency_centres``,
 #: a comma-separated list).
 EMERGENCY_CENTRES: tuple[str, ...] = ("chest_pain", "stroke", "trauma", "maternal", "neonatal")
+#: The five emergency centres in Chinese (急诊急救"五大中心").
+EMERGENCY_CENTRE_ZH: dict[str, str] = {"chest_pain": "胸痛中心", "stroke": "卒中中心", "trauma": "创伤中心",
+                                       "maternal": "危重孕产妇救治中心", "neonatal": "危重儿童和新生儿救治中心"}
 
 
 class TownshipType(StrEnum):

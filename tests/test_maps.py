@@ -239,6 +239,11 @@ def test_facility_popups_in_the_planners_words():
     assert "<th>乡村医生（名）</th><td>1</td>" in clinic and "<th>所属乡镇</th><td>城关镇</td>" in clinic
     hospital = layers["<span style='color:#ff7f0e'>●</span> 乡镇卫生院（1）"].data["features"][0]["properties"]["popup"]
     assert "<th>床位（张）</th><td>40</td>" in hospital and "乡村医生" not in hospital  # NaN fields left out
+    county = tiny.county()
+    county.facilities.loc[county.facilities["kind"] == "township_hospital", "emergency_centres"] = "chest_pain,trauma"
+    popup = next(f["properties"]["popup"] for name, layer in _layers(make_map(county, basemap="none")).items()
+                 if "乡镇卫生院" in name for f in layer.data["features"])
+    assert "<th>急诊急救中心</th><td>胸痛中心、创伤中心</td>" in popup            # the centres' names, not codes
 
 
 def test_popup_text_is_escaped():

@@ -25,14 +25,12 @@ from planning.rules._context import (
     row,
     within,
 )
-from planning.schema import EMERGENCY_CENTRES, MEDICAL_KINDS, FacilityKind
+from planning.schema import EMERGENCY_CENTRE_ZH, EMERGENCY_CENTRES, MEDICAL_KINDS, FacilityKind
 
 __all__ = ["evaluate_health", "central_hospital_scores", "HEALTH_RULES"]
 
 K = FacilityKind
 TOWNSHIP_LEVEL = (K.TOWNSHIP_HOSPITAL, K.CENTRAL_TOWNSHIP_HOSPITAL)
-_CENTRE_ZH = {"chest_pain": "胸痛中心", "stroke": "卒中中心", "trauma": "创伤中心",
-              "maternal": "危重孕产妇救治中心", "neonatal": "危重儿童和新生儿救治中心"}
 
 
 def _t(x: float) -> str:
@@ -396,7 +394,7 @@ def _hc07(ctx: Context) -> list[dict[str, Any]]:
             have |= {s.strip() for s in str(v).replace("，", ",").split(",") if s.strip()}
         lacking = [c for c in EMERGENCY_CENTRES if c not in have]
         status = PASS if not lacking else FAIL
-        zh += f"；五大中心具备{5 - len(lacking)}个" + (f"，缺：{'、'.join(_CENTRE_ZH[c] for c in lacking)}" if lacking else "")
+        zh += f"；五大中心具备{5 - len(lacking)}个" + (f"，缺：{'、'.join(EMERGENCY_CENTRE_ZH[c] for c in lacking)}" if lacking else "")
         en += f"; {5 - len(lacking)} of the five emergency centres" + (f", lacking: {', '.join(lacking)}" if lacking else "")
     return [row(ctx, rule, "county", ctx.county.county_id, ctx.county.name, status, value=n,
                 threshold=f"{lo}–{hi}", unit="hospitals", failing_population=ctx.county_population,

@@ -79,6 +79,17 @@ def test_chinese_report_speaks_chinese(demo_runs):
     assert english == [], english
 
 
+def test_chinese_map_popups_speak_chinese(demo_runs):
+    html = (demo_runs[0] / "map.html").read_text(encoding="utf-8")
+    texts = [json.loads(f'"{t}"') for t in re.findall(r'"(?:popup|tooltip)":\s*"((?:[^"\\]|\\.)*)"', html)]
+    assert len(texts) > 1000
+    english = set()
+    for text in texts:
+        text = re.sub(r"\b[A-Z]{2,}(?:-[A-Z0-9]+)+\b", " ", re.sub(r"<[^>]+>", " ", text))
+        english |= set(re.findall(r"[A-Za-z]{3,}", text))
+    assert sorted(english) == [], sorted(english)
+
+
 def test_compliance_has_every_rule_of_rules_md(demo_runs, shared_dir):
     text = (shared_dir / "RULES.md").read_text(encoding="utf-8")
     ids = sorted(set(re.findall(r"^\| ((?:HC|EM|LC|ED|SA)-\d\d) \|", text, flags=re.M)))
