@@ -32,6 +32,12 @@ __all__ = [
     "ACTION_MARK",
     "unit_name",
     "metric_name",
+    "service_name",
+    "recipe_name",
+    "model_name",
+    "solve_status_name",
+    "action_reason",
+    "travel_reason",
     "fmt_value",
 ]
 

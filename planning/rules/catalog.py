@@ -302,9 +302,9 @@ class Catalog:
             if isinstance(doc, Source):
                 parts.append(str(doc))
             elif lang == "zh":
-                parts.append(f"{doc.title_zh} {'、'.join(cited)}")
+                parts.append(f"{doc.title(lang)} {'、'.join(cited)}")
             else:
-                parts.append(f"{doc.title_en}, {', '.join(cited)}")
+                parts.append(f"{doc.title(lang)}, {', '.join(cited)}")
         return ("；" if lang == "zh" else "; ").join(parts)
 
     def resolve_params(
