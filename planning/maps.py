@@ -482,32 +482,47 @@ def _mix(a: str, b: str, t: float) -> str:
 
 def _action_layer(actions: gpd.GeoDataFrame, county: County, *, lang: str, gcj02: bool,
                   townships: dict[str, str]) -> folium.GeoJson:
+    """One marker per site: actions at the same place (several living-circle facilities at one
+    street node) share it, the popup lists each and the icon carries their number."""
     acts = actions.to_crs(county.crs)
     geoms = _display(acts, gcj02=gcj02)
+    at: dict[bytes, list[int]] = {}
+    for i, geom in enumerate(geoms):
+        at.setdefault(shapely.to_wkb(geom), []).append(i)
     features = []
-    for (_, row), geom in zip(acts.iterrows(), geoms):
-        act = str(row["action"])
-        what = f"{action_name(act, lang)}{kind_name(row['kind'], lang)}" if lang == "zh" \
-            else f"{action_name(act, lang)} {kind_name(row['kind'], lang)}"
-        rows = [(label("what", lang), what),
-                (label("site", lang), str(row["site_name"]) if pd.notna(row["site_name"]) else ""),
-                (label("why", lang), action_reason(row, lang)),
-                (label("population_gained", lang), fmt_int(row["population_gained"])),
-                (label("rule", lang), str(row["rule_id"]) if pd.notna(row["rule_id"]) else "")]
-        if "cost" in acts.columns:
-            rows.append((label("cost", lang), fmt_num(row["cost"])))
-        if "township_id" in acts.columns and pd.notna(row["township_id"]):
-            rows.append(_township_row(row["township_id"], lang, townships))
-        colour = _ACTION_COLOUR.get(act, "#000000")
-        mark = ACTION_MARK[lang].get(act, "?")
-        icon = (f"<div style='width:20px;height:20px;line-height:20px;background:{colour};color:#fff;"
-                f"border:1px solid #fff;border-radius:3px;text-align:center;font-size:13px;font-weight:bold;"
-                f"box-shadow:0 0 3px #000'>{html.escape(mark)}</div>")
-        site = str(row["site_name"]) if pd.notna(row["site_name"]) else ""
-        features.append(_feature(geom, {"icon": icon, "title": f"{what} {site}".strip(),
-                                        "tooltip": html.escape(f"{what} · {site}"),
-                                        "popup": _popup(what, rows)}))
-    return _geojson_layer(features, paren(label("actions", lang), len(features), lang))
+    for members in at.values():
+        popups, titles = [], []
+        for i in members:
+            row = acts.iloc[i]
+            act = str(row["action"])
+            what = f"{action_name(act, lang)}{kind_name(row['kind'], lang)}" if lang == "zh" \
+                else f"{action_name(act, lang)} {kind_name(row['kind'], lang)}"
+            rows = [(label("what", lang), what),
+                    (label("site", lang), str(row["site_name"]) if pd.notna(row["site_name"]) else ""),
+                    (label("why", lang), action_reason(row, lang)),
+                    (label("population_gained", lang), fmt_int(row["population_gained"])),
+                    (label("rule", lang), str(row["rule_id"]) if pd.notna(row["rule_id"]) else "")]
+            if "cost" in acts.columns:
+                rows.append((label("cost", lang), fmt_num(row["cost"])))
+            if "township_id" in acts.columns and pd.notna(row["township_id"]):
+                rows.append(_township_row(row["township_id"], lang, townships))
+            popups.append(_popup(what, rows))
+            site = str(row["site_name"]) if pd.notna(row["site_name"]) else ""
+            titles.append(f"{what} · {site}" if site else what)
+        first = str(acts.iloc[members[0]]["action"])
+        colour = _ACTION_COLOUR.get(first, "#000000")
+        mark = ACTION_MARK[lang].get(first, "?")
+        count = (f"<span style='position:absolute;top:-8px;right:-10px;min-width:14px;padding:0 2px;background:#fff;"
+                 f"color:#000;border:1px solid {colour};border-radius:8px;font-size:10px;line-height:14px'>"
+                 f"{len(members)}</span>") if len(members) > 1 else ""
+        icon = (f"<div style='position:relative;width:20px;height:20px;line-height:20px;background:{colour};"
+                f"color:#fff;border:1px solid #fff;border-radius:3px;text-align:center;font-size:13px;"
+                f"font-weight:bold;box-shadow:0 0 3px #000'>{html.escape(mark)}{count}</div>")
+        sep = "；" if lang == "zh" else "; "
+        features.append(_feature(geoms.iloc[members[0]], {"icon": icon, "title": sep.join(titles),
+                                                          "tooltip": html.escape(sep.join(titles)),
+                                                          "popup": "<hr>".join(popups)}))
+    return _geojson_layer(features, paren(label("actions", lang), len(acts), lang))
 
 
 def _roads_layer(county: County, *, lang: str, gcj02: bool) -> folium.GeoJson | None:

@@ -233,6 +233,16 @@ def test_action_popups_say_what_why_population_and_rule():
     assert "<th>乡镇类型</th><td>乡</td>" in towns["石门乡"] and "<th>常住人口</th><td>515</td>" in towns["石门乡"]
 
 
+def test_actions_at_one_site_share_a_marker_that_lists_them_all():
+    actions = tiny.actions()
+    actions.loc[1, "geometry"] = actions.geometry.iloc[0]           # both at 柳树坪村
+    layer = _layers(make_map(tiny.county(), actions=actions, basemap="none"))["规划建议（2）"]
+    (marker,) = [f["properties"] for f in layer.data["features"]]   # one marker, not two stacked
+    assert ">新<span" in marker["icon"] and ">2</span>" in marker["icon"]   # its mark and the number of actions
+    assert "新建村卫生室" in marker["popup"] and "升级急救站" in marker["popup"]
+    assert marker["tooltip"] == "新建村卫生室 · 柳树坪村；升级急救站 · 城关镇卫生院"
+
+
 def test_facility_popups_in_the_planners_words():
     layers = _layers(make_map(tiny.county(), basemap="none"))
     clinic = layers["<span style='color:#1f77b4'>●</span> 村卫生室（2）"].data["features"][0]["properties"]["popup"]
