@@ -399,6 +399,10 @@ _UNIT_ZH = {
     "grade": "级",
 }
 
+#: English units in the singular, for a value of 1.
+_SINGULAR_EN = {"clinics": "clinic", "hospitals": "hospital", "centres": "centre", "facilities": "facility",
+                "doctors": "doctor", "markets": "market", "people": "person"}
+
 _SERVICE = {
     "zh": {"village_clinic": "村卫生室", "township_hospital": "乡镇卫生院", "medical": "医疗机构",
            "emergency": "急救站点", "odd_job_market": "零工市场"},
@@ -469,6 +473,8 @@ def fmt_value(value: Any, unit: Any, lang: str) -> str:
     ('81.2%', '15 分钟', '—')
     >>> fmt_value("≥ 1", "share", "zh"), fmt_value("≥ 2", "grade", "zh")
     ('≥ 100.0%', '≥ 2 级')
+    >>> fmt_value(1, "hospitals", "en"), fmt_value(2, "hospitals", "en")
+    ('1 hospital', '2 hospitals')
     """
     if _missing(value) or (isinstance(value, str) and not value):
         return "—"
@@ -481,10 +487,14 @@ def fmt_value(value: Any, unit: Any, lang: str) -> str:
         except (TypeError, ValueError):
             return str(value)
     try:
-        text = fmt_num(float(value), 2)
+        number = float(value)
+        text = fmt_num(number, 2)
     except (TypeError, ValueError):
-        text = str(value)
-    return f"{text} {unit_name(unit, lang)}".strip()
+        number, text = math.nan, str(value)
+    name = unit_name(unit, lang)
+    if lang == "en" and number == 1:     # 1 hospital, 2 hospitals
+        name = _SINGULAR_EN.get(name, name)
+    return f"{text} {name}".strip()
 
 
 def check_lang(lang: str) -> str:

@@ -182,7 +182,7 @@ def test_english_report(report_en, tmp_path):
     assert rules[0] == ["Rule", "Requirement", "Source (document, clause)", "Now", "After", "Value", "Threshold",
                         "Failing areas", "Population affected"]
     by_id = {r[0]: r for r in rules[1:]}
-    assert by_id["HC-01"][3:] == ["fail", "fail", "—", "1 clinics", "2/5 villages", "515"]
+    assert by_id["HC-01"][3:] == ["fail", "fail", "—", "1 clinic", "2/5 villages", "515"]
     assert by_id["HC-06*"][3:6] == ["fail", "pass", "81.0%"]
     headings = [b.text for b in report_en.blocks if type(b).__name__ == "Heading"]
     assert headings[:4] == ["1. Summary", "2. Rule by rule", "3. By township", "4. Villages that fail"]
