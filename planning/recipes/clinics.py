@@ -259,18 +259,20 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
         members = assigned.get(j, [])
         names = "、".join(villages["name"].iloc[i] for i in members[:8]) + ("等" if len(members) > 8 else "")
         if not sites["existing"].iloc[j] and y[j]:
+            owner = sites["owner"].iloc[j]
+            owner_name = village_name.get(owner, owner)
             rows.append({"action": "new", "kind": str(K.VILLAGE_CLINIC), "site_id": sid,
                          "site_name": sites["name"].iloc[j], "township_id": sites["township_id"].iloc[j],
                          "cost": c_new + c_doc * hire[j], "population_gained": gained[j], "rule_id": "HC-01",
-                         "reason": (f"new clinic at the village seat of {sites['owner'].iloc[j]}; serves {len(members)} "
+                         "reason": (f"new clinic at the village seat of {owner_name} ({owner}); serves {len(members)} "
                                     f"village(s) ({names}), {served_pop[j]:,.0f} residents; {int(need[j])} doctor(s) "
                                     f"needed (HC-03): {int(redeploy[j])} redeployed, {int(hire[j])} hired"),
-                         "reason_zh": (f"在{village_name.get(sites['owner'].iloc[j], sites['owner'].iloc[j])}村委会所在地"
+                         "reason_zh": (f"在{owner_name}村委会所在地"
                                        f"新建卫生室，服务{len(members)}个行政村（{names}）{served_pop[j]:,.0f}人；"
                                        f"需乡村医生{int(need[j])}名（HC-03）：调配{int(redeploy[j])}名、"
                                        f"新聘{int(hire[j])}名"),
                          "attributes": {"village_doctors": int(need[j]), "tcm_doctors": 1,
-                                        "village_id": str(sites["owner"].iloc[j])},
+                                        "village_id": str(owner)},
                          "geometry": pos[sid]})
         elif sites["existing"].iloc[j] and y[j] and (need[j] > sites["doctors"].iloc[j] or not sites["doctors_known"].iloc[j]):
             have = sites["doctors"].iloc[j] if sites["doctors_known"].iloc[j] else float("nan")
@@ -297,7 +299,8 @@ def village_clinics(county: County, *, engine: Any = None, rule_params: Any = No
                          "site_name": sites["name"].iloc[j], "township_id": sites["township_id"].iloc[j],
                          "cost": c_merge if act == "merge" else c_close, "population_gained": 0.0, "rule_id": "HC-02",
                          "target_id": target if act == "merge" else "",
-                         "reason": (f"village {o} is served by {target} ({how[i]})" if i is not None else "")
+                         "reason": (f"village {village_name.get(o, '')} ({o}) is served by "
+                                    f"{facility_name.get(str(target), '')} ({target}), {how[i]}" if i is not None else "")
                          + (f"; its {d} doctor(s) are redeployed to clinics that need them" if d else ""),
                          "reason_zh": (f"{village_name.get(o, o)}由{facility_name.get(str(target), target)}服务"
                                        f"（{_HOW_ZH.get(how[i], how[i])}）" if i is not None else "")
