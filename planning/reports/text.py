@@ -403,12 +403,10 @@ _UNIT_ZH = {
 _SINGULAR_EN = {"clinics": "clinic", "hospitals": "hospital", "centres": "centre", "facilities": "facility",
                 "doctors": "doctor", "markets": "market", "people": "person"}
 
-_SERVICE = {
-    "zh": {"village_clinic": "村卫生室", "township_hospital": "乡镇卫生院", "medical": "医疗机构",
-           "emergency": "急救站点", "odd_job_market": "零工市场"},
-    "en": {"village_clinic": "village clinic", "township_hospital": "township hospital",
-           "medical": "medical institution", "emergency": "emergency post", "odd_job_market": "odd-job market"},
-}
+#: Services of coverage_by_township.csv that are not one facility kind (the others are named by
+#: :func:`kind_name`).
+_SERVICE = {"zh": {"medical": "医疗机构", "emergency": "急救站点"},
+            "en": {"medical": "medical institution", "emergency": "emergency post"}}
 
 _METRIC = {
     "zh": {"walk_time": "步行时间", "drive_time": "驾车时间", "mixed_time": "步行+驾车时间",
@@ -448,10 +446,10 @@ def travel_reason(reason: Any, lang: str) -> str:
 
 
 def service_name(service: Any, lang: str) -> str:
-    """A service of ``coverage_by_township.csv`` as the planner reads it (``medical`` → 医疗机构);
-    unknown services unchanged."""
+    """A service of ``coverage_by_township.csv`` as the planner reads it (``medical`` → 医疗机构;
+    a service named after a facility kind by :func:`kind_name`); unknown services unchanged."""
     text = "" if _missing(service) else str(service)
-    return _SERVICE[check_lang(lang)].get(text, text)
+    return _SERVICE[check_lang(lang)].get(text) or kind_name(text, lang)
 
 
 def metric_name(metric: Any, lang: str) -> str:
