@@ -683,7 +683,7 @@ def _part1(base, fraction, weight):
 
 
 @njit(cache=True, nogil=True)
-def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
+def nearest_pick(n_orig, seg_u, seg_v, offset, c1, c2, label,
                  o_seg, o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y,
                  d_sorted, d_seg_sorted, seg_has_dest, d_frac, d_sf, d_sb, d_acc1, d_acc2, d_x, d_y,
                  fw1, fw2, bw1, bw2, time_primary, limit):
@@ -693,8 +693,10 @@ def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
     ----------
     n_orig : int
         Number of origins.
-    leg_point, leg_node, leg_c1, leg_c2 : arrays
-        Entry legs of the origins (origin, graph node, primary and secondary cost to the node).
+    seg_u, seg_v : int64 arrays
+        End nodes of each segment.
+    offset : int
+        Added to the node indices (layer of the mode graph).
     c1, c2, label : arrays
         Result of :func:`multi_source` from the destinations on the reversed graph.
     o_seg, o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y : arrays
@@ -725,25 +727,44 @@ def nearest_pick(n_orig, leg_point, leg_node, leg_c1, leg_c2, c1, c2, label,
 
     Notes
     -----
-    Candidates of an origin are, in this order, its entry legs (first through the segment's
-    end node, then its start node) and the direct trips along its own segment to destinations
+    Candidates of an origin are, in this order, its entry legs (as :func:`entry_legs` with
+    ``leaving``, computed here rather than stored: first through the segment's end node, then its
+    start node) and the direct trips along its own segment to destinations
     on it (ascending destination); the first strictly cheapest wins, so results are
     deterministic. Two points at the very same coordinates are 0 apart.
     """
     best_d = np.full(n_orig, -1, np.int64)
     best_1 = np.full(n_orig, np.inf)
     best_2 = np.full(n_orig, np.nan)
-    for i in range(leg_point.size):
-        node = leg_node[i]
-        lab = label[node]
-        if lab < 0:
+    for o in range(n_orig):
+        s = o_seg[o]
+        if s < 0:
             continue
-        g = leg_point[i]
-        v = c1[node] + leg_c1[i]
-        if v <= limit and v < best_1[g]:
-            best_1[g] = v
-            best_2[g] = c2[node] + leg_c2[i]
-            best_d[g] = lab
+        f = o_frac[o]
+        for end in range(2):
+            if end == 0:        # forward to the segment's end node
+                node = seg_v[s] + offset
+                r1 = 1.0 - (o_sf[o] if time_primary else f)
+                r2 = 1.0 - (f if time_primary else o_sf[o])
+                w1 = fw1[s]
+                w2 = fw2[s]
+            else:               # backward to its start node
+                node = seg_u[s] + offset
+                r1 = o_sb[o] if time_primary else f
+                r2 = f if time_primary else o_sb[o]
+                w1 = bw1[s]
+                w2 = bw2[s]
+            lab = label[node]
+            if lab < 0:
+                continue
+            leg1 = _part1(o_acc1[o], r1, w1)
+            if not np.isfinite(leg1):
+                continue
+            v = c1[node] + leg1
+            if v <= limit and v < best_1[o]:
+                best_1[o] = v
+                best_2[o] = c2[node] + _part1(o_acc2[o], r2, w2)
+                best_d[o] = lab
     nd = d_sorted.size
     if nd > 0:
         for o in range(n_orig):

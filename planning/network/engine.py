@@ -347,7 +347,6 @@ class TravelEngine:
         dp, dn, d1, d2 = self._legs(sd, metric, end, leaving=False)
         c1, c2, lab = _kernels.multi_source(indptr, indices, rev.weights12(metric), dn, d1, d2, dp, limit,
                                              rev.buckets(metric))
-        op, on, o1, o2 = self._legs(so, metric, start, leaving=True)
         seg = self.graph.segments(mode)
         d_sorted, d_seg = _by_segment(sd)
         has_dest = _cached(sd, ("has_dest", len(seg)), lambda: _mask(len(seg), d_seg))
@@ -358,7 +357,7 @@ class TravelEngine:
             o_acc, d_acc = (so.snap_distance_m, so.access_time_min), (sd.snap_distance_m, sd.egress_time_min)
             fw, bw = (seg.fwd_length_m, seg.fwd_time_min), (seg.bwd_length_m, seg.bwd_time_min)
         best_d, best_1, best_2 = _kernels.nearest_pick(
-            n_o, op, on, o1, o2, c1, c2, lab, so.segment, so.fraction, so.fwd_share, so.bwd_share, o_acc[0], o_acc[1],
+            n_o, seg.u, seg.v, start, c1, c2, lab, so.segment, so.fraction, so.fwd_share, so.bwd_share, o_acc[0], o_acc[1],
             so.x, so.y, d_sorted, d_seg, has_dest, sd.fraction, sd.fwd_share, sd.bwd_share, d_acc[0], d_acc[1], sd.x, sd.y,
             fw[0], fw[1], bw[0], bw[1], metric == "time", limit)
         unreached = so.ok & (best_d < 0)
@@ -369,7 +368,8 @@ class TravelEngine:
         # ids as objects with None at the end, so that -1 (unreached) takes None
         dest_id = _cached(sd, ("ids_or_none",), lambda: np.append(sd.ids.astype(object), None))[best_d]
         time, dist = (best_1, best_2) if metric == "time" else (best_2, best_1)
-        return _frame(_NEAREST_INDEX, [so.ids.copy(), dest_id, time, dist, so.snap_distance_m, reason])
+        # the table owns its columns: the snaps' arrays are cached and _frame does not copy
+        return _frame(_NEAREST_INDEX, [so.ids.copy(), dest_id, time, dist, so.snap_distance_m.copy(), reason])
 
     @staticmethod
     def _why_unreached(sd: SnappedPoints, mode: str, metric: str, cutoff: float | None) -> str:
@@ -443,8 +443,7 @@ class TravelEngine:
             rd = np.tile(np.arange(n_d, dtype=np.int64), n_o)
             r1, r2 = full1, full2
         time, dist = (r1, r2) if metric == "time" else (r2, r1)
-        return pd.DataFrame({"origin_id": np.repeat(so.ids, counts), "destination_id": sd.ids[rd], "travel_time_min": time,
-                             "distance_m": dist}, columns=_OD_INDEX, copy=False)
+        return _frame(_OD_INDEX, [np.repeat(so.ids, counts), sd.ids[rd], time, dist])
 
     def _od_sources(self, so: SnappedPoints, metric: str, start: int) -> tuple[np.ndarray, ...]:
         """Seeds of the OD kernel, origin by origin: ``(src_ptr, node, c1, c2)``."""
@@ -582,24 +581,28 @@ def _same_ids(cached: np.ndarray, ids: np.ndarray) -> bool:
 def _frame(columns: pd.Index, arrays: list) -> pd.DataFrame:
     """``pd.DataFrame(dict(zip(columns, arrays)), copy=False)`` with the same columns and dtypes
     (object columns inferred by pandas' own ``sanitize_array``, as the constructor does), built
-    from the arrays directly: the constructor's dict handling and column index cost ~0.2 ms,
-    more than the whole nearest search on a county graph."""
-    if _FROM_ARRAYS:
+    from the arrays directly, one block per column: the constructor's dict handling costs
+    ~0.1 ms, more than the whole nearest search on a county graph, and consolidating the float
+    columns into one block (as ``DataFrame._from_arrays`` does) copies them (1.1 ms for 200k
+    rows)."""
+    if _FAST_FRAME:
         n = len(arrays[0])
         arrays = [sanitize_array(a, None, copy=False) if isinstance(a, np.ndarray) and a.dtype == object else a
                   for a in arrays]
-        return pd.DataFrame._from_arrays(arrays, columns=columns, index=pd.RangeIndex(n), verify_integrity=False)
+        mgr = arrays_to_mgr(arrays, columns, pd.RangeIndex(n), verify_integrity=False, consolidate=False)
+        return pd.DataFrame._from_mgr(mgr, axes=mgr.axes)
     return pd.DataFrame(dict(zip(columns, arrays)), columns=columns, copy=False)
 
 
 try:
     from pandas.core.construction import sanitize_array
-    _FROM_ARRAYS = hasattr(pd.DataFrame, "_from_arrays")
+    from pandas.core.internals.construction import arrays_to_mgr
+    _FAST_FRAME = hasattr(pd.DataFrame, "_from_mgr")
 except ImportError:                      # another pandas layout: the public constructor
-    _FROM_ARRAYS = False
+    _FAST_FRAME = False
 #: Column index of the nearest table (built once: a 6-string Index costs ~30 µs).
 _NEAREST_INDEX = pd.Index(list(NEAREST_COLUMNS))
-#: Column index of the OD table (the constructor builds one from a list each call: ~60 µs).
+#: Column index of the OD table.
 _OD_INDEX = pd.Index(list(OD_COLUMNS))
 
 

@@ -250,3 +250,19 @@ def test_snapped_time_equals_split_node_dijkstra(netlib, mode):
                 assert np.isnan(t)
     assert at_node.sum() >= len(ids) // 2
     assert checked > 5 * int(at_node.sum()) // 2
+
+
+@pytest.mark.parametrize("mode", ["walk", "drive"])
+@pytest.mark.parametrize("metric", ["time", "distance"])
+def test_nearest_equals_cheapest_od_pair_on_terrain(netlib, bent, mode, metric):
+    """The nearest search enters the road through both ends of a point's segment with the
+    terrain-aware shares of that segment: the same cost as the cheapest pair of the OD table."""
+    pts = _pts(netlib, [(300.0, 80.0), (520.0, 300.0), (480.0, 450.0), (150.0, 130.0)], "p")
+    targets = _pts(netlib, [(100.0, 100.0), (500.0, 500.0), (510.0, 200.0)], "t")
+    near = bent.nearest(pts, targets, mode=mode, metric=metric).set_index("origin_id")
+    od = bent.od(pts, targets, mode=mode, metric=metric)
+    key = "travel_time_min" if metric == "time" else "distance_m"
+    best = od.loc[od.groupby("origin_id")[key].idxmin()].set_index("origin_id")
+    assert near["destination_id"].to_dict() == best["destination_id"].to_dict()
+    for col in ("travel_time_min", "distance_m"):
+        assert near[col].to_numpy() == pytest.approx(best.loc[near.index, col].to_numpy(), rel=1e-12)
