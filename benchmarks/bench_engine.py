@@ -156,6 +156,47 @@ def measure(fn: Callable[[], Any], *, repeat: int = 1, warmup: bool = False) -> 
     return best, peak, result
 
 
+
+def measure_together(fns: dict[str, Callable[[], Any]], *, repeat: int = 1, warmup: bool = False,
+                     rounds: int = 5) -> dict[str, tuple[float, float, Any]]:
+    """:func:`measure` of several operations whose times are compared, run in turns.
+
+    Each of up to ``rounds`` rounds runs every operation in a block of consecutive runs (so each
+    is timed in its own warm state, as alone), and the best time of each over all rounds is kept:
+    a slow spell of a shared machine then falls on every operation, not on the one that happened
+    to run during it. With ``warmup`` each runs once untimed first, and when all of them together
+    take under 50 ms the runs go on until about 1 s is spent (at most 50 of each).
+    """
+    if warmup:
+        t0 = time.perf_counter()
+        for fn in fns.values():
+            fn()
+        first = time.perf_counter() - t0
+        if first < 0.05:
+            repeat = max(repeat, min(50, int(1.0 / max(first, 1e-5))))
+    rounds = max(1, min(rounds, repeat))
+    per_round = [repeat // rounds + (1 if r < repeat % rounds else 0) for r in range(rounds)]
+    best = dict.fromkeys(fns, math.inf)
+    peak = dict.fromkeys(fns, math.nan)
+    result: dict[str, Any] = dict.fromkeys(fns)
+    for r, runs in enumerate(per_round):
+        for name, fn in fns.items():
+            for k in range(runs):
+                result[name] = None
+                first_run = r == 0 and k == 0
+                if first_run:
+                    gc.collect()
+                ok = _reset_peak()
+                base = _rss_kb("VmRSS")
+                t0 = time.perf_counter()
+                result[name] = fn()
+                took = time.perf_counter() - t0
+                if first_run and ok:
+                    peak[name] = max(0, _rss_kb("VmHWM") - base) / 1024
+                best[name] = min(best[name], took)
+    return {name: (best[name], peak[name], result[name]) for name in fns}
+
+
 # --------------------------------------------------------------------------- peers
 class Peers:
     """The same drive graph in each peer library."""
@@ -240,16 +281,15 @@ def run_graph(name: str, make: Callable[[], RoadNetwork], *, quick: bool, rows_n
         fac = np.sort(rng.choice(drivable, n_fac, replace=False))
         fac_pts = _points(graph, fac)
         fac_snapped = engine.snap(fac_pts, mode="drive")
-        rep = 3
-        # cold: a fresh engine on the same graph, so every call validates and snaps all points
-        t_ours, m_ours, near = measure(lambda: TravelEngine(graph).nearest(node_pts, fac_pts, mode="drive"),
-                                       repeat=rep, warmup=True)
+        # cold: a fresh engine on the same graph, so every call validates and snaps all points;
         # repeat: the same layers queried again (the engine reuses their snaps)
-        t_rep, _, _ = measure(lambda: engine.nearest(node_pts, fac_pts, mode="drive"), repeat=rep, warmup=True)
-        t_pre, m_pre, near_pre = measure(lambda: engine.nearest(snapped_nodes, fac_snapped, mode="drive"), repeat=rep,
-                                         warmup=True)
-        t_sp, m_sp, sp = measure(lambda: dijkstra(peers.csr_rev, directed=True, indices=fac, min_only=True), repeat=rep,
-                                 warmup=True)
+        timed = measure_together({
+            "cold": lambda: TravelEngine(graph).nearest(node_pts, fac_pts, mode="drive"),
+            "repeat": lambda: engine.nearest(node_pts, fac_pts, mode="drive"),
+            "pre": lambda: engine.nearest(snapped_nodes, fac_snapped, mode="drive"),
+            "scipy": lambda: dijkstra(peers.csr_rev, directed=True, indices=fac, min_only=True),
+        }, repeat=3, warmup=True)
+        (t_ours, m_ours, near), (t_rep, _, _), (t_pre, _, near_pre), (t_sp, _, sp) = timed.values()
         assert near.equals(near_pre), "cold and pre-snapped nearest tables differ"
         ours_t = near_pre["travel_time_min"].to_numpy()[drivable]
         sp_d = sp[drivable]
@@ -296,15 +336,17 @@ def run_graph(name: str, make: Callable[[], RoadNetwork], *, quick: bool, rows_n
     site_pts, demand_pts = _points(graph, sites), _points(graph, demand)
     s_sn, d_sn = engine.snap(site_pts, mode="drive"), engine.snap(demand_pts, mode="drive")
     small = n < 20_000
-    t_od, m_od, od = measure(lambda: TravelEngine(graph).od(site_pts, demand_pts, mode="drive", cutoff=CUTOFF_MIN),
-                             repeat=3 if small else 2, warmup=small)
-    t_odp, _, _ = measure(lambda: engine.od(s_sn, d_sn, mode="drive", cutoff=CUTOFF_MIN), repeat=3 if small else 2,
-                          warmup=small)
+
     def scipy_od() -> None:
         for k in range(0, sites.size, 100):
             dijkstra(peers.csr, directed=True, indices=sites[k:k + 100], limit=CUTOFF_MIN)
 
-    t_spod, m_spod, _ = measure(scipy_od, repeat=3 if small else 2, warmup=small)
+    timed = measure_together({
+        "cold": lambda: TravelEngine(graph).od(site_pts, demand_pts, mode="drive", cutoff=CUTOFF_MIN),
+        "pre": lambda: engine.od(s_sn, d_sn, mode="drive", cutoff=CUTOFF_MIN),
+        "scipy": scipy_od,
+    }, repeat=3 if small else 2, warmup=small)
+    (t_od, m_od, od), (t_odp, _, _), (t_spod, m_spod, _) = timed.values()
     # untimed cross-check on the first 100 sites: same pairs, same times
     rows = dijkstra(peers.csr, directed=True, indices=sites[:100], limit=CUTOFF_MIN)[:, demand]
     ri, ci = np.nonzero(np.isfinite(rows))
@@ -372,7 +414,9 @@ def main(quick: bool = False) -> str:
         "Same directed drive graph (travel time, minutes) for every peer; one thread; times in seconds "
         "(after one untimed warm-up run with numba compiled, best of as many runs as fit in about 1 s, up to 50, for "
         "every operation under 50 ms, for ours and every peer; otherwise best of 3 for nearest, best of 2–3 for ours "
-        "and scipy in OD, and a single run for the slow OD peers). \"ours\" is a fresh `TravelEngine` on the built "
+        "and scipy in OD, and a single run for the slow OD peers). Ours (cold, repeat, pre-snapped) and bare scipy "
+        "run in turns: up to 5 rounds, each a block of consecutive runs of each (timed warm, as alone), the best "
+        "over all rounds kept, so a slow spell of the machine falls on all of them, not on one. \"ours\" is a fresh `TravelEngine` on the built "
         "graph taking GeoDataFrames: it validates and snaps every point onto its road segment, adds access legs and "
         "returns the table with ids. \"ours repeat\" queries the same GeoDataFrames again on one engine, which "
         "reuses their snaps (same geometry objects, ids and CRS); \"ours pre-snapped\" passes points snapped once "
@@ -380,7 +424,8 @@ def main(quick: bool = False) -> str:
         "peer ÷ ours, with ours the cold figure (target ≥ 10 for networkx, > 1 for pandana and igraph). ×k = measured on a subset of "
         "sources and scaled. Peak memory = growth of resident memory (MiB). The machine was shared with other "
         f"jobs during the run (1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end, on "
-        f"{os.cpu_count()} cores), so single timings carry noise; the ratios are from the same run.",
+        f"{os.cpu_count()} cores), so single timings carry noise; the ratios are from the same run (between runs, bare scipy's own times have "
+        "varied by up to 10 %).",
         "",
         "### Graph build",
         "",
