@@ -132,29 +132,7 @@ def measure(fn: Callable[[], Any], *, repeat: int = 1, warmup: bool = False) -> 
     With ``warmup`` one untimed run comes first, and operations under 50 ms are repeated
     until about 1 s is spent (at most 50 runs), so small-graph timings are not noise.
     """
-    best = math.inf
-    peak = math.nan
-    result = None
-    if warmup:
-        t0 = time.perf_counter()
-        fn()
-        first = time.perf_counter() - t0
-        if first < 0.05:
-            repeat = max(repeat, min(50, int(1.0 / max(first, 1e-5))))
-    for r in range(repeat):
-        result = None
-        if r == 0:
-            gc.collect()
-        ok = _reset_peak()
-        base = _rss_kb("VmRSS")
-        t0 = time.perf_counter()
-        result = fn()
-        took = time.perf_counter() - t0
-        if r == 0 and ok:
-            peak = max(0, _rss_kb("VmHWM") - base) / 1024
-        best = min(best, took)
-    return best, peak, result
-
+    return measure_together({"": fn}, repeat=repeat, warmup=warmup)[""]
 
 
 def measure_together(fns: dict[str, Callable[[], Any]], *, repeat: int = 1, warmup: bool = False,
@@ -416,16 +394,16 @@ def main(quick: bool = False) -> str:
         "every operation under 50 ms, for ours and every peer; otherwise best of 3 for nearest, best of 2–3 for ours "
         "and scipy in OD, and a single run for the slow OD peers). Ours (cold, repeat, pre-snapped) and bare scipy "
         "run in turns: up to 5 rounds, each a block of consecutive runs of each (timed warm, as alone), the best "
-        "over all rounds kept, so a slow spell of the machine falls on all of them, not on one. \"ours\" is a fresh `TravelEngine` on the built "
-        "graph taking GeoDataFrames: it validates and snaps every point onto its road segment, adds access legs and "
-        "returns the table with ids. \"ours repeat\" queries the same GeoDataFrames again on one engine, which "
+        "over all rounds kept, so a slow spell of the machine falls on all of them, not on one. \"ours\" is a "
+        "fresh `TravelEngine` on the built graph taking GeoDataFrames: it validates and snaps every point onto "
+        "its road segment, adds access legs and returns the table with ids. \"ours repeat\" queries the same GeoDataFrames again on one engine, which "
         "reuses their snaps (same geometry objects, ids and CRS); \"ours pre-snapped\" passes points snapped once "
         "with `engine.snap`. Ratios: ours ÷ bare scipy (target ≤ 1.2); "
         "peer ÷ ours, with ours the cold figure (target ≥ 10 for networkx, > 1 for pandana and igraph). ×k = measured on a subset of "
         "sources and scaled. Peak memory = growth of resident memory (MiB). The machine was shared with other "
         f"jobs during the run (1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end, on "
-        f"{os.cpu_count()} cores), so single timings carry noise; the ratios are from the same run (between runs, bare scipy's own times have "
-        "varied by up to 10 %).",
+        f"{os.cpu_count()} cores), so single timings carry noise; the ratios are from the same run (between "
+        "runs, bare scipy's own times have varied by up to 10 %).",
         "",
         "### Graph build",
         "",
