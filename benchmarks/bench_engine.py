@@ -402,8 +402,7 @@ def main(quick: bool = False) -> str:
         "peer ÷ ours, with ours the cold figure (target ≥ 10 for networkx, > 1 for pandana and igraph). ×k = measured on a subset of "
         "sources and scaled. Peak memory = growth of resident memory (MiB). The machine was shared with other "
         f"jobs during the run (1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end, on "
-        f"{os.cpu_count()} cores), so single timings carry noise; the ratios are from the same run (between "
-        "runs, bare scipy's own times have varied by up to 10 %).",
+        f"{os.cpu_count()} cores), so single timings carry noise; the ratios are from the same run.",
         "",
         "### Graph build",
         "",

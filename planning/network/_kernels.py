@@ -135,7 +135,8 @@ def multi_source(indptr: np.ndarray, indices: np.ndarray, w12: np.ndarray, seed_
     costs are exactly Dijkstra's. On road graphs this takes about half the time of the lazy
     4-ary heap it replaced (and of scipy's ``dijkstra(min_only=True)``): whole pre-snapped
     nearest calls went from 0.95-1.16x the bare scipy call to 0.50-0.86x on the Comoros and
-    synthetic graphs of ``python -m benchmarks engine`` (RESULTS.md).
+    synthetic graphs of ``python -m benchmarks engine`` (``git show d7e8de6^:benchmarks/RESULTS.md``
+    against ``git show d7e8de6:benchmarks/RESULTS.md``).
     A node's costs and label are those of the first seed or arc that gives it its final
     primary cost (improvements are strict): of several seeds on one node at the same cost,
     the first; of arcs reaching it at the same cost, the first swept. All of it depends on

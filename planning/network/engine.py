@@ -581,10 +581,10 @@ def _same_ids(cached: np.ndarray, ids: np.ndarray) -> bool:
 def _frame(columns: pd.Index, arrays: list) -> pd.DataFrame:
     """``pd.DataFrame(dict(zip(columns, arrays)), copy=False)`` with the same columns and dtypes
     (object columns inferred by pandas' own ``sanitize_array``, as the constructor does), built
-    from the arrays directly, one block per column: the constructor's dict handling costs
-    ~0.1 ms, more than the whole nearest search on a county graph, and consolidating the float
-    columns into one block (as ``DataFrame._from_arrays`` does) copies them (1.1 ms for 200k
-    rows)."""
+    from the arrays directly, one block per column: the constructor's dict handling costs more
+    than the whole nearest search on a county graph, and consolidating the float columns into
+    one block (as ``DataFrame._from_arrays`` does) copies them, a cost that grows with the rows
+    (``python -m benchmarks.profile_nearest`` shows this function's share of a cold call)."""
     if _FAST_FRAME:
         n = len(arrays[0])
         arrays = [sanitize_array(a, None, copy=False) if isinstance(a, np.ndarray) and a.dtype == object else a

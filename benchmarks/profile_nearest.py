@@ -1,0 +1,70 @@
+"""Where a cold nearest-facility call spends its time, for one-off figures.
+
+``python -m benchmarks.profile_nearest GRAPH [--facilities N] [--calls K]`` builds a graph of
+:mod:`benchmarks.bench_engine` (``demo``, ``comoros``, or a node count for a synthetic graph such
+as ``50000``, built as the benchmark builds it), picks its facilities as the engine benchmark does, and profiles ``K`` cold calls
+(a fresh ``TravelEngine`` each, every node of the graph an origin) with :mod:`cProfile`. It
+prints the functions that take the most time of their own, in milliseconds per call. cProfile
+adds its own overhead to every Python call, so the total is above the benchmark's best time; the
+compiled kernels (``_multi_source_run``, ``nearest_pieces``, ``_read``, ``nearest_pick``) are
+single calls and measured as they are. Not part of ``make bench`` (no RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+
+import numpy as np
+
+from benchmarks.bench_engine import _graphs, _points, synthetic_network
+
+
+def main(argv: list[str] | None = None) -> str:
+    """Parse the arguments, profile, and return the printed table."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile_nearest", description=__doc__)
+    parser.add_argument("graph", help="demo, comoros, or the node count of a synthetic graph")
+    parser.add_argument("--facilities", type=int, default=100)
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--top", type=int, default=12, help="functions listed (default 12)")
+    args = parser.parse_args(argv)
+    from planning.network.engine import TravelEngine
+    from planning.network.graph import RoadGraph
+
+    makers = dict(_graphs(False))
+    name = {"demo": "demo county", "comoros": "Comoros OSM"}.get(args.graph)
+    if name is None and not args.graph.isdigit():
+        parser.error(f"graph must be demo, comoros or a node count; got {args.graph!r}")
+    if name is not None and name not in makers:
+        parser.error(f"{name} is not available here (../shared/real/comoros/roads.gpkg is missing)")
+    net = makers[name]() if name else synthetic_network(int(args.graph), seed=int(args.graph))
+    graph = RoadGraph.from_network(net)
+    rng = np.random.default_rng(graph.n_nodes)          # the engine benchmark's first draw
+    drivable = np.flatnonzero(graph.drivable_node)
+    facilities = _points(graph, np.sort(rng.choice(drivable, args.facilities, replace=False)))
+    origins = _points(graph, np.arange(graph.n_nodes))
+
+    def call() -> None:
+        TravelEngine(graph).nearest(origins, facilities, mode="drive")
+
+    call()                                               # compiles the kernels
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(args.calls):
+        call()
+    profile.disable()
+    stats = pstats.Stats(profile).stats                  # (file, line, name) -> (cc, nc, tt, ct, callers)
+    rows = sorted(((tt, f"{file.rsplit('/', 1)[-1]}:{name}") for (file, _, name), (_, _, tt, _, _) in stats.items()),
+                  reverse=True)
+    total_ms = sum(tt for tt, _ in rows) * 1000 / args.calls
+    lines = [f"cold nearest, {args.graph}: {graph.n_nodes:,} origins, {args.facilities:,} facilities, "
+             f"{args.calls} calls; {total_ms:.2f} ms per call under cProfile", "ms/call  function"]
+    lines += [f"{tt * 1000 / args.calls:7.3f}  {name}" for tt, name in rows[:args.top]]
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
