@@ -1,29 +1,41 @@
-"""Coordinates of a column of shapely Points in one compiled pass (numba calling GEOS).
+"""Coordinates of a column of shapely Points in one compiled pass (numba reading memory).
 
 ``shapely.get_type_id``, ``get_x`` and ``get_y`` each walk every geometry (Python object →
 GEOS geometry → coordinate sequence); for 200,000 points the three passes cost ~12 ms, more
-than snapping them. :func:`point_xy` walks them once: for each object it checks that its type
-is exactly :class:`shapely.Point`, and asks the GEOS C library that shapely itself loaded for
-the point's x and y (``GEOSGeomGetX_r`` / ``GEOSGeomGetY_r``, which fail on an empty point).
+than snapping them. Asking the GEOS C API for each point's x and y (``GEOSGeomGetX_r`` /
+``GEOSGeomGetY_r``) in one compiled pass still costs two library calls a point, most of the
+time of the read. :func:`point_xy` calls nothing: for each object it checks that its type is
+exactly :class:`shapely.Point`, follows the object to its GEOS geometry and reads the point's
+envelope, which a GEOS Point keeps inside itself (``minx, maxx, miny, maxy``: ``x, x, y,
+y``). ``python -m benchmarks.profile_nearest 10000`` lists this read (``_read``) among the
+parts of a cold nearest search: 0.34 ms a call with the two GEOS calls per point (commit
+3769232), 0.10 ms with the envelope read, for 10,000 points.
 
-It is a fast path only. It is enabled after a self-check at first use (the GEOS library found
-among the process's loaded libraries, and the coordinates of probe geometries equal to
-shapely's), and it answers ``None`` — "use shapely" — whenever anything is not a plain
-non-empty Point, so the caller's shapely-based checks still find and name every problem.
+It is a fast path only, over memory layouts that no API promises, so it checks them:
+
+* the envelope's place in a GEOS Point is not assumed but found at first use, on probe points
+  made every way shapely and geopandas make points (constructors, WKB, WKT, ``from_xy``,
+  ``set_coordinates``, ``transform``, Z points), and must be the same for all of them; the
+  fast path must then agree with shapely on other probes and refuse everything that is not a
+  plain non-empty Point — else it stays off for the process;
+* every point read must have ``minx == maxx`` and ``miny == maxy`` (false for NaN, so for
+  empty points too);
+
+and it answers ``None`` — "use shapely" — whenever anything is not a plain non-empty Point with
+finite or infinite (not NaN) coordinates, so the caller's shapely-based checks still find and
+name every problem.
 """
 
 from __future__ import annotations
 
 import ctypes
-import os
-import re
 import threading
 from typing import Any
 
 import numpy as np
 import shapely
-from numba import njit, types
 from llvmlite import ir
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -37,6 +49,18 @@ def _load_i64(typingctx, address):
 
     def codegen(context, builder, signature, args):
         ptr = builder.inttoptr(args[0], context.get_value_type(types.int64).as_pointer())
+        return builder.load(ptr)
+
+    return sig, codegen
+
+
+@intrinsic
+def _load_f64(typingctx, address):
+    """The float64 stored at ``address`` (a raw memory read)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        ptr = builder.inttoptr(args[0], context.get_value_type(types.float64).as_pointer())
         return builder.load(ptr)
 
     return sig, codegen
@@ -59,56 +83,18 @@ def _prefetch(typingctx, address):
 
 
 #: Points ahead whose Python object (2 x as far) and GEOS geometry are prefetched: the read is
-#: a chain of dependent loads per point (object -> geometry -> coordinates), latency-bound
-#: when the objects are not in cache.
+#: a chain of dependent loads per point (object -> geometry -> envelope), latency-bound when the
+#: objects are not in cache.
 _AHEAD = 8
-
-
-@intrinsic
-def _call_i64(typingctx, fn):
-    """``((int64 (*)(void)) fn)()``: a C function called through its address."""
-    sig = types.int64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        fnty = ir.FunctionType(ir.IntType(64), [])
-        return builder.call(builder.inttoptr(args[0], fnty.as_pointer()), [])
-
-    return sig, codegen
-
-
-@intrinsic
-def _call_v1(typingctx, fn, a):
-    """``((void (*)(int64)) fn)(a)``."""
-    sig = types.none(types.int64, types.int64)
-
-    def codegen(context, builder, signature, args):
-        fnty = ir.FunctionType(ir.VoidType(), [ir.IntType(64)])
-        builder.call(builder.inttoptr(args[0], fnty.as_pointer()), [args[1]])
-        return context.get_dummy_value()
-
-    return sig, codegen
-
-
-@intrinsic
-def _call_i3(typingctx, fn, a, b, c):
-    """``((int (*)(int64, int64, int64)) fn)(a, b, c)`` (pointers passed as 64-bit integers)."""
-    sig = types.int32(types.int64, types.int64, types.int64, types.int64)
-
-    def codegen(context, builder, signature, args):
-        fnty = ir.FunctionType(ir.IntType(32), [ir.IntType(64)] * 3)
-        return builder.call(builder.inttoptr(args[0], fnty.as_pointer()), list(args[1:]))
-
-    return sig, codegen
+#: Offset of the GEOS geometry pointer in a shapely geometry object (after ``PyObject_HEAD``:
+#: reference count and type).
+_GEOM_AT = 16
 
 
 @njit(nogil=True, cache=True)
-def _read(addr, point_type, f_init, f_finish, f_get_x, f_get_y, x, y):
-    """Coordinates of the Points at ``addr``; False as soon as one is not a plain non-empty
-    Point (then ``x``/``y`` are partial and must not be used)."""
-    ctx = _call_i64(f_init)
-    buf = np.empty(2)
-    px = buf.ctypes.data
-    ok = True
+def _read(addr, point_type, envelope_at, x, y):
+    """Coordinates of the Points at ``addr``; False as soon as one is not a plain Point with a
+    point envelope (then ``x``/``y`` are partial and must not be used)."""
     n = addr.size
     for i in range(n):
         if i + 2 * _AHEAD < n:
@@ -116,62 +102,24 @@ def _read(addr, point_type, f_init, f_finish, f_get_x, f_get_y, x, y):
         if i + _AHEAD < n:
             b = addr[i + _AHEAD]
             if _load_i64(b + 8) == point_type:          # only a Point's pointer is followed
-                _prefetch(_load_i64(b + 16))
+                _prefetch(_load_i64(b + _GEOM_AT) + envelope_at)
         a = addr[i]
         if _load_i64(a + 8) != point_type:              # ob_type: exactly shapely.Point
-            ok = False
-            break
-        g = _load_i64(a + 16)                             # the GEOS geometry of the object
-        if g == 0 or _call_i3(f_get_x, ctx, g, px) != 1 or _call_i3(f_get_y, ctx, g, px + 8) != 1:
-            ok = False
-            break
-        x[i] = buf[0]
-        y[i] = buf[1]
-    _call_v1(f_finish, ctx)
-    return ok
+            return False
+        g = _load_i64(a + _GEOM_AT)                       # the GEOS geometry of the object
+        if g == 0:
+            return False
+        min_x = _load_f64(g + envelope_at)
+        min_y = _load_f64(g + envelope_at + 16)
+        if not (min_x == _load_f64(g + envelope_at + 8) and min_y == _load_f64(g + envelope_at + 24)):
+            return False                                 # not a point's envelope, or NaN (empty)
+        x[i] = min_x
+        y[i] = min_y
+    return True
 
 
 _STATE: dict[str, Any] = {}
 _LOCK = threading.Lock()
-
-
-def _geos_c() -> ctypes.CDLL | None:
-    """The GEOS C library shapely loaded (from the process's memory maps), or ``None``.
-
-    Other packages may bring their own GEOS (GDAL wheels do): the copy beside shapely's
-    package (``shapely.libs``) is taken; a single GEOS in the process is shapely's; anything
-    else is ambiguous and disables the fast path.
-    """
-    try:
-        with open("/proc/self/maps") as f:
-            paths = sorted(set(re.findall(r"(/\S*libgeos_c[^\s/]*\.so[^\s/]*)", f.read())))
-    except OSError:
-        return None
-    beside = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(shapely.__file__))), "shapely.libs") + os.sep
-    mine = [p for p in paths if p.startswith(beside)]
-    paths = mine if mine else paths
-    if len(paths) != 1:
-        return None
-    try:
-        return ctypes.CDLL(paths[0])
-    except OSError:
-        return None
-
-
-def _build() -> Any:
-    """``read(addr, point_type, x, y)`` on the GEOS library shapely loaded, or ``None``."""
-    lib = _geos_c()
-    if lib is None:
-        return None
-    f = tuple(ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
-              for name in ("GEOS_init_r", "GEOS_finish_r", "GEOSGeomGetX_r", "GEOSGeomGetY_r"))
-    if not all(f):
-        return None
-
-    def read(addr: np.ndarray, point_type: int, x: np.ndarray, y: np.ndarray) -> bool:
-        return bool(_read(addr, point_type, f[0], f[1], f[2], f[3], x, y))
-
-    return read
 
 
 def object_addresses(objects: np.ndarray) -> np.ndarray:
@@ -183,27 +131,79 @@ def object_addresses(objects: np.ndarray) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.int64).copy()
 
 
-def _self_check(read: Any) -> bool:
+def _probes() -> list[shapely.Point]:
+    """Points made every way the project meets them, each with its own distinctive x and y."""
+    import geopandas as gpd
+
+    xy = np.array([[1234.5, 6789.125], [-7.25, 3.5e6], [0.1, -0.3], [5e5, 4.4e6], [-1e7, 1e-3],
+                   [37.5, 112.75], [2.0, 3.0], [11.0, -12.0], [6.5e5, 4.1e6]])
+    return [
+        shapely.points(xy[0]),
+        shapely.Point(*xy[1]),
+        shapely.Point(xy[2, 0], xy[2, 1], 9.0),
+        shapely.from_wkb(shapely.to_wkb(shapely.Point(*xy[3]))),
+        shapely.from_wkt(f"POINT ({float(xy[4, 0])!r} {float(xy[4, 1])!r})"),
+        gpd.GeoSeries.from_xy([xy[5, 0]], [xy[5, 1]]).values[0],
+        shapely.set_coordinates(shapely.points([0.0], [0.0]), xy[6:7].copy())[0],
+        shapely.transform(shapely.points([1.0], [2.0]), lambda c: c + xy[7] - [1.0, 2.0])[0],
+        shapely.force_2d(shapely.points([xy[8, 0]], [xy[8, 1]], [1.0]))[0],
+    ]
+
+
+#: The envelope is looked for in the first bytes of a GEOS Point, nearest first (GEOS 3.14 keeps
+#: it at byte 64, so the scan reads the first 96 bytes of each probe and stops).
+_SCAN_BYTES = 128
+
+
+def _envelope_offset() -> int | None:
+    """Offset of the envelope (``x, x, y, y``) in a GEOS Point, the same for every probe, or ``None``."""
+    probes = _probes()
+    at = []
+    for p in probes:
+        g = ctypes.c_int64.from_address(id(p) + _GEOM_AT).value
+        if g == 0:
+            return None
+        want = (shapely.get_x(p),) * 2 + (shapely.get_y(p),) * 2
+        at.append(next((off for off in range(8, _SCAN_BYTES - 31, 8)
+                        if tuple((ctypes.c_double * 4).from_address(g + off)) == want), None))
+    return at[0] if at[0] is not None and len(set(at)) == 1 else None
+
+
+def _self_check(envelope_at: int) -> bool:
     """The fast path agrees with shapely on probe points and refuses everything else."""
-    xs = np.array([0.5, -1e7, 123456.789, 3.0])
-    ys = np.array([-2.25, 8.75e6, 0.0, 1e-300])
+    xs = np.array([0.5, -1e7, 123456.789, 3.0, np.inf])
+    ys = np.array([-2.25, 8.75e6, 0.0, 1e-300, -5.0])
     pts = shapely.points(xs, ys)
-    x = np.full(4, np.nan)
-    y = np.full(4, np.nan)
-    if not read(object_addresses(pts), id(shapely.Point), x, y):
+    x = np.full(5, np.nan)
+    y = np.full(5, np.nan)
+    if not _read(object_addresses(pts), id(shapely.Point), envelope_at, x, y):
         return False
     if not (np.array_equal(x, shapely.get_x(pts)) and np.array_equal(y, shapely.get_y(pts))):
         return False
-    for bad in ([None], [shapely.Point()], [shapely.LineString([(0, 0), (1, 1)])], [shapely.MultiPoint([(0, 0)])]):
+    for bad in ([None], [shapely.Point()], [shapely.Point(np.nan, 1.0)], [shapely.LineString([(0, 0), (1, 1)])],
+                [shapely.MultiPoint([(0, 0)])]):
         arr = np.array(pts.tolist() + bad, dtype=object)
-        if read(object_addresses(arr), id(shapely.Point), np.empty(5), np.empty(5)):
+        if _read(object_addresses(arr), id(shapely.Point), envelope_at, np.empty(6), np.empty(6)):
             return False
     return True
 
 
+def _enabled_offset() -> int | None:
+    """The envelope offset of the fast path, found and checked once per process (``None``: off)."""
+    if "envelope_at" not in _STATE:
+        with _LOCK:
+            if "envelope_at" not in _STATE:
+                try:
+                    at = _envelope_offset()
+                    _STATE["envelope_at"] = at if at is not None and _self_check(at) else None
+                except Exception:                    # any failure: shapely does the work
+                    _STATE["envelope_at"] = None
+    return _STATE["envelope_at"]
+
+
 def point_xy(geoms: np.ndarray, addresses: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """x and y of an object array of shapely Points, or ``None`` when any entry is not a plain
-    non-empty Point (or the fast path is unavailable): then use shapely.
+    non-empty Point without NaN coordinates (or the fast path is unavailable): then use shapely.
 
     Parameters
     ----------
@@ -215,22 +215,14 @@ def point_xy(geoms: np.ndarray, addresses: np.ndarray | None = None) -> tuple[np
     Returns
     -------
     (x, y) or None
+        Never holds NaN.
     """
-    read = _STATE.get("read")
-    if read is None:
-        with _LOCK:
-            if "read" not in _STATE:
-                try:
-                    fn = _build()
-                    _STATE["read"] = fn if fn is not None and _self_check(fn) else False
-                except Exception:                    # any failure: shapely does the work
-                    _STATE["read"] = False
-            read = _STATE["read"]
-    if read is False:
+    envelope_at = _enabled_offset()
+    if envelope_at is None:
         return None
     addr = object_addresses(geoms) if addresses is None else addresses
     x = np.empty(addr.size)
     y = np.empty(addr.size)
-    if not read(addr, id(shapely.Point), x, y):
+    if not _read(addr, id(shapely.Point), envelope_at, x, y):
         return None
     return x, y

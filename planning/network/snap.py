@@ -234,10 +234,10 @@ def check_arrays(geoms: np.ndarray, points_crs: Any, ids: np.ndarray | None, crs
             if len(dup):
                 problems.append(f"duplicate ids in column {id_col!r}: {sorted(map(str, dup.unique()))[:10]}; "
                                 "ids must be unique")
-    fast = point_xy(geoms, addresses)                      # one compiled pass; None unless all are plain Points
+    fast = point_xy(geoms, addresses)       # one compiled pass; None unless all are plain Points without NaN
     if fast is not None:
         x, y = fast
-        fine = not (np.isnan(x).any() or np.isnan(y).any())
+        fine = True
     else:
         kinds = shapely.get_type_id(geoms)      # -1 for missing geometries
         try:
