@@ -42,28 +42,22 @@ from numba.extending import intrinsic
 __all__ = ["point_xy", "object_addresses"]
 
 
-@intrinsic
-def _load_i64(typingctx, address):
-    """The int64 stored at ``address`` (a raw memory read)."""
-    sig = types.int64(types.int64)
+def _raw_load(value_type: Any) -> Any:
+    """A compiled ``load(address)``: the ``value_type`` stored at ``address`` (a raw memory read)."""
+    def load(typingctx, address):
+        sig = value_type(types.int64)
 
-    def codegen(context, builder, signature, args):
-        ptr = builder.inttoptr(args[0], context.get_value_type(types.int64).as_pointer())
-        return builder.load(ptr)
+        def codegen(context, builder, signature, args):
+            ptr = builder.inttoptr(args[0], context.get_value_type(value_type).as_pointer())
+            return builder.load(ptr)
 
-    return sig, codegen
+        return sig, codegen
+
+    return intrinsic(load)
 
 
-@intrinsic
-def _load_f64(typingctx, address):
-    """The float64 stored at ``address`` (a raw memory read)."""
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        ptr = builder.inttoptr(args[0], context.get_value_type(types.float64).as_pointer())
-        return builder.load(ptr)
-
-    return sig, codegen
+_load_i64 = _raw_load(types.int64)
+_load_f64 = _raw_load(types.float64)
 
 
 @intrinsic
