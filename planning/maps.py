@@ -31,6 +31,7 @@ import shapely
 
 from planning._errors import InputError
 from planning.reports._files import write_bytes_atomic
+from planning.reports.webfont import EMBEDDED_FAMILY, embed_cjk_font
 from planning.reports.text import (
     ACTION_MARK,
     action_name,
@@ -611,12 +612,14 @@ def _legend_element(legend_html: str) -> Any:
         <style>
           .planning-legend { background: rgba(255,255,255,0.92); padding: 8px 10px; border-radius: 4px;
             box-shadow: 0 0 6px rgba(0,0,0,0.35); font: 12px/1.5 "Noto Sans CJK SC", "Microsoft YaHei",
-            "PingFang SC", sans-serif; max-height: 70vh; overflow-y: auto; }
+            "PingFang SC", "{{ this.embedded_family }}", sans-serif; max-height: 70vh; overflow-y: auto; }
           .planning-icon { background: none; border: none; }
           table.pp { font-size: 12px; border-collapse: collapse; }
           table.pp th { text-align: left; padding-right: 8px; white-space: nowrap; font-weight: normal; color: #555; }
           .leaflet-container { background: #f2f1ec; }
-          .leaflet-container { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; }
+          /* div.: more specific than leaflet.css's .leaflet-container, which the page inlines later */
+          div.leaflet-container { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC",
+            "{{ this.embedded_family }}", sans-serif; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -636,6 +639,7 @@ def _legend_element(legend_html: str) -> Any:
             super().__init__()
             self._name = "Legend"
             self.legend_html = content
+            self.embedded_family = EMBEDDED_FAMILY
 
     return Legend(legend_html)
 
@@ -943,6 +947,7 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
         m._children.update(own_children)
     # after folium's charset meta (which must stay within the first 1,024 bytes), before the map script
     page = page.replace("</head>", _inline_leaflet() + "</head>", 1)
+    page = embed_cjk_font(page)     # Chinese labels render on a machine without Chinese fonts
     if offline:
         urls = external_urls(page)
         if urls:

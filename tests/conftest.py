@@ -1,7 +1,10 @@
-"""Shared test fixtures: the location of ../shared (real data, benchmark instances)."""
+"""Shared test fixtures: the location of ../shared (real data, benchmark instances), headless chromium."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,3 +25,19 @@ def shared_dir() -> Path:
 def repo_dir() -> Path:
     """The repository root."""
     return REPO
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's chromium; installed with apt when missing and running as root, else the test skips."""
+    exe = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if exe is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+                       check=False, env=env, capture_output=True)
+        exe = shutil.which("chromium")
+    if exe is None:
+        pytest.skip("headless chromium not found: install Debian's chromium (apt-get install chromium) "
+                    "or run the tests as root so the fixture installs it")
+    return exe

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -46,22 +44,6 @@ def _layers(m) -> dict:
 # ---------------------------------------------------------------------------------------------
 # chromium
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Debian's chromium; installed with apt when missing and running as root, else the test skips."""
-    exe = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    if exe is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
-                       check=False, env=env, capture_output=True)
-        exe = shutil.which("chromium")
-    if exe is None:
-        pytest.skip("headless chromium not found: install Debian's chromium (apt-get install chromium) "
-                    "or run the tests as root so the fixture installs it")
-    return exe
 
 
 def _run_chromium(exe: str, page: Path, tmp: Path, *, action: list[str]) -> tuple[str, list[dict], list[str]]:

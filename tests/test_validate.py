@@ -152,7 +152,8 @@ def test_format_rows():
 
 
 @pytest.mark.parametrize("module", ["planning.crs", "planning.validate", "planning.io.write", "planning.io.roads",
-                                    "planning.rules.catalog", "planning.reports.text", "planning.network.reasons"])
+                                    "planning.rules.catalog", "planning.reports.text", "planning.network.reasons",
+                                    "planning.reports.webfont"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

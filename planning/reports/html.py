@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planning.reports._files import write_bytes_atomic
+from planning.reports.webfont import EMBEDDED_FAMILY, embed_cjk_font
 
 if TYPE_CHECKING:
     from planning.reports.content import ReportDocument
@@ -44,9 +45,10 @@ def _block_dict(block: Any) -> dict[str, Any]:
 def render_html(report: ReportDocument) -> str:
     """The report as an HTML page (text; every value escaped)."""
     template = _environment().get_template("report.html.j2")
-    return template.render(title=report.title, subtitle=report.subtitle,
+    page = template.render(title=report.title, subtitle=report.subtitle,
                            html_lang="zh-CN" if report.lang == "zh" else "en",
-                           blocks=[_block_dict(b) for b in report.blocks])
+                           blocks=[_block_dict(b) for b in report.blocks], embedded_family=EMBEDDED_FAMILY)
+    return embed_cjk_font(page)     # Chinese text renders on a machine without Chinese fonts
 
 
 def write_html(report: ReportDocument, path: str | os.PathLike[str]) -> Path:
