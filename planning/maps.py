@@ -31,7 +31,6 @@ import shapely
 
 from planning._errors import InputError
 from planning.reports._files import write_bytes_atomic
-from planning.reports.webfont import EMBEDDED_FAMILY, embed_cjk_font
 from planning.reports.text import (
     ACTION_MARK,
     action_name,
@@ -45,6 +44,7 @@ from planning.reports.text import (
     status_name,
     travel_reason,
 )
+from planning.reports.webfont import EMBEDDED_FAMILY, embed_cjk_font
 from planning.schema import EMERGENCY_CENTRE_ZH, FacilityKind
 
 if TYPE_CHECKING:
@@ -914,6 +914,8 @@ def save_map(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
         no external resource at all — it opens with no network. ``False``: the same page with
         the basemap tiles chosen in :func:`make_map` (OSM tiles carry "© OpenStreetMap
         contributors"). Geometries are not changed: with ``basemap="amap"`` they stay in GCJ-02.
+        Either way the page embeds the subset of the bundled Chinese font its text needs
+        (:func:`planning.reports.webfont.embed_cjk_font`).
 
     Returns
     -------

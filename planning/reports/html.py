@@ -43,7 +43,8 @@ def _block_dict(block: Any) -> dict[str, Any]:
 
 
 def render_html(report: ReportDocument) -> str:
-    """The report as an HTML page (text; every value escaped)."""
+    """The report as an HTML page (text; every value escaped), with the subset of the bundled
+    Chinese font its text needs embedded (:func:`planning.reports.webfont.embed_cjk_font`)."""
     template = _environment().get_template("report.html.j2")
     page = template.render(title=report.title, subtitle=report.subtitle,
                            html_lang="zh-CN" if report.lang == "zh" else "en",
