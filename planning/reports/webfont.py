@@ -5,9 +5,9 @@ The report and the map name the usual Chinese system fonts first ("Noto Sans CJK
 "Microsoft YaHei", "PingFang SC"); a machine with none of them (a server, a bare Linux desktop)
 would draw every Chinese character as an empty box. :func:`embed_cjk_font` adds an
 ``@font-face`` of :data:`EMBEDDED_FAMILY` to the page — the subset of the font that ``mpl-font``
-installs from PyPI holding exactly the page's characters (those written as ``\\uXXXX`` escapes in
-its scripts included: popups and legends of the map) — which the pages' font lists name after the
-system fonts, so a browser takes it only where it has none of them.
+installs from PyPI holding exactly the page's characters (those written as escapes such as
+``\\u6751`` in its scripts included: popups and legends of the map) — which the pages' font
+lists name after the system fonts, so a browser takes it only where it has none of them.
 
 The subset is a WOFF file (zlib-compressed), with the font's copyright and SIL Open Font License
 entries kept in its name table. The same page gives the same bytes (the font's timestamps are not
@@ -27,7 +27,7 @@ __all__ = ["EMBEDDED_FAMILY", "page_characters", "cjk_woff", "embed_cjk_font"]
 
 #: CSS family name of the embedded subset (not a system font's name, so it never shadows one).
 EMBEDDED_FAMILY = "Planning Noto Sans SC"
-#: ``\uXXXX`` escapes (JSON strings in the map's scripts).
+#: Escapes such as ``\u6751`` (JSON strings in the map's scripts).
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 #: Name table entries kept: family, style, names and version (0-6), the license and its URL (13, 14).
 _NAME_IDS = [0, 1, 2, 3, 4, 5, 6, 13, 14]
@@ -41,8 +41,8 @@ def page_characters(page: str) -> str:
     >>> page_characters('<p>示范县</p><script>var s = "\\\\u6751";</script>')
     '县村示范'
     """
-    found = {c for c in page if ord(c) > 127}
-    found.update(chr(int(h, 16)) for h in _ESCAPE.findall(page))
+    found = {c for c in set(page) if ord(c) > 127}
+    found.update(chr(int(h, 16)) for h in set(_ESCAPE.findall(page)))
     return "".join(sorted(c for c in found if ord(c) > 127))
 
 
