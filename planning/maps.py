@@ -44,7 +44,7 @@ from planning.reports.text import (
     status_name,
     travel_reason,
 )
-from planning.reports.webfont import EMBEDDED_FAMILY, embed_cjk_font
+from planning.reports.webfont import FONT_STACK, embed_cjk_font
 from planning.schema import EMERGENCY_CENTRE_ZH, FacilityKind
 
 if TYPE_CHECKING:
@@ -611,15 +611,14 @@ def _legend_element(legend_html: str) -> Any:
         {% macro header(this, kwargs) %}
         <style>
           .planning-legend { background: rgba(255,255,255,0.92); padding: 8px 10px; border-radius: 4px;
-            box-shadow: 0 0 6px rgba(0,0,0,0.35); font: 12px/1.5 "Noto Sans CJK SC", "Microsoft YaHei",
-            "PingFang SC", "{{ this.embedded_family }}", sans-serif; max-height: 70vh; overflow-y: auto; }
+            box-shadow: 0 0 6px rgba(0,0,0,0.35); font: 12px/1.5 {{ this.font_stack|safe }};
+            max-height: 70vh; overflow-y: auto; }
           .planning-icon { background: none; border: none; }
           table.pp { font-size: 12px; border-collapse: collapse; }
           table.pp th { text-align: left; padding-right: 8px; white-space: nowrap; font-weight: normal; color: #555; }
           .leaflet-container { background: #f2f1ec; }
           /* div.: more specific than leaflet.css's .leaflet-container, which the page inlines later */
-          div.leaflet-container { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC",
-            "{{ this.embedded_family }}", sans-serif; }
+          div.leaflet-container { font-family: {{ this.font_stack|safe }}; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -639,7 +638,7 @@ def _legend_element(legend_html: str) -> Any:
             super().__init__()
             self._name = "Legend"
             self.legend_html = content
-            self.embedded_family = EMBEDDED_FAMILY
+            self.font_stack = FONT_STACK
 
     return Legend(legend_html)
 

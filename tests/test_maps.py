@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from browser import chromium_command
 from planning._errors import InputError
 from planning.crs import wgs84_to_gcj02
 from planning.maps import external_urls, make_map, save_map
@@ -49,13 +50,9 @@ def _layers(m) -> dict:
 def _run_chromium(exe: str, page: Path, tmp: Path, *, action: list[str]) -> tuple[str, list[dict], list[str]]:
     """Open ``page`` headless; returns stdout, the URL requests of the net log and the page's JS errors."""
     netlog = tmp / "netlog.json"
-    user_dir = tmp / "profile"
-    user_dir.mkdir(exist_ok=True)
-    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={user_dir}",
-           f"--log-net-log={netlog}", "--host-resolver-rules=MAP * ~NOTFOUND",  # never reach the network
-           "--enable-logging=stderr", "--v=0",  # console messages of the page on stderr
-           "--virtual-time-budget=4000", "--window-size=1200,800", *action, page.as_uri()]
+    cmd = chromium_command(exe, page, tmp / "profile", f"--log-net-log={netlog}",
+                           "--enable-logging=stderr", "--v=0",  # console messages of the page on stderr
+                           *action)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
     log = json.loads(netlog.read_text())
     names = {v: k for k, v in log["constants"]["logEventTypes"].items()}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planning.reports._files import write_bytes_atomic
-from planning.reports.webfont import EMBEDDED_FAMILY, embed_cjk_font
+from planning.reports.webfont import FONT_STACK, embed_cjk_font
 
 if TYPE_CHECKING:
     from planning.reports.content import ReportDocument
@@ -48,7 +48,7 @@ def render_html(report: ReportDocument) -> str:
     template = _environment().get_template("report.html.j2")
     page = template.render(title=report.title, subtitle=report.subtitle,
                            html_lang="zh-CN" if report.lang == "zh" else "en",
-                           blocks=[_block_dict(b) for b in report.blocks], embedded_family=EMBEDDED_FAMILY)
+                           blocks=[_block_dict(b) for b in report.blocks], font_stack=FONT_STACK)
     return embed_cjk_font(page)     # Chinese text renders on a machine without Chinese fonts
 
 

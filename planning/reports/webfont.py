@@ -1,8 +1,8 @@
 """Chinese text of the HTML outputs renders on any machine: the characters a page uses, cut from
 the bundled Noto Sans CJK SC and embedded in the page as a web font.
 
-The report and the map name the usual Chinese system fonts first ("Noto Sans CJK SC",
-"Microsoft YaHei", "PingFang SC"); a machine with none of them (a server, a bare Linux desktop)
+The report and the map name the usual Chinese system fonts first (:data:`FONT_STACK`: "Noto
+Sans CJK SC", "Microsoft YaHei", "PingFang SC", "SimSun"); a machine with none of them (a server, a bare Linux desktop)
 would draw every Chinese character as an empty box. :func:`embed_cjk_font` adds an
 ``@font-face`` of :data:`EMBEDDED_FAMILY` to the page — the subset of the font that ``mpl-font``
 installs from PyPI holding exactly the page's characters (those written as escapes such as
@@ -23,10 +23,12 @@ import re
 
 from planning.reports.charts import bundled_cjk_font
 
-__all__ = ["EMBEDDED_FAMILY", "page_characters", "cjk_woff", "embed_cjk_font"]
+__all__ = ["EMBEDDED_FAMILY", "FONT_STACK", "page_characters", "cjk_woff", "embed_cjk_font"]
 
 #: CSS family name of the embedded subset (not a system font's name, so it never shadows one).
 EMBEDDED_FAMILY = "Planning Noto Sans SC"
+#: The CSS font list of every HTML output: the usual Chinese system fonts, then the embedded subset.
+FONT_STACK = f'"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "SimSun", "{EMBEDDED_FAMILY}", sans-serif'
 #: Escapes such as ``\u6751`` (JSON strings in the map's scripts).
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 #: Name table entries kept: family, style, names and version (0-6), the license and its URL (13, 14).
@@ -41,7 +43,7 @@ def page_characters(page: str) -> str:
     >>> page_characters('<p>示范县</p><script>var s = "\\\\u6751";</script>')
     '县村示范'
     """
-    found = {c for c in set(page) if ord(c) > 127}
+    found = set(page)
     found.update(chr(int(h, 16)) for h in set(_ESCAPE.findall(page)))
     return "".join(sorted(c for c in found if ord(c) > 127))
 

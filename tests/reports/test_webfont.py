@@ -18,6 +18,7 @@ import matplotlib
 import pytest
 from fontTools.ttLib import TTFont
 
+from browser import chromium_command
 from planning.maps import make_map, save_map
 from planning.reports import build_report
 from planning.reports.charts import bundled_cjk_font
@@ -129,12 +130,7 @@ def _boxes_in_chromium(exe: str, page: str, selector: str, chars: list[str], tmp
     check = _CHECK.replace("CHARS", json.dumps(chars)).replace("SELECTOR", json.dumps(selector))
     path = tmp / "page.html"
     path.write_text(page + check, encoding="utf-8")
-    user_dir = tmp / "profile"
-    user_dir.mkdir(exist_ok=True)
-    cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-           "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={user_dir}",
-           "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=8000", "--window-size=1200,800",
-           "--dump-dom", path.as_uri()]
+    cmd = chromium_command(exe, path, tmp / "profile", "--dump-dom", budget_ms=8000)
     env = dict(os.environ, FONTCONFIG_FILE=str(conf))
     dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True, env=env).stdout
     found = re.search(r'<pre id="font-check">(.*?)</pre>', dom, flags=re.S)
