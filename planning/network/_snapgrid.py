@@ -24,7 +24,12 @@ or sea (the Comoros extract: 2.5 million cells of 80 m, 4 % of them holding a pi
   takes the listed result instead of testing every piece of its cell (nodes sit where pieces
   crowd: 8.8 pieces in a node's cell on the Comoros, against 3.8 in an average cell). The
   listed result is the kernel's own for those coordinates, so nothing changes but the time; a
-  point elsewhere pays one comparison per listed end point of its cell.
+  point elsewhere pays one comparison per listed end point of its cell. Points arriving in
+  scattered order look the end points up in a hash table of their coordinates first (probes
+  cost the same in any order, where the cells' lists would be read only after sorting the
+  points by block), and only the others are sorted and searched (``python -m
+  benchmarks.profile_nearest comoros``: this kernel 0.46-0.49 ms per cold call by the cells'
+  lists, 0.32-0.35 ms with the table first).
 
 Points beyond the maximum snap distance still get their exact distance (for the reason given),
 from :func:`far_distances`: the grid's tiles grouped into at most 1,024 blocks, the nearest
@@ -52,6 +57,11 @@ BLOCK = 8
 TILE = 8
 #: The empty radius is stored in a byte; larger radii are stored as this (a lower bound).
 _MAX_RADIUS = 255
+#: Bits of the end point filter per slot of the end point hash table (:func:`_end_table`): at
+#: least two slots per end point, so at least 16 bits per end point.
+END_BITS = 8
+#: Points sampled to decide whether scattered points are looked up in the hash table first.
+END_SAMPLE = 64
 #: Cells farther than the best distance plus this (m) are not read (far above rounding errors
 #: of coordinates up to 1e7 m, so an equally near piece of a lower segment is never skipped).
 _PRUNE_M = 1e-6
@@ -79,6 +89,14 @@ class SnapGrid:
     ends : numpy.ndarray
         float64 ``(end points, 5)``: ``x, y`` of each distinct segment end point, then its own
         snap result (segment, fraction, distance), grouped by cell like the entries.
+    end_table : numpy.ndarray
+        int32 hash table of the end points (a power of two long, at least twice their number):
+        the row of ``ends`` whose coordinates hash to each slot (:func:`_end_hash`, linear
+        probing), -1 for an empty slot.
+    end_bits : numpy.ndarray
+        uint64 words of a filter of ``END_BITS`` bits per slot of ``end_table``: the bit of the
+        upper half of each end point's hash is set, so a point whose bit is clear is no end
+        point (and the table is not read).
     ent : numpy.ndarray
         float64 ``(entries, 6)``: ``ent_xy`` then the entry's segment and piece (exact as
         floats), one record per entry.
@@ -131,8 +149,10 @@ class SnapGrid:
         self.piece_rec = np.ascontiguousarray(np.stack([piece_off, plen, seg_len[piece_seg]], axis=1)
                                               if plen.size else np.empty((0, 3)))
         self.ends = np.empty((0, 5))
+        self.end_table, self.end_bits = _end_table(np.empty(0), np.empty(0))
         self.ends = self._end_points(piece_seg, ax, ay, bx, by)
         _end_masks(self.cells, self.ends)
+        self.end_table, self.end_bits = _end_table(self.ends[:, 0], self.ends[:, 1])
         self.far_block, self.far_blocks = _far_blocks(self.tile_radius, self.ntx, (self.ncy + TILE - 1) // TILE)
 
     def _end_points(self, piece_seg: np.ndarray, ax: np.ndarray, ay: np.ndarray, bx: np.ndarray,
@@ -157,7 +177,8 @@ class SnapGrid:
         """:func:`nearest_pieces` on this grid."""
         return nearest_pieces(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64),
                               self.tile_id, self.tile_radius, self.ntx, self.cells, self.ent, self.piece_rec, self.ends,
-                              self.x0, self.y0, self.cell, self.ncx, self.ncy, float(max_dist))
+                              self.end_table, self.end_bits, self.x0, self.y0, self.cell, self.ncx, self.ncy,
+                              float(max_dist))
 
     def far_distance(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Distance (m) from each point to the nearest piece, however far (:func:`far_distances`);
@@ -392,34 +413,46 @@ def _block_key(x, y, x0, y0, size, nbx, nby):
 
 
 @njit(cache=True, nogil=True)
-def _visit_order(px, py, x0, y0, cell, ncx, ncy):
-    """Points by blocks of ``BLOCK x BLOCK`` cells (a stable counting sort), or an empty array
-    when they are few or already come mostly block by block (judged on 1,024 consecutive pairs
-    spread over the input, so points in order cost nothing)."""
-    n = px.size
+def _scattered(px, py, idx, x0, y0, cell, ncx, ncy):
+    """Whether the points ``idx`` (all points for None) are many and come scattered, not mostly
+    block by block of ``BLOCK x BLOCK`` cells (judged on 1,024 consecutive pairs spread over
+    them, so points in order cost nothing)."""
+    n = px.size if idx is None else idx.size
     if n < 4096:
-        return np.empty(0, np.int64)
+        return False
     nbx = ncx // BLOCK + 1
     nby = ncy // BLOCK + 1
     size = cell * BLOCK
     changes = 0
     for s in range(1024):
-        i = s * (n - 1) // 1024
-        if _block_key(px[i], py[i], x0, y0, size, nbx, nby) != _block_key(px[i + 1], py[i + 1], x0, y0, size, nbx, nby):
+        a = s * (n - 1) // 1024
+        b = a + 1
+        if idx is not None:
+            a = idx[a]
+            b = idx[b]
+        if _block_key(px[a], py[a], x0, y0, size, nbx, nby) != _block_key(px[b], py[b], x0, y0, size, nbx, nby):
             changes += 1
-    if changes < 256:
-        return np.empty(0, np.int64)
+    return changes >= 256
+
+
+@njit(cache=True, nogil=True)
+def _block_order(px, py, idx, x0, y0, cell, ncx, ncy):
+    """The points ``idx`` by blocks of ``BLOCK x BLOCK`` cells (a stable counting sort)."""
+    n = idx.size
+    nbx = ncx // BLOCK + 1
+    nby = ncy // BLOCK + 1
+    size = cell * BLOCK
     key = np.empty(n, np.int64)
     start = np.zeros(nbx * nby + 1, np.int64)
-    for i in range(n):
-        key[i] = _block_key(px[i], py[i], x0, y0, size, nbx, nby)
-        start[key[i] + 1] += 1
+    for k in range(n):
+        key[k] = _block_key(px[idx[k]], py[idx[k]], x0, y0, size, nbx, nby)
+        start[key[k] + 1] += 1
     for b in range(nbx * nby):
         start[b + 1] += start[b]
     order = np.empty(n, np.int64)
-    for i in range(n):
-        order[start[key[i]]] = i
-        start[key[i]] += 1
+    for k in range(n):
+        order[start[key[k]]] = idx[k]
+        start[key[k]] += 1
     return order
 
 
@@ -459,6 +492,66 @@ def _listed(ends, start, stop, x, y):
         if ends[e, 0] == x and ends[e, 1] == y:
             return e
     return -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _end_hash(x, y):
+    """64-bit hash of the coordinates ``(x, y)`` (equal coordinates, equal hashes): their mm grid
+    mixed by the splitmix64 finaliser, so that points on a regular lattice spread evenly."""
+    h = np.uint64(np.int64(x * 1024.0)) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(np.int64(y * 1024.0))
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _end_row(table, bits, ends, x, y):
+    """Row of ``ends`` at exactly ``(x, y)`` (found in the hash ``table``), or -1; the filter
+    ``bits`` answers for most other points without reading the table."""
+    h = _end_hash(x, y)
+    b = (h >> np.uint64(32)) & np.uint64(bits.size * 64 - 1)
+    if not (bits[b >> np.uint64(6)] >> (b & np.uint64(63))) & np.uint64(1):
+        return np.int64(-1)
+    mask = table.size - 1
+    s = np.int64(h & np.uint64(mask))
+    while True:
+        e = table[s]
+        if e < 0 or (ends[e, 0] == x and ends[e, 1] == y):
+            return np.int64(e)
+        s = (s + 1) & mask
+
+
+@njit(cache=True, nogil=True)
+def _end_table(ex, ey):
+    """Hash table and filter (:attr:`SnapGrid.end_table`, :attr:`SnapGrid.end_bits`) of the
+    distinct points ``(ex, ey)``, rows numbered in order."""
+    size = 2
+    while size < 2 * ex.size:
+        size *= 2
+    table = np.full(size, -1, np.int32)
+    bits = np.zeros(max(size * END_BITS // 64, 1), np.uint64)
+    for e in range(ex.size):
+        h = _end_hash(ex[e], ey[e])
+        s = np.int64(h & np.uint64(size - 1))
+        while table[s] >= 0:
+            s = (s + 1) & (size - 1)
+        table[s] = e
+        b = (h >> np.uint64(32)) & np.uint64(bits.size * 64 - 1)
+        bits[b >> np.uint64(6)] |= np.uint64(1) << (b & np.uint64(63))
+    return table, bits
+
+
+@njit(cache=True, nogil=True)
+def _some_end_points(px, py, table, bits, ends):
+    """Whether any of ``END_SAMPLE`` points spread over the input is a listed end point (if
+    none is, scattered points are not looked up one by one in the hash table)."""
+    n = px.size
+    k = min(n, END_SAMPLE)
+    for s in range(k):
+        i = s * n // k
+        if _end_row(table, bits, ends, px[i], py[i]) >= 0:
+            return True
+    return False
 
 
 @njit(cache=True, nogil=True)
@@ -512,14 +605,15 @@ def _distinct_by_cell(px, py, cell, ptr):
 
 
 @njit(cache=True, nogil=True)
-def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, ends, x0, y0, cell, ncx, ncy, max_dist):
+def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, ends, end_table, end_bits, x0, y0, cell,
+                   ncx, ncy, max_dist):
     """Nearest straight piece of any segment for each point, by ring search on the grid.
 
     Parameters
     ----------
     px, py : float64 arrays
         Point coordinates.
-    tile_id, tile_radius, ntx, cells, ent, piece_rec, ends
+    tile_id, tile_radius, ntx, cells, ent, piece_rec, ends, end_table, end_bits
         The arrays of a :class:`SnapGrid` (``ntx`` tiles per row).
     x0, y0, cell : float
         Grid origin and cell size; ``ncx``, ``ncy`` cells per axis.
@@ -545,7 +639,8 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, end
     (an unvisited piece at the same distance might have a lower index). Rings inside the
     cell's empty radius hold no entry and are skipped. A point at the very coordinates of an
     end point listed in its cell takes that end point's result (computed by this search) when
-    it is within ``max_dist``.
+    it is within ``max_dist``. Scattered points are first looked up in the end points' hash
+    table, and the others are searched block by block.
     """
     n = px.size
     seg = np.full(n, -1, np.int64)
@@ -553,10 +648,29 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, end
     dist = np.full(n, np.nan)
     max_ring = int(np.ceil(max_dist / cell)) + 1
     dense = tile_id.size == 0
-    order = _visit_order(px, py, x0, y0, cell, ncx, ncy)
-    sorted_ = order.size > 0
-    for j in range(n):
-        i = order[j] if sorted_ else j
+    # points in order are searched in order; scattered ones are first looked up among the end
+    # points (when a sample holds any), and the others searched by blocks while still scattered
+    order = np.empty(0, np.int64)
+    m = n
+    if _scattered(px, py, None, x0, y0, cell, ncx, ncy):
+        order = np.arange(n)
+        if _some_end_points(px, py, end_table, end_bits, ends):
+            m = 0
+            for i in range(n):
+                e = _end_row(end_table, end_bits, ends, px[i], py[i])
+                if e >= 0 and ends[e, 4] <= max_dist:      # an end point: its own result
+                    seg[i] = np.int64(ends[e, 2])
+                    frac[i] = ends[e, 3]
+                    dist[i] = ends[e, 4]
+                else:
+                    order[m] = i
+                    m += 1
+            order = order[:m]
+        if _scattered(px, py, order, x0, y0, cell, ncx, ncy):
+            order = _block_order(px, py, order, x0, y0, cell, ncx, ncy)
+    in_order = order.size == 0
+    for j in range(m):
+        i = j if in_order else order[j]
         x = px[i]
         y = py[i]
         cx = int(np.floor((x - x0) / cell))

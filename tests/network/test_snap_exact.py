@@ -21,7 +21,7 @@ import shapely
 from scipy.ndimage import distance_transform_cdt
 from shapely.geometry import LineString
 
-from planning.network._snapgrid import SnapGrid, _empty_radius, snap_grid
+from planning.network._snapgrid import END_SAMPLE, SnapGrid, _empty_radius, _end_row, _end_table, _scattered, snap_grid
 from planning.network.graph import RoadGraph
 
 MAX_M = 1500.0
@@ -269,6 +269,7 @@ def _without_end_points(grid: SnapGrid) -> SnapGrid:
     bare.__dict__.update(grid.__dict__)
     bare.cells = grid.cells.copy()
     bare.cells[:, 2] = 0
+    bare.end_table, bare.end_bits = _end_table(np.empty(0), np.empty(0))
     return bare
 
 
@@ -312,3 +313,38 @@ def test_listed_end_points_on_the_demo_county():
         assert hits.sum() == len(grid.ends) > 0           # each listed end point is a node, taken once
         if mode == "walk":
             assert len(grid.ends) > 0.9 * graph.n_nodes
+
+
+def test_end_point_hash_table_on_a_lattice():
+    """The hash table of end points on a regular 150 m lattice (the synthetic graphs' layout):
+    each point found at its own row, points 1 nm or 1 m off any of them found nowhere."""
+    gx, gy = np.meshgrid(np.arange(120) * 150.0 + 512_345.0, np.arange(90) * 150.0 + 3_456_789.0)
+    ex, ey = gx.ravel(), gy.ravel()
+    table, bits = _end_table(ex, ey)
+    assert table.size >= 2 * ex.size and np.array_equal(np.sort(table[table >= 0]), np.arange(ex.size))
+    ends = np.stack([ex, ey, np.zeros(ex.size), np.zeros(ex.size), np.zeros(ex.size)], axis=1)
+    assert [_end_row(table, bits, ends, x, y) for x, y in zip(ex, ey)] == list(range(ex.size))
+    for dx in (1e-9, 1.0):
+        assert all(_end_row(table, bits, ends, x + dx, y) == -1 for x, y in zip(ex, ey))
+
+
+@pytest.mark.parametrize("share", [0.0, 0.01, 0.5, 1.0])
+def test_scattered_points_give_the_searched_result(share):
+    """Thousands of scattered points, of which a share are demo county nodes (looked up in the
+    hash table first, unless the sample of ``END_SAMPLE`` points finds none) and the rest off
+    the nodes: identical to the search without listed end points."""
+    from planning.demo import load
+
+    graph = RoadGraph.from_network(load().roads)
+    grid = snap_grid(graph.segments("drive"))
+    rng = np.random.default_rng(6)
+    n_nodes = int(share * 6000)
+    at = rng.integers(0, graph.n_nodes, n_nodes)
+    near = rng.integers(0, graph.n_nodes, 6000 - n_nodes)
+    x = np.concatenate([graph.x[at], graph.x[near] + rng.uniform(5.0, 40.0, near.size)])
+    y = np.concatenate([graph.y[at], graph.y[near] - rng.uniform(5.0, 40.0, near.size)])
+    order = rng.permutation(x.size)
+    x, y = x[order], y[order]
+    assert _scattered(x, y, np.arange(x.size), grid.x0, grid.y0, grid.cell, grid.ncx, grid.ncy) and x.size > END_SAMPLE
+    for a, b in zip(grid.nearest(x, y, MAX_M), _without_end_points(grid).nearest(x, y, MAX_M)):
+        assert np.array_equal(a, b, equal_nan=True)
