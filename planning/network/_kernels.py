@@ -683,6 +683,77 @@ def _part1(base, fraction, weight):
     return base + fraction * weight
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _direct_trip(o, d, s, o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y, d_frac, d_sf, d_sb, d_acc1, d_acc2, d_x, d_y,
+                 fw1, fw2, bw1, bw2, time_primary):
+    """Primary and secondary cost of the trip from origin ``o`` to destination ``d`` along their
+    common segment ``s`` (arguments as for :func:`nearest_pick`): access leg, the stretch of the
+    segment between them in its direction of travel, egress leg; 0 for two points at the very
+    same coordinates; the primary cost is infinite against a one-way segment."""
+    if o_x[o] == d_x[d] and o_y[o] == d_y[d]:
+        return 0.0, 0.0
+    delta = d_frac[d] - o_frac[o]
+    a1 = o_acc1[o] + d_acc1[d]
+    a2 = o_acc2[o] + d_acc2[d]
+    if delta >= 0:
+        t = d_sf[d] - o_sf[o]
+        if time_primary:
+            return _part1(a1, t, fw1[s]), _part1(a2, delta, fw2[s])
+        return _part1(a1, delta, fw1[s]), _part1(a2, t, fw2[s])
+    t = o_sb[o] - d_sb[d]
+    if time_primary:
+        return _part1(a1, t, bw1[s]), _part1(a2, -delta, bw2[s])
+    return _part1(a1, -delta, bw1[s]), _part1(a2, t, bw2[s])
+
+
+@njit(cache=True, nogil=True)
+def direct_trips(o_seg, o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y,
+                 d_sorted, d_seg_sorted, d_frac, d_sf, d_sb, d_acc1, d_acc2, d_x, d_y,
+                 fw1, fw2, bw1, bw2, time_primary):
+    """Trips between origins and destinations snapped onto the same segment, for the OD search.
+
+    Parameters are those of :func:`nearest_pick` (one entry per origin in the ``o_`` arrays).
+
+    Returns
+    -------
+    dir_ptr : int64 array
+        Per origin plus one: its trips are ``dir_ptr[o]:dir_ptr[o + 1]`` of the arrays below.
+    dest : int64 array
+        Destination of each trip, ascending within an origin.
+    c1, c2 : float64 arrays
+        Primary and secondary cost (:func:`_direct_trip`); trips against a one-way segment
+        (infinite primary cost) are left out.
+    """
+    n_o = o_seg.size
+    nd = d_sorted.size
+    lo = np.zeros(n_o, np.int64)
+    hi = np.zeros(n_o, np.int64)
+    for o in range(n_o):
+        if o_seg[o] >= 0 and nd > 0:
+            lo[o] = np.searchsorted(d_seg_sorted, o_seg[o], side="left")
+            hi[o] = np.searchsorted(d_seg_sorted, o_seg[o], side="right")
+    total = 0
+    for o in range(n_o):
+        total += hi[o] - lo[o]
+    dir_ptr = np.zeros(n_o + 1, np.int64)
+    dest = np.empty(total, np.int64)
+    c1 = np.empty(total)
+    c2 = np.empty(total)
+    m = 0
+    for o in range(n_o):
+        for j in range(lo[o], hi[o]):
+            d = d_sorted[j]
+            v1, v2 = _direct_trip(o, d, o_seg[o], o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y, d_frac, d_sf, d_sb,
+                                  d_acc1, d_acc2, d_x, d_y, fw1, fw2, bw1, bw2, time_primary)
+            if np.isfinite(v1):
+                dest[m] = d
+                c1[m] = v1
+                c2[m] = v2
+                m += 1
+        dir_ptr[o + 1] = m
+    return dir_ptr, dest[:m], c1[:m], c2[:m]
+
+
 @njit(cache=True, nogil=True)
 def nearest_pick(n_orig, seg_u, seg_v, offset, c1, c2, label,
                  o_seg, o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y,
@@ -772,33 +843,12 @@ def nearest_pick(n_orig, seg_u, seg_v, offset, c1, c2, label,
             s = o_seg[o]
             if s < 0 or not seg_has_dest[s]:
                 continue
-            lo = np.searchsorted(d_seg_sorted, s)
-            j = lo
+            j = np.searchsorted(d_seg_sorted, s)
             while j < nd and d_seg_sorted[j] == s:
                 d = d_sorted[j]
                 j += 1
-                delta = d_frac[d] - o_frac[o]
-                a1 = o_acc1[o] + d_acc1[d]
-                a2 = o_acc2[o] + d_acc2[d]
-                if o_x[o] == d_x[d] and o_y[o] == d_y[d]:
-                    v1 = 0.0
-                    v2 = 0.0
-                elif delta >= 0:
-                    t = d_sf[d] - o_sf[o]
-                    if time_primary:
-                        v1 = _part1(a1, t, fw1[s])
-                        v2 = _part1(a2, delta, fw2[s])
-                    else:
-                        v1 = _part1(a1, delta, fw1[s])
-                        v2 = _part1(a2, t, fw2[s])
-                else:
-                    t = o_sb[o] - d_sb[d]
-                    if time_primary:
-                        v1 = _part1(a1, t, bw1[s])
-                        v2 = _part1(a2, -delta, bw2[s])
-                    else:
-                        v1 = _part1(a1, -delta, bw1[s])
-                        v2 = _part1(a2, t, bw2[s])
+                v1, v2 = _direct_trip(o, d, s, o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y, d_frac, d_sf, d_sb, d_acc1,
+                                      d_acc2, d_x, d_y, fw1, fw2, bw1, bw2, time_primary)
                 if np.isfinite(v1) and v1 <= limit and v1 < best_1[o]:
                     best_1[o] = v1
                     best_2[o] = v2

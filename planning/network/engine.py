@@ -253,48 +253,6 @@ class TravelEngine:
         return _kernels.entry_legs(sp.segment, a1, a2, f1f, f1b, f2f, f2b, seg.u, seg.v, fw1, fw2, bw1, bw2,
                                    offset, leaving)
 
-    def _same_segment(self, so: SnappedPoints, sd: SnappedPoints, metric: str
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Direct trips along a segment shared by an origin and a destination."""
-        oi = np.flatnonzero(so.ok)
-        di = np.flatnonzero(sd.ok)
-        if not oi.size or not di.size:
-            empty = np.empty(0, np.int64)
-            return empty, empty, np.empty(0), np.empty(0)
-        d_order = np.argsort(sd.segment[di], kind="stable")
-        d_sorted = di[d_order]
-        d_seg = sd.segment[d_sorted]
-        lo = np.searchsorted(d_seg, so.segment[oi], side="left")
-        hi = np.searchsorted(d_seg, so.segment[oi], side="right")
-        n_match = hi - lo
-        o = np.repeat(oi, n_match).astype(np.int64)
-        starts = np.repeat(lo - np.concatenate([[0], np.cumsum(n_match)[:-1]]), n_match)
-        d = d_sorted[starts + np.arange(o.size)].astype(np.int64)
-        s = so.segment[o]
-        seg = self.graph.segments(so.mode)
-        delta = sd.fraction[d] - so.fraction[o]
-        # along the segment in time: the difference of the time shares (= delta without a DEM)
-        t_fwd = sd.fwd_share[d] - so.fwd_share[o]
-        t_bwd = so.bwd_share[o] - sd.bwd_share[d]
-        walk = so.access_time_min[o] + sd.egress_time_min[d]
-        if metric == "time":
-            fw = (seg.fwd_time_min[s], seg.fwd_length_m[s])
-            bw = (seg.bwd_time_min[s], seg.bwd_length_m[s])
-            acc = (walk, so.snap_distance_m[o] + sd.snap_distance_m[d])
-            df, db = (t_fwd, delta), (t_bwd, -delta)
-        else:
-            fw = (seg.fwd_length_m[s], seg.fwd_time_min[s])
-            bw = (seg.bwd_length_m[s], seg.bwd_time_min[s])
-            acc = (so.snap_distance_m[o] + sd.snap_distance_m[d], walk)
-            df, db = (delta, t_fwd), (-delta, t_bwd)
-        c1 = np.where(delta >= 0, _part(acc[0], df[0], fw[0]), _part(acc[0], db[0], bw[0]))
-        c2 = np.where(delta >= 0, _part(acc[1], df[1], fw[1]), _part(acc[1], db[1], bw[1]))
-        same_place = (so.x[o] == sd.x[d]) & (so.y[o] == sd.y[d])
-        c1 = np.where(same_place, 0.0, c1)
-        c2 = np.where(same_place, 0.0, c2)
-        keep = np.isfinite(c1)
-        return o[keep], d[keep], c1[keep], c2[keep]
-
     # ------------------------------------------------------------------ nearest
     def nearest(self, origins: Points, destinations: Points, *, mode: str = "walk", metric: str = "time",
                 cutoff: float | None = None, id_col: str = "id") -> pd.DataFrame:
@@ -350,12 +308,7 @@ class TravelEngine:
         seg = self.graph.segments(mode)
         d_sorted, d_seg = _by_segment(sd)
         has_dest = _cached(sd, ("has_dest", len(seg)), lambda: _mask(len(seg), d_seg))
-        if metric == "time":
-            o_acc, d_acc = (so.access_time_min, so.snap_distance_m), (sd.egress_time_min, sd.snap_distance_m)
-            fw, bw = (seg.fwd_time_min, seg.fwd_length_m), (seg.bwd_time_min, seg.bwd_length_m)
-        else:
-            o_acc, d_acc = (so.snap_distance_m, so.access_time_min), (sd.snap_distance_m, sd.egress_time_min)
-            fw, bw = (seg.fwd_length_m, seg.fwd_time_min), (seg.bwd_length_m, seg.bwd_time_min)
+        o_acc, d_acc, fw, bw = _primary_secondary(so, sd, seg, metric)
         best_d, best_1, best_2 = _kernels.nearest_pick(
             n_o, seg.u, seg.v, start, c1, c2, lab, so.segment, so.fraction, so.fwd_share, so.bwd_share, o_acc[0], o_acc[1],
             so.x, so.y, d_sorted, d_seg, has_dest, sd.fraction, sd.fwd_share, sd.bwd_share, d_acc[0], d_acc[1], sd.x, sd.y,
@@ -461,10 +414,12 @@ class TravelEngine:
 
     def _od_direct(self, so: SnappedPoints, sd: SnappedPoints, metric: str) -> tuple[np.ndarray, ...]:
         """Same-segment trips by origin, destinations ascending: ``(dir_ptr, dest, c1, c2)``."""
-        so_o, so_d, so_1, so_2 = self._same_segment(so, sd, metric)    # merged by the kernel
-        d_order = np.lexsort((so_d, so_o))
-        dir_ptr = group_ptr(so_o, len(so))
-        return dir_ptr, so_d[d_order], so_1[d_order], so_2[d_order]
+        seg = self.graph.segments(so.mode)
+        d_sorted, d_seg = _by_segment(sd)
+        o_acc, d_acc, fw, bw = _primary_secondary(so, sd, seg, metric)
+        return _kernels.direct_trips(so.segment, so.fraction, so.fwd_share, so.bwd_share, o_acc[0], o_acc[1], so.x, so.y,
+                                     d_sorted, d_seg, sd.fraction, sd.fwd_share, sd.bwd_share, d_acc[0], d_acc[1], sd.x,
+                                     sd.y, fw[0], fw[1], bw[0], bw[1], metric == "time")
 
     # ------------------------------------------------------------------ service areas
     def service_areas(self, facilities: Points, *, mode: str = "walk", breaks: tuple[float, ...] = (5, 10, 15),
@@ -646,8 +601,12 @@ def _by_segment(sp: SnappedPoints) -> tuple[np.ndarray, np.ndarray]:
     return sp._cache[key]
 
 
-def _part(base: np.ndarray, fraction: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """``base + fraction · weight``; a zero fraction costs nothing even on a closed direction
-    (a point exactly at a node is at that node)."""
-    with np.errstate(invalid="ignore"):
-        return np.where(fraction == 0, base, base + fraction * weight)
+def _primary_secondary(so: SnappedPoints, sd: SnappedPoints, seg: Any, metric: str) -> tuple[tuple, ...]:
+    """Access legs of the origins, egress legs of the destinations, and the segments' weights
+    along and against them, each as (primary, secondary): (time, length) for ``metric="time"``,
+    (length, time) for ``"distance"``."""
+    if metric == "time":
+        return ((so.access_time_min, so.snap_distance_m), (sd.egress_time_min, sd.snap_distance_m),
+                (seg.fwd_time_min, seg.fwd_length_m), (seg.bwd_time_min, seg.bwd_length_m))
+    return ((so.snap_distance_m, so.access_time_min), (sd.snap_distance_m, sd.egress_time_min),
+            (seg.fwd_length_m, seg.fwd_time_min), (seg.bwd_length_m, seg.bwd_time_min))
