@@ -7,7 +7,11 @@ as ``50000``, built as the benchmark builds it), picks its facilities as the eng
 prints the functions that take the most time of their own, in milliseconds per call. cProfile
 adds its own overhead to every Python call, so the total is above the benchmark's best time; the
 compiled kernels (``_multi_source_run``, ``nearest_pieces``, ``_read``, ``nearest_pick``) are
-single calls and measured as they are. Not part of ``make bench`` (no RESULTS.md).
+single calls and measured as they are. With ``--ratio`` it times instead, without cProfile, the
+cold call and the bare scipy multi-source call in turns as the engine benchmark does
+(:func:`benchmarks.bench_engine.measure_together`, ``--rounds`` rounds of ``--calls`` runs each),
+and prints both best times and their ratio: one benchmark row, cheap to repeat when the machine
+is noisy. Not part of ``make bench`` (no RESULTS.md).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import pstats
 
 import numpy as np
 
-from benchmarks.bench_engine import _graphs, _points, synthetic_network
+from benchmarks.bench_engine import Peers, _graphs, _points, measure_together, synthetic_network
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -28,6 +32,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--facilities", type=int, default=100)
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--top", type=int, default=12, help="functions listed (default 12)")
+    parser.add_argument("--ratio", action="store_true", help="time cold calls against bare scipy instead")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of --ratio (default 5)")
     args = parser.parse_args(argv)
     from planning.network.engine import TravelEngine
     from planning.network.graph import RoadGraph
@@ -49,6 +55,20 @@ def main(argv: list[str] | None = None) -> str:
         TravelEngine(graph).nearest(origins, facilities, mode="drive")
 
     call()                                               # compiles the kernels
+    if args.ratio:
+        from scipy.sparse.csgraph import dijkstra
+
+        rev = Peers(graph).csr_rev
+        fac = np.sort(np.random.default_rng(graph.n_nodes).choice(drivable, args.facilities, replace=False))
+        timed = measure_together({"cold": call, "scipy": lambda: dijkstra(rev, directed=True, indices=fac,
+                                                                           min_only=True)},
+                                 repeat=args.calls * args.rounds, rounds=args.rounds)
+        cold_s, scipy_s = timed["cold"][0], timed["scipy"][0]
+        text = (f"cold nearest, {args.graph}: {graph.n_nodes:,} origins, {args.facilities:,} facilities; best of "
+                f"{args.rounds} x {args.calls}: ours {cold_s * 1e3:.3f} ms, scipy {scipy_s * 1e3:.3f} ms, "
+                f"ratio {cold_s / scipy_s:.2f}")
+        print(text)
+        return text
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(args.calls):
