@@ -11,7 +11,9 @@ single calls and measured as they are. With ``--ratio`` it times instead, withou
 cold call and the bare scipy multi-source call in turns as the engine benchmark does
 (:func:`benchmarks.bench_engine.measure_together`, ``--rounds`` rounds of ``--calls`` runs each),
 and prints both best times and their ratio: one benchmark row, cheap to repeat when the machine
-is noisy. Not part of ``make bench`` (no RESULTS.md).
+is noisy. With ``--od`` the call is the benchmark's OD instead (its 1,000 sites to its demand
+nodes, 30-minute cutoff; bare scipy in batches of 100 sources). Not part of ``make bench`` (no
+RESULTS.md).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pstats
 
 import numpy as np
 
-from benchmarks.bench_engine import Peers, _graphs, _points, measure_together, synthetic_network
+from benchmarks.bench_engine import CUTOFF_MIN, Peers, _graphs, _points, measure_together, synthetic_network
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--top", type=int, default=12, help="functions listed (default 12)")
     parser.add_argument("--ratio", action="store_true", help="time cold calls against bare scipy instead")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of --ratio (default 5)")
+    parser.add_argument("--od", action="store_true", help="the benchmark's OD call instead of nearest")
     args = parser.parse_args(argv)
     from planning.network.engine import TravelEngine
     from planning.network.graph import RoadGraph
@@ -46,27 +49,44 @@ def main(argv: list[str] | None = None) -> str:
         parser.error(f"{name} is not available here (../shared/real/comoros/roads.gpkg is missing)")
     net = makers[name]() if name else synthetic_network(int(args.graph), seed=int(args.graph))
     graph = RoadGraph.from_network(net)
-    rng = np.random.default_rng(graph.n_nodes)          # the engine benchmark's first draw
+    rng = np.random.default_rng(graph.n_nodes)          # the engine benchmark's draws
     drivable = np.flatnonzero(graph.drivable_node)
-    facilities = _points(graph, np.sort(rng.choice(drivable, args.facilities, replace=False)))
-    origins = _points(graph, np.arange(graph.n_nodes))
+    from scipy.sparse.csgraph import dijkstra
 
-    def call() -> None:
-        TravelEngine(graph).nearest(origins, facilities, mode="drive")
+    peers = Peers(graph)
+    if args.od:
+        for n_fac in (100, 1000):                        # the nearest rows' draws come first
+            if n_fac <= drivable.size // 2:
+                rng.choice(drivable, n_fac, replace=False)
+        sites = np.sort(rng.choice(drivable, min(1000, drivable.size // 2), replace=False))
+        demand = np.sort(rng.choice(drivable, min(10_000, drivable.size), replace=False))
+        site_pts, demand_pts = _points(graph, sites), _points(graph, demand)
+        what = f"cold OD, {args.graph}: {sites.size:,} sites x {demand.size:,} demand nodes, cutoff {CUTOFF_MIN:g} min"
+
+        def call() -> None:
+            TravelEngine(graph).od(site_pts, demand_pts, mode="drive", cutoff=CUTOFF_MIN)
+
+        def bare() -> None:
+            for k in range(0, sites.size, 100):
+                dijkstra(peers.csr, directed=True, indices=sites[k:k + 100], limit=CUTOFF_MIN)
+    else:
+        fac = np.sort(rng.choice(drivable, args.facilities, replace=False))
+        facilities = _points(graph, fac)
+        origins = _points(graph, np.arange(graph.n_nodes))
+        what = f"cold nearest, {args.graph}: {graph.n_nodes:,} origins, {args.facilities:,} facilities"
+
+        def call() -> None:
+            TravelEngine(graph).nearest(origins, facilities, mode="drive")
+
+        def bare() -> None:
+            dijkstra(peers.csr_rev, directed=True, indices=fac, min_only=True)
 
     call()                                               # compiles the kernels
     if args.ratio:
-        from scipy.sparse.csgraph import dijkstra
-
-        rev = Peers(graph).csr_rev
-        fac = np.sort(np.random.default_rng(graph.n_nodes).choice(drivable, args.facilities, replace=False))
-        timed = measure_together({"cold": call, "scipy": lambda: dijkstra(rev, directed=True, indices=fac,
-                                                                           min_only=True)},
-                                 repeat=args.calls * args.rounds, rounds=args.rounds)
+        timed = measure_together({"cold": call, "scipy": bare}, repeat=args.calls * args.rounds, rounds=args.rounds)
         cold_s, scipy_s = timed["cold"][0], timed["scipy"][0]
-        text = (f"cold nearest, {args.graph}: {graph.n_nodes:,} origins, {args.facilities:,} facilities; best of "
-                f"{args.rounds} x {args.calls}: ours {cold_s * 1e3:.3f} ms, scipy {scipy_s * 1e3:.3f} ms, "
-                f"ratio {cold_s / scipy_s:.2f}")
+        text = (f"{what}; best of {args.rounds} x {args.calls}: ours {cold_s * 1e3:.3f} ms, scipy "
+                f"{scipy_s * 1e3:.3f} ms, ratio {cold_s / scipy_s:.2f}")
         print(text)
         return text
     profile = cProfile.Profile()
@@ -78,8 +98,7 @@ def main(argv: list[str] | None = None) -> str:
     rows = sorted(((tt, f"{file.rsplit('/', 1)[-1]}:{name}") for (file, _, name), (_, _, tt, _, _) in stats.items()),
                   reverse=True)
     total_ms = sum(tt for tt, _ in rows) * 1000 / args.calls
-    lines = [f"cold nearest, {args.graph}: {graph.n_nodes:,} origins, {args.facilities:,} facilities, "
-             f"{args.calls} calls; {total_ms:.2f} ms per call under cProfile", "ms/call  function"]
+    lines = [f"{what}; {args.calls} calls; {total_ms:.2f} ms per call under cProfile", "ms/call  function"]
     lines += [f"{tt * 1000 / args.calls:7.3f}  {name}" for tt, name in rows[:args.top]]
     text = "\n".join(lines)
     print(text)
