@@ -744,7 +744,7 @@ def build_comparison(a: Report, b: Report, *, names: Sequence[str], lang: str = 
     if problems:
         raise InputError("build_comparison inputs", problems)
     na, nb = (str(n) for n in names)
-    titles, _, order = _catalog_titles(lang)
+    titles, citations, order = _catalog_titles(lang)
     sa = rule_summary(a.compliance, order=order).set_index("rule_id")
     sb = rule_summary(b.compliance, order=order).set_index("rule_id")
     ids = _rule_order(list(sa.index) + list(sb.index), order)
@@ -770,9 +770,11 @@ def build_comparison(a: Report, b: Report, *, names: Sequence[str], lang: str = 
         st_b = str(sb.loc[rid, "status"]) if rid in sb.index else "no_data"
         pa = float(sa.loc[rid, "failing_population"]) if rid in sa.index else float("nan")
         pb = float(sb.loc[rid, "failing_population"]) if rid in sb.index else float("nan")
-        rows.append([rid, titles.get(rid, ""), status_name(st_a, lang), status_name(st_b, lang), fmt_int(pa), fmt_int(pb)])
-        status.append(["", "", st_a, st_b, "", ""])
-    cols = [label("col_rule", lang), label("col_title", lang), f"{label('col_status', lang)} · {na}",
+        rows.append([rid, titles.get(rid, ""), citations.get(rid, ""), status_name(st_a, lang), status_name(st_b, lang),
+                     fmt_int(pa), fmt_int(pb)])
+        status.append(["", "", "", st_a, st_b, "", ""])
+    cols = [label("col_rule", lang), label("col_title", lang), label("col_source", lang),
+            f"{label('col_status', lang)} · {na}",
             f"{label('col_status', lang)} · {nb}", f"{label('col_failing_population', lang)} · {na}",
             f"{label('col_failing_population', lang)} · {nb}"]
     blocks.append(Table("rules", cols, rows, status=status))

@@ -203,7 +203,8 @@ def test_comparison_side_by_side(report_zh, report_now, tmp_path):
         ["各规则涉及人口合计", "3,275", "4,210"], ["建议数", "2", "2"], ["总投资（万元）", "150", "150"],
         ["新增覆盖人口（人次，按服务累计）", "880", "880"]]
     rules = {r[0]: r for r in page.tables["table-rules"][1:]}
-    assert rules["HC-06"][2:] == ["达标", "未达标", "0", "515"]
+    assert page.tables["table-rules"][0][:3] == ["规则", "内容", "依据（文件与条款）"]
+    assert rules["HC-06"][2:] == [CITE_HC06, "达标", "未达标", "0", "515"]   # the clause, as in the report
     assert page.tables["table-coverage"][-1] == ["全县", "80.7%", "—"]
     document = docx.Document(str(comparison.write_docx(tmp_path / "compare.docx")))
     assert document.paragraphs[0].text == "方案比较：方案甲 与 现状"
