@@ -541,6 +541,18 @@ def _end_table(ex, ey):
     return table, bits
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _take_listed(e, i, ends, max_dist, seg, frac, dist):
+    """Give point ``i`` the result of end point ``e`` (a row of ``ends``, -1 for none) when it is
+    within ``max_dist``; whether it did."""
+    if e < 0 or ends[e, 4] > max_dist:
+        return False
+    seg[i] = np.int64(ends[e, 2])
+    frac[i] = ends[e, 3]
+    dist[i] = ends[e, 4]
+    return True
+
+
 @njit(cache=True, nogil=True)
 def _some_end_points(px, py, table, bits, ends):
     """Whether any of ``END_SAMPLE`` points spread over the input is a listed end point (if
@@ -650,19 +662,18 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, end
     dense = tile_id.size == 0
     # points in order are searched in order; scattered ones are first looked up among the end
     # points (when a sample holds any), and the others searched by blocks while still scattered
+    # (the cells' lists then serve only points not already looked up in the table)
     order = np.empty(0, np.int64)
     m = n
+    looked_up = False
     if _scattered(px, py, None, x0, y0, cell, ncx, ncy):
         order = np.arange(n)
         if _some_end_points(px, py, end_table, end_bits, ends):
+            looked_up = True
             m = 0
             for i in range(n):
-                e = _end_row(end_table, end_bits, ends, px[i], py[i])
-                if e >= 0 and ends[e, 4] <= max_dist:      # an end point: its own result
-                    seg[i] = np.int64(ends[e, 2])
-                    frac[i] = ends[e, 3]
-                    dist[i] = ends[e, 4]
-                else:
+                if not _take_listed(_end_row(end_table, end_bits, ends, px[i], py[i]), i, ends, max_dist, seg, frac,
+                                    dist):
                     order[m] = i
                     m += 1
             order = order[:m]
@@ -682,12 +693,8 @@ def nearest_pieces(px, py, tile_id, tile_radius, ntx, cells, ent, piece_rec, end
         if 0 <= cx < ncx and 0 <= cy < ncy:
             c = _cell_of(cx, cy, tile_id, ntx, ncx)
             k0 = cells[c, 1] & 255 if c >= 0 else np.int64(tile_radius[(cy >> 3) * ntx + (cx >> 3)])
-            if c >= 0 and (cells[c, 1] >> (8 + _end_bit(x, y))) & 1:     # maybe an end point of the cell
-                e = _listed(ends, cells[c, 2], cells[c + 1, 2], x, y)
-                if e >= 0 and ends[e, 4] <= max_dist:      # an end point: its own result
-                    seg[i] = np.int64(ends[e, 2])
-                    frac[i] = ends[e, 3]
-                    dist[i] = ends[e, 4]
+            if not looked_up and c >= 0 and (cells[c, 1] >> (8 + _end_bit(x, y))) & 1:   # maybe an end point
+                if _take_listed(_listed(ends, cells[c, 2], cells[c + 1, 2], x, y), i, ends, max_dist, seg, frac, dist):
                     continue
         else:                                 # outside the grid: the rings that miss it are empty
             k0 = max(-cx, cx - (ncx - 1), -cy, cy - (ncy - 1))

@@ -348,3 +348,21 @@ def test_scattered_points_give_the_searched_result(share):
     assert _scattered(x, y, np.arange(x.size), grid.x0, grid.y0, grid.cell, grid.ncx, grid.ncy) and x.size > END_SAMPLE
     for a, b in zip(grid.nearest(x, y, MAX_M), _without_end_points(grid).nearest(x, y, MAX_M)):
         assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_scattered_end_points_are_answered_by_the_hash_table():
+    """Scattered points at the end points take the hash table's answer: with the cells' lists
+    emptied and the listed results poisoned, every one of them shows the poison (so the table
+    is really consulted, not only equal in result to the search)."""
+    from planning.demo import load
+
+    grid = snap_grid(RoadGraph.from_network(load().roads).segments("drive"))
+    pick = np.random.default_rng(7).integers(0, len(grid.ends), 6000)
+    x, y = grid.ends[pick, 0].copy(), grid.ends[pick, 1].copy()
+    assert _scattered(x, y, np.arange(x.size), grid.x0, grid.y0, grid.cell, grid.ncx, grid.ncy)
+    poisoned = _without_end_points(grid)
+    poisoned.end_table, poisoned.end_bits = grid.end_table, grid.end_bits
+    poisoned.ends = grid.ends.copy()
+    poisoned.ends[:, 3] = -1.0
+    assert np.all(poisoned.nearest(x, y, MAX_M)[1] == -1.0)
+    assert not np.any(_without_end_points(grid).nearest(x, y, MAX_M)[1] == -1.0)   # the control
