@@ -1,19 +1,20 @@
-"""Where a cold nearest-facility call spends its time, for one-off figures.
+"""Where a cold nearest-facility (or OD) call spends its time, for one-off figures.
 
-``python -m benchmarks.profile_nearest GRAPH [--facilities N] [--calls K]`` builds a graph of
-:mod:`benchmarks.bench_engine` (``demo``, ``comoros``, or a node count for a synthetic graph such
-as ``50000``, built as the benchmark builds it), picks its facilities as the engine benchmark does, and profiles ``K`` cold calls
-(a fresh ``TravelEngine`` each, every node of the graph an origin) with :mod:`cProfile`. It
-prints the functions that take the most time of their own, in milliseconds per call. cProfile
-adds its own overhead to every Python call, so the total is above the benchmark's best time; the
-compiled kernels (``_multi_source_run``, ``nearest_pieces``, ``_read``, ``nearest_pick``) are
-single calls and measured as they are. With ``--ratio`` it times instead, without cProfile, the
-cold call and the bare scipy multi-source call in turns as the engine benchmark does
-(:func:`benchmarks.bench_engine.measure_together`, ``--rounds`` rounds of ``--calls`` runs each),
-and prints both best times and their ratio: one benchmark row, cheap to repeat when the machine
-is noisy. With ``--od`` the call is the benchmark's OD instead (its 1,000 sites to its demand
-nodes, 30-minute cutoff; bare scipy in batches of 100 sources). Not part of ``make bench`` (no
-RESULTS.md).
+``python -m benchmarks.profile_nearest GRAPH [--facilities N] [--calls K] [--ratio] [--od]``
+builds a graph of :mod:`benchmarks.bench_engine` (``demo``, ``comoros``, or a node count for a
+synthetic graph such as ``50000``, built as the benchmark builds it), picks its facilities as the
+engine benchmark does, and profiles ``K`` cold calls (a fresh ``TravelEngine`` each, every node
+of the graph an origin) with :mod:`cProfile`. It prints the functions that take the most time of
+their own, in milliseconds per call. cProfile adds its own overhead to every Python call, so the
+total is above the benchmark's best time; the compiled kernels (``_multi_source_run``,
+``nearest_pieces``, ``_read``, ``nearest_pick``) are single calls and measured as they are.
+
+With ``--ratio`` it times instead, without cProfile, the cold call and the bare scipy call in
+turns as the engine benchmark does (:func:`benchmarks.bench_engine.measure_together`,
+``--rounds`` rounds of ``--calls`` runs each), and prints both best times and their ratio: one
+benchmark row, cheap to repeat when the machine is noisy. With ``--od`` the call is the
+benchmark's OD instead (its 1,000 sites to its demand nodes, 30-minute cutoff; bare scipy in
+batches of 100 sources). Not part of ``make bench`` (no RESULTS.md).
 """
 
 from __future__ import annotations

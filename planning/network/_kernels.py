@@ -728,13 +728,12 @@ def direct_trips(o_seg, o_frac, o_sf, o_sb, o_acc1, o_acc2, o_x, o_y,
     nd = d_sorted.size
     lo = np.zeros(n_o, np.int64)
     hi = np.zeros(n_o, np.int64)
+    total = 0
     for o in range(n_o):
         if o_seg[o] >= 0 and nd > 0:
             lo[o] = np.searchsorted(d_seg_sorted, o_seg[o], side="left")
             hi[o] = np.searchsorted(d_seg_sorted, o_seg[o], side="right")
-    total = 0
-    for o in range(n_o):
-        total += hi[o] - lo[o]
+            total += hi[o] - lo[o]
     dir_ptr = np.zeros(n_o + 1, np.int64)
     dest = np.empty(total, np.int64)
     c1 = np.empty(total)

@@ -417,9 +417,9 @@ class TravelEngine:
         seg = self.graph.segments(so.mode)
         d_sorted, d_seg = _by_segment(sd)
         o_acc, d_acc, fw, bw = _primary_secondary(so, sd, seg, metric)
-        return _kernels.direct_trips(so.segment, so.fraction, so.fwd_share, so.bwd_share, o_acc[0], o_acc[1], so.x, so.y,
-                                     d_sorted, d_seg, sd.fraction, sd.fwd_share, sd.bwd_share, d_acc[0], d_acc[1], sd.x,
-                                     sd.y, fw[0], fw[1], bw[0], bw[1], metric == "time")
+        return _kernels.direct_trips(so.segment, so.fraction, so.fwd_share, so.bwd_share, o_acc[0], o_acc[1], so.x,
+                                     so.y, d_sorted, d_seg, sd.fraction, sd.fwd_share, sd.bwd_share, d_acc[0], d_acc[1],
+                                     sd.x, sd.y, fw[0], fw[1], bw[0], bw[1], metric == "time")
 
     # ------------------------------------------------------------------ service areas
     def service_areas(self, facilities: Points, *, mode: str = "walk", breaks: tuple[float, ...] = (5, 10, 15),
