@@ -55,8 +55,11 @@ RESTART_SHARE = 0.5
 RADIUS_MIN_S = 5.0
 #: After the Benders LP bound, the ascent restart and the radius model are not started with
 #: less than this many seconds left: a radius model past ``BENDERS_MIN_ROWS`` rows needs longer
-#: for its build, presolve and first LP (5000 x 1000, p = 20: no LP solved in 40 s), so the
-#: time is better spent on LP-guided roundings.
+#: for its build, presolve and first LP, so the time is better spent on LP-guided roundings.
+#: 5000 x 1000, p = 20 (``python -m benchmarks.solve_one pmedian 5000 1000 --limit 400
+#: --verbose``): the radius model (185,830 rows, 451 sites kept) starts at 49 s and its root LP is
+#: not solved when the time runs out, 350 s later (69,164 dual simplex iterations; HiGHS's
+#: interior point, ``mip_lp_solver = "ipm"``, got no further in 340 s).
 RADIUS_LARGE_MIN_S = 30.0
 
 
