@@ -55,14 +55,15 @@ __all__ = ["CutoffResult", "prove_or_improve"]
 #: HiGHS options of the cut-off model: no primal heuristics (the model is usually infeasible; on
 #: 500 x 200, seeds 0-5, the sub-MIP heuristics took about half the time), and branching on
 #: pseudocosts without first taking 8 strong-branching samples per site (``mip_pscost_minreliable``
-#: 0). MCLP 2,000 x 500, p = 20, the proving round (HiGHS's node and LP-iteration counts, which do
-#: not depend on the machine's load): instance seed 0, 1,915 nodes and 487,600 LP iterations (75,122
-#: of them strong branching) before, 1,881 and 477,391 after; seed 2, 4,023 and 882,516 before,
-#: 2,839 and 643,412 after (whole solve 220 s before, 180 s after, both runs at once). 500 x 200,
-#: seeds 0-15, best of two each: 6.26 s in all before, 5.98 s after. Other options moved the seed-0
-#: round's time (118-120 s, two runs at once) no more than its spread: ``mip_pscost_minreliable`` 2,
-#: 114-120 s; ``mip_allow_restart`` off, 108-116 s; ``mip_detect_symmetry`` off, 117-118 s;
-#: ``mip_lp_age_limit`` 30, 107-111 s.
+#: 0). MCLP 2,000 x 500, p = 20, the proving round, in HiGHS's node and LP-iteration counts (which
+#: do not depend on the machine's load; ``--verbose`` runs of the module notes' command, "before"
+#: with CHANGE ``m.HIGHS_OPTIONS = {**m.HIGHS_OPTIONS, "mip_pscost_minreliable": 8}``): instance
+#: seed 0, 1,915 nodes and 487,600 LP iterations (75,122 of them strong branching) before, 1,881
+#: and 477,391 after; seed 2, 4,023 and 882,516 before, 2,839 and 643,412 after (whole solve 220 s
+#: before, 180 s after, both runs at once). 500 x 200, seeds 0-15, best of two each: 6.26 s in all
+#: before, 5.98 s after. Other options moved the seed-0 round's time (118-120 s, two runs at once)
+#: no more than its spread: ``mip_pscost_minreliable`` 2, 114-120 s; ``mip_allow_restart`` off,
+#: 108-116 s; ``mip_detect_symmetry`` off, 117-118 s; ``mip_lp_age_limit`` 30, 107-111 s.
 HIGHS_OPTIONS = {
     "mip_pscost_minreliable": 0,
     "mip_heuristic_effort": 0.0,
