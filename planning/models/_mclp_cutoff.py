@@ -24,13 +24,13 @@ uncovered, so the model's integral solutions are the same, and HiGHS branches on
 2,000 × 500, p = 20, seed 0: 1,915 nodes and 92 s instead of 2,458 nodes and 116 s; seed 2: 177 s
 instead of 249 s). HiGHS runs without primal heuristics, branches on pseudocosts from the
 start, and on small models has a small cut pool (``mip_pool_soft_limit``). HiGHS's random seed
-alone moves the whole MCLP solve of seed 0 between 83 and 152 s (seeds 0-5: 93, 99, 93, 152, 83, 127 s), so single timings of this size
-differ by that much.
+alone moves the whole MCLP solve of seed 0 between 83 and 152 s (seeds 0-5: 93, 99, 93, 152, 83,
+127 s), so single timings of this size differ by that much.
 
 Tried and left out, on the proving round of 2,000 × 500, seed 0, with two threads (``solve_one
 mclp 2000 500 --threads 2 --verbose``; HiGHS's parallel search is deterministic: 1,487 nodes and
-375,086 LP iterations as committed, 47.6 s). ``mip_allow_restart`` off, ``mip_detect_symmetry`` off and ``mip_pool_soft_limit``
-2,000 leave the search unchanged. ``mip_lp_age_limit`` 30 gives 1,505 nodes and 376,769 iterations.
+375,086 LP iterations as committed, 47.6 s). ``mip_allow_restart`` off, ``mip_detect_symmetry``
+off and ``mip_pool_soft_limit`` 2,000 leave the search unchanged. ``mip_lp_age_limit`` 30 gives 1,505 nodes and 376,769 iterations.
 An objective cut-off (``objective_bound`` p + 0.01) gives 1,842 and 346,251, and 1,402 and 354,863
 with the row ``Σ y_j <= p`` left to the cut-off. Neither saves more than 8 % of the iterations.
 LP probing proves 985 of the 1,682 soft demands must be covered: leaving one uncovered, with its
