@@ -659,9 +659,23 @@ def run_scenario(path_or_obj: str | Path | dict[str, Any] | Scenario, *, out_dir
                      county=county, report=report, recipe_tables=recipe_tables)
 
 
+def _failing_places(rows: pd.DataFrame, lang: str) -> str:
+    """``2 个行政村、31 个设施未达标`` / ``2 villages, 31 facilities fail``: a rule's failing places by level."""
+    from planning.reports.text import level_name
+
+    failing = rows.loc[rows["status"] == "fail", "level"]
+    counts = failing.value_counts()
+    levels = pd.unique(failing)  # the compliance table lists a rule's levels from village up
+    if lang == "zh":
+        return "、".join(f"{counts[v]} 个{level_name(v, lang)}" for v in levels) + "未达标"
+    parts = [f"{counts[v]} {level_name(v, lang, plural=counts[v] != 1)}" for v in levels]
+    return ", ".join(parts) + (" fails" if counts.sum() == 1 else " fail")
+
+
 def summary_text(result: RunResult, *, lang: str = "en") -> str:
     """The one-screen summary of a run (English or Chinese)."""
     from planning.reports.text import action_name, recipe_name, solve_status_name, status_name
+    from planning.rules import checked_places
 
     zh = lang == "zh"
     s = result.summary
@@ -678,9 +692,11 @@ def summary_text(result: RunResult, *, lang: str = "en") -> str:
         after = ""
         if "county_status_after" in s.columns:
             after = f" → {'方案后' if zh else 'after actions'}: {status_name(row.county_status_after, lang)}"
-        pop = f"{row.failing_population:,.0f}"
-        lines.append(f"  {row.rule_id}: {row.n_fail} {'个区域未达标' if zh else 'areas fail'}, "
-                     f"{'涉及人口' if zh else 'failing population'} {pop}{after}")
+        rows = checked_places(result.compliance[result.compliance["rule_id"] == row.rule_id])
+        pop = ""  # staffing and other facility rules have no residents of their own
+        if row.failing_population > 0:
+            pop = f", {'涉及人口' if zh else 'failing population'} {row.failing_population:,.0f}"
+        lines.append(f"  {row.rule_id}: {_failing_places(rows, lang)}{pop}{after}")
     nodata = s[s["county_status"] == "no_data"]["rule_id"].tolist()
     if nodata:
         lines.append(f"  {'无数据' if zh else 'no data'}: {', '.join(nodata)}")

@@ -8,7 +8,8 @@
 from planning.rules.catalog import Catalog, ResolvedParams, Rule, load_catalog, parse_param_assignments
 from planning.rules.employment import province_summary
 from planning.rules.health import central_hospital_scores
-from planning.rules.evaluate import COMPLIANCE_COLUMNS, SUMMARY_COLUMNS, check_county, evaluate, summarize
+from planning.rules.evaluate import (COMPLIANCE_COLUMNS, SUMMARY_COLUMNS, check_county, checked_places, evaluate,
+                                     summarize)
 
 __all__ = [
     "Catalog",
@@ -18,6 +19,7 @@ __all__ = [
     "parse_param_assignments",
     "evaluate",
     "summarize",
+    "checked_places",
     "check_county",
     "province_summary",
     "central_hospital_scores",

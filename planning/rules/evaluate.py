@@ -24,7 +24,7 @@ from planning.rules.employment import evaluate_employment
 from planning.rules.health import evaluate_health
 from planning.rules.living import evaluate_living
 
-__all__ = ["evaluate", "summarize", "check_county", "COMPLIANCE_COLUMNS", "SUMMARY_COLUMNS"]
+__all__ = ["evaluate", "summarize", "checked_places", "check_county", "COMPLIANCE_COLUMNS", "SUMMARY_COLUMNS"]
 
 #: Columns of the per-rule summary.
 SUMMARY_COLUMNS: tuple[str, ...] = (
@@ -126,10 +126,7 @@ def summarize(compliance: pd.DataFrame) -> pd.DataFrame:
     for rid in [r for r in catalog.ids if r in set(compliance["rule_id"])]:
         sub = compliance[compliance["rule_id"] == rid]
         county = sub[sub["level"] == "county"]
-        places = sub[~sub["level"].isin(["township", "county"])]
-        if not len(places):
-            places = sub[sub["level"] == "township"]
-        base = places if len(places) else county
+        base = checked_places(sub)
         rule = catalog[rid]
         rec: dict[str, Any] = {"rule_id": rid, "title_zh": rule.title_zh, "title_en": rule.title_en,
                                "source": rule.source,
@@ -141,6 +138,26 @@ def summarize(compliance: pd.DataFrame) -> pd.DataFrame:
         rec["modified"] = bool(sub["modified"].any())
         out.append(rec)
     return pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+
+
+def checked_places(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of one rule that its counts are taken over.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The compliance rows of one rule.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Its place rows (village, community and facility), else its township rows, else its county
+        row.
+    """
+    places = rows[~rows["level"].isin(["township", "county"])]
+    if not len(places):
+        places = rows[rows["level"] == "township"]
+    return places if len(places) else rows[rows["level"] == "county"]
 
 
 def check_county(county: Any, *, out_dir: str | os.PathLike[str] | None = None,

@@ -31,7 +31,7 @@ import pytest
 from shapely.geometry import Point
 
 from planning import InputError, RuleParameterError
-from planning.rules import COMPLIANCE_COLUMNS, check_county, evaluate, province_summary, summarize
+from planning.rules import COMPLIANCE_COLUMNS, check_county, checked_places, evaluate, province_summary, summarize
 from planning.rules.catalog import load_catalog
 
 EXPECTED = [
@@ -603,3 +603,12 @@ def test_empty_staffing_values_are_no_data_per_facility(county, engine_of):
     assert row["status"].tolist() == ["no_data"]
     assert "missing input: facilities column tcm_doctors" in row["detail_en"].iloc[0]
     assert t.iloc[-1]["status"] != "pass"
+
+
+def test_checked_places_fall_back_from_places_to_townships_to_the_county():
+    rows = pd.DataFrame({"level": ["village", "facility", "township", "county"],
+                         "status": ["fail", "pass", "fail", "fail"]})
+    assert checked_places(rows)["level"].tolist() == ["village", "facility"]
+    assert checked_places(rows.iloc[2:])["level"].tolist() == ["township"]
+    assert checked_places(rows.iloc[3:])["level"].tolist() == ["county"]
+    assert checked_places(rows.iloc[:0]).empty

@@ -50,6 +50,20 @@ def test_every_output_written(demo_runs):
     assert len(printed.splitlines()) < 60
 
 
+def test_summary_names_the_failing_places_by_level(demo_runs):
+    a, _, printed = demo_runs
+    lines = {line.split(":")[0].strip(): line for line in printed.splitlines() if line.startswith("  ")}
+    compliance = pd.read_csv(a / "compliance.csv", encoding="utf-8-sig", dtype={"area_id": str})
+    fails = compliance[(compliance["status"] == "fail") & ~compliance["level"].isin(["township", "county"])]
+    n = fails.groupby(["rule_id", "level"]).size()
+    # a staffing rule fails at facilities, which have no residents of their own: no population
+    assert lines["HC-13"].startswith(f"  HC-13: {n['HC-13', 'facility']} 个设施未达标 → 方案后:")
+    assert lines["HC-01"].startswith(f"  HC-01: {n['HC-01', 'village']} 个行政村未达标, 涉及人口 ")
+    assert lines["EM-02"].startswith(f"  EM-02: {n['EM-02', 'village']} 个行政村、{n['EM-02', 'community']} 个社区未达标")
+    # a county rule counts its county row
+    assert lines["EM-01"].startswith("  EM-01: 1 个县未达标, 涉及人口 400,000")
+
+
 def test_compliance_has_every_rule(demo_runs):
     a, _, _ = demo_runs
     table = pd.read_csv(a / "compliance.csv", encoding="utf-8-sig", dtype={"area_id": str})

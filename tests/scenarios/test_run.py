@@ -168,3 +168,13 @@ def test_recipe_contract_actions_and_after(tiny_county_dir, tmp_path, monkeypatc
     zh = result.text_summary(lang="zh")       # the Chinese summary in Chinese words, ids aside
     assert "配方未运行: 生活圈与健身圈" in zh and "零工市场布点: 1 项, 50 万元, 已证明最优, 最优性间隙 0.00%" in zh
     assert "方案: 1 项 (新建 1)" in zh and "→ 方案后: 达标" in zh
+
+
+def test_failing_places_are_counted_by_level_in_either_language():
+    from planning.runner import _failing_places
+
+    rows = pd.DataFrame({"level": ["village", "village", "village", "community", "facility"],
+                         "status": ["fail", "pass", "fail", "fail", "pass"]})
+    assert _failing_places(rows, "zh") == "2 个行政村、1 个社区未达标"
+    assert _failing_places(rows, "en") == "2 villages, 1 community fail"
+    assert _failing_places(rows.iloc[3:], "en") == "1 community fails"
