@@ -411,7 +411,8 @@ def _township_blocks(county: County, current: pd.DataFrame, coverage: pd.DataFra
         rows, status = [], []
         for _, t in county.townships.iterrows():
             tid = str(t["id"])
-            sts = [cell.get((tid, r), "") for r in rules]
+            # no row: nothing of the rule's kind to check in this township (e.g. no communities)
+            sts = [cell.get((tid, r), "not_applicable") for r in rules]
             rows.append([str(t["name"])] + [_MARK.get(s, "") for s in sts])
             status.append([""] + sts)
         blocks.append(Paragraph(label("township_rules_intro", lang)))

@@ -93,6 +93,17 @@ def test_chinese_report_speaks_chinese(demo_runs):
     assert english == [], english
 
 
+def test_township_rule_table_has_a_mark_in_every_cell(demo_runs):
+    # towns without communities have no row for the community rules (LC-01...): shown as — (不适用)
+    html = (demo_runs[0] / "report.html").read_text(encoding="utf-8")
+    table = re.search(r'id="table-township_rules">(.*?)</table>', html, flags=re.S).group(1)
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S)]
+    rows = [r for r in rows if r]  # the header row has <th> cells
+    assert len(rows) == 23
+    assert all(set(r[1:]) <= {"✓", "✗", "—", "?"} and len(r) == len(rows[0]) for r in rows), rows
+    assert any("—" in r[1:] for r in rows)
+
+
 def test_chinese_map_popups_speak_chinese(demo_runs):
     html = (demo_runs[0] / "map.html").read_text(encoding="utf-8")
     texts = [json.loads(f'"{t}"') for t in re.findall(r'"(?:popup|tooltip)":\s*"((?:[^"\\]|\\.)*)"', html)]
