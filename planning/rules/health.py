@@ -352,8 +352,10 @@ def _hc06(ctx: Context) -> list[dict[str, Any]]:
         rows.append(row(ctx, rule, "village", vid, vname, PASS if ok else FAIL, value=d_km,
                         threshold=f"≤ {fmt(radius_km)}", unit="km", failing_population=float(pop),
                         failing_places=f"{vid}:{vname}", metric="road_distance",
-                        zh=f"到最近急救节点 {node} 道路距离{fmt(d_km, 2)}公里" + (f"（{reason_zh(reason)}）" if reason else ""),
-                        en=f"{fmt(d_km, 2)} km by road to emergency node {node}" + (f" ({reason})" if reason else "")))
+                        zh=(f"到最近急救节点 {node} 道路距离{fmt(d_km, 2)}公里" if d_km == d_km
+                            else f"无法经道路到达急救节点（{reason_zh(reason)}）"),
+                        en=(f"{fmt(d_km, 2)} km by road to emergency node {node}" if d_km == d_km
+                            else f"no emergency node reachable by road ({reason})")))
     pop = dict(zip(v["id"], v["population"].astype(float), strict=True))
     tw = dict(zip(v["id"], v["township_id"], strict=True))
     out = rows + aggregate(ctx, rule, rows, pop, township_of=tw, metric="road_distance",

@@ -403,6 +403,16 @@ def test_no_clinic_at_all_fails_and_unreachable_villages_say_why(county, engine_
     assert v.at["V10", "status"] == "fail" and "(no village_clinic facility in the county)" in v.at["V10", "detail_en"]
 
 
+def test_village_off_the_road_network_says_why_not_a_distance(county, engine_of):
+    x0, y0 = county.villages.geometry.iloc[0].x - 375, county.villages.geometry.iloc[0].y - 375  # U1 at (375, 375)
+    county.villages.loc[county.villages["id"] == "V12", "geometry"] = Point(x0 + 25500, y0 + 2500)
+    t = evaluate(county, engine=engine_of("planning", county), rules=["HC-06"])
+    v12 = t[(t.level == "village") & (t.area_id == "V12")].iloc[0]
+    assert v12["status"] == "fail" and math.isnan(v12["value"])
+    assert v12["detail_zh"] == "无法经道路到达急救节点（距路网 2,500 米，超过最大接入距离 1,500 米）"
+    assert v12["detail_en"] == "no emergency node reachable by road (snap distance 2,500 m > max 1,500 m)"
+
+
 def test_summary_and_check_county(county, tmp_path, engine_of):
     compliance, summary = check_county(county, out_dir=tmp_path / "out", engine=engine_of("networkx", county))
     assert summary["rule_id"].tolist() == load_catalog().ids
