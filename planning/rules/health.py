@@ -41,6 +41,16 @@ def _t_zh(x: float) -> str:
     return f"{fmt(x)}分钟" if x == x else "不可达"
 
 
+def _nearest_zh(what: str, name: str, t: float, limit_min: float) -> str:
+    """``最近卫生室 VC1:… 驾车18分钟（> 15分钟）``, or ``驾车无法到达卫生室`` when none is reachable."""
+    return f"最近{what} {name} 驾车{fmt(t)}分钟（> {fmt(limit_min)}分钟）" if t == t else f"驾车无法到达{what}"
+
+
+def _nearest_en(what: str, name: str, t: float, limit_min: float) -> str:
+    """``nearest clinic VC1:… 18 min drive (> 15 min)``, or ``no clinic reachable by car``."""
+    return f"nearest {what} {name} {fmt(t)} min drive (> {fmt(limit_min)} min)" if t == t else f"no {what} reachable by car"
+
+
 def _village_status_hc02(ctx: Context) -> dict[str, dict[str, Any]]:
     """Per village: own clinic?, HC-02 status and the why (shared by HC-01 and HC-02)."""
     rural, _ = ctx.rural_mask(ctx.villages)
@@ -83,10 +93,10 @@ def _village_status_hc02(ctx: Context) -> dict[str, dict[str, Any]]:
                           f"{_t(best)} drive (≤ {fmt(served_min)} min)")
         else:
             reason = near_cl.at[vid, "reason"] or near_th.at[vid, "reason"]
-            zh = (f"无本村卫生室；最近卫生室 {cl_txt} 驾车{_t_zh(t_cl)}（> {fmt(shared_min)}分钟），"
-                  f"最近乡镇卫生院 {th_txt} 驾车{_t_zh(t_th)}（> {fmt(near_min)}分钟）")
-            en = (f"no own clinic; nearest clinic {cl_txt} {_t(t_cl)} drive (> {fmt(shared_min)} min), "
-                  f"nearest township hospital {th_txt} {_t(t_th)} (> {fmt(near_min)} min)")
+            zh = (f"无本村卫生室；{_nearest_zh('卫生室', cl_txt, t_cl, shared_min)}，"
+                  f"{_nearest_zh('乡镇卫生院', th_txt, t_th, near_min)}")
+            en = (f"no own clinic; {_nearest_en('clinic', cl_txt, t_cl, shared_min)}, "
+                  f"{_nearest_en('township hospital', th_txt, t_th, near_min)}")
             if pop < min_pop:
                 zh += f"；常住人口{fmt(pop)}人不足{fmt(min_pop)}人，但{fmt(served_min)}分钟内无卫生室或卫生院服务"
                 en += f"; {fmt(pop)} residents (< {fmt(min_pop)}) but nothing within {fmt(served_min)} min to serve it"
@@ -501,13 +511,15 @@ def _hc11(ctx: Context) -> list[dict[str, Any]]:
         dest = near.at[vid, "destination_id"]
         fac = f"{dest}:{names.get(dest, dest)}" if isinstance(dest, str) else "—"
         ok = within([t], minutes)[0]
-        how_zh, how_en = ("驾车", "drive") if is_rural else ("步行", "walk")
+        how_zh, how_en, by_en = ("驾车", "drive", "by car") if is_rural else ("步行", "walk", "on foot")
         reason = near.at[vid, "reason"]
         rows.append(row(ctx, rule, "village", vid, vname, PASS if ok else FAIL, value=t, threshold=f"≤ {fmt(minutes)}",
                         unit="min", failing_population=float(pop), failing_places=f"{vid}:{vname}",
                         metric="drive_time" if is_rural else "walk_time",
-                        zh=f"{how_zh}{_t_zh(t)}到最近医疗机构 {fac}" + (f"（{reason_zh(reason)}）" if reason else ""),
-                        en=f"{_t(t)} {how_en} to the nearest medical institution {fac}" + (f" ({reason})" if reason else "")))
+                        zh=(f"{how_zh}{_t_zh(t)}到最近医疗机构 {fac}" if t == t
+                            else f"{how_zh}无法到达任何医疗机构") + (f"（{reason_zh(reason)}）" if reason else ""),
+                        en=(f"{_t(t)} {how_en} to the nearest medical institution {fac}" if t == t
+                            else f"no medical institution reachable {by_en}") + (f" ({reason})" if reason else "")))
     pop = dict(zip(v["id"], v["population"].astype(float), strict=True))
     tw = dict(zip(v["id"], v["township_id"], strict=True))
     return rows + aggregate(ctx, rule, rows, pop, township_of=tw, metric="walk_time (urban), drive_time (rural)")

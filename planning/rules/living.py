@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from planning.coverage import community_weights
+from planning.network.reasons import reason_zh
 from planning.rules._context import FAIL, NA, NO_DATA, PASS, Context, aggregate, fmt, owner_place, row, within
 from planning.schema import LIVING_CIRCLE_KINDS, FacilityKind
 
@@ -261,12 +262,17 @@ def _lc05(ctx: Context) -> list[dict[str, Any]]:
                             en=f"has its own elderly-care point {', '.join(own[vid])}"))
             continue
         ok = within([t], max_min)[0]
+        if ok:
+            zh, en = f"共享 {fac}，驾车{fmt(t)}分钟", f"shares {fac}, {fmt(t)} min drive"
+        elif t == t:
+            zh = f"最近 {fac} 驾车{fmt(t)}分钟（> {fmt(max_min)}分钟）"
+            en = f"nearest {fac} {fmt(t)} min drive (> {fmt(max_min)} min)"
+        else:
+            reason = near.at[vid, "reason"]
+            zh, en = f"驾车无法到达养老服务点（{reason_zh(reason)}）", f"none reachable by car ({reason})"
         rows.append(row(ctx, rule, "village", vid, vname, PASS if ok else FAIL, value=t, threshold=f"≤ {fmt(max_min)}",
                         unit="min", failing_population=float(p), failing_places=f"{vid}:{vname}", metric="drive_time",
-                        zh=(f"无本村养老服务点；共享 {fac}，驾车{fmt(t)}分钟" if ok else
-                            f"无本村养老服务点；最近 {fac} 驾车{fmt(t)}分钟（> {fmt(max_min)}分钟）"),
-                        en=(f"no own elderly-care point; shares {fac}, {fmt(t)} min drive" if ok else
-                            f"no own elderly-care point; nearest {fac} {fmt(t)} min drive (> {fmt(max_min)} min)")))
+                        zh=f"无本村养老服务点；{zh}", en=f"no own elderly-care point; {en}"))
     pop = dict(zip(v["id"], v["population"].astype(float), strict=True))
     tw = dict(zip(v["id"], v["township_id"], strict=True))
     return rows + aggregate(ctx, rule, rows, pop, township_of=tw, metric="drive_time")

@@ -406,11 +406,20 @@ def test_no_clinic_at_all_fails_and_unreachable_villages_say_why(county, engine_
 def test_village_off_the_road_network_says_why_not_a_distance(county, engine_of):
     x0, y0 = county.villages.geometry.iloc[0].x - 375, county.villages.geometry.iloc[0].y - 375  # U1 at (375, 375)
     county.villages.loc[county.villages["id"] == "V12", "geometry"] = Point(x0 + 25500, y0 + 2500)
-    t = evaluate(county, engine=engine_of("planning", county), rules=["HC-06"])
-    v12 = t[(t.level == "village") & (t.area_id == "V12")].iloc[0]
-    assert v12["status"] == "fail" and math.isnan(v12["value"])
-    assert v12["detail_zh"] == "无法经道路到达急救节点（距路网 2,500 米，超过最大接入距离 1,500 米）"
-    assert v12["detail_en"] == "no emergency node reachable by road (snap distance 2,500 m > max 1,500 m)"
+    t = evaluate(county, engine=engine_of("planning", county), rules=["HC-02", "HC-06", "HC-11", "LC-05"])
+    v12 = t[(t.level == "village") & (t.area_id == "V12")].set_index("rule_id")
+    assert (v12["status"] == "fail").all() and v12["value"].isna().all()
+    why_zh, why_en = "（距路网 2,500 米，超过最大接入距离 1,500 米）", " (snap distance 2,500 m > max 1,500 m)"
+    assert v12.at["HC-02", "detail_zh"] == ("无本村卫生室；驾车无法到达卫生室，驾车无法到达乡镇卫生院；常住人口199人不足200人，"
+                                            "但30分钟内无卫生室或卫生院服务" + why_zh)
+    assert v12.at["HC-02", "detail_en"] == ("no own clinic; no clinic reachable by car, no township hospital reachable by "
+                                            "car; 199 residents (< 200) but nothing within 30 min to serve it" + why_en)
+    assert v12.at["HC-06", "detail_zh"] == "无法经道路到达急救节点" + why_zh
+    assert v12.at["HC-06", "detail_en"] == "no emergency node reachable by road" + why_en
+    assert v12.at["HC-11", "detail_zh"] == "驾车无法到达任何医疗机构" + why_zh
+    assert v12.at["HC-11", "detail_en"] == "no medical institution reachable by car" + why_en
+    assert v12.at["LC-05", "detail_zh"] == "无本村养老服务点；驾车无法到达养老服务点" + why_zh
+    assert v12.at["LC-05", "detail_en"] == "no own elderly-care point; none reachable by car" + why_en
 
 
 def test_summary_and_check_county(county, tmp_path, engine_of):
