@@ -715,7 +715,8 @@ def summary_text(result: RunResult, *, lang: str = "en") -> str:
             solver = info.get("solver") or {}
             gap = solver.get("gap")
             gap_text = (f", {'最优性间隙' if zh else 'gap'} {gap:.2%}" if isinstance(gap, (int, float)) and gap == gap else "")
-            lines.append(f"  {recipe_name(name, lang)}: {info['actions']} {'项' if zh else 'actions'}, "
+            unit = "项" if zh else ("action" if info["actions"] == 1 else "actions")
+            lines.append(f"  {recipe_name(name, lang)}: {info['actions']} {unit}, "
                          f"{info['cost']:,.0f} 万元, {solve_status_name(solver.get('status', ''), lang)}{gap_text}")
     files = result.files
     for key, zh_label, en_label in (("map.html", "地图", "Map"), ("report.html", "报告", "Report"),
