@@ -138,15 +138,24 @@ def od_to_matrix(
             "OD table",
             [f"missing column(s) {missing}; expected origin_id, destination_id, {cost_col} (got {list(od.columns)})"],
         )
+    # row numbers as a spreadsheet shows the data: 1 = the first row under the header
+    blank = {c: od[c].isna().to_numpy() | od[c].map(lambda v: isinstance(v, str) and not v.strip()).to_numpy()
+             for c in ("origin_id", "destination_id")}
+    for col, empty in blank.items():
+        if empty.any():
+            problems.append(f"empty {col} at row(s) {format_ids(np.flatnonzero(empty) + 1)}; every row needs "
+                            "both ids (delete rows that are not pairs)")
+    named = ~(blank["origin_id"] | blank["destination_id"])
+    od = od[named]
     dup = od.duplicated(["origin_id", "destination_id"])
     if dup.any():
-        rows = np.flatnonzero(dup.to_numpy())
+        rows = np.flatnonzero(named)[dup.to_numpy()] + 1
         problems.append(f"repeated origin/destination pairs at row(s) {format_ids(rows)}; keep one row per pair")
     values = pd.to_numeric(od[cost_col], errors="coerce")
-    bad = np.flatnonzero((values.isna() & od[cost_col].notna()).to_numpy())
+    bad = np.flatnonzero(named)[(values.isna() & od[cost_col].notna()).to_numpy()] + 1
     if bad.size:
-        problems.append(f"non-numeric {cost_col} at row(s) {format_ids(bad)}")
-    neg = np.flatnonzero((values < 0).to_numpy())
+        problems.append(f"non-numeric {cost_col} at row(s) {format_ids(bad)}; leave a cell empty for unreachable")
+    neg = np.flatnonzero(named)[(values < 0).to_numpy()] + 1
     if neg.size:
         problems.append(f"negative {cost_col} at row(s) {format_ids(neg)}; costs must be >= 0")
     d_ids = np.asarray(sorted(pd.unique(od["origin_id"])), dtype=object)
@@ -172,6 +181,9 @@ def od_to_matrix(
                     problems.append(f"no weight for origin id(s) {format_ids(absent)}; give a weight for every origin")
                 else:
                     w = pd.to_numeric(series.reindex(d_ids), errors="coerce").to_numpy(dtype=np.float64)
+                    wrong = d_ids[~np.isfinite(w) | (w < 0)]
+                    if wrong.size:
+                        problems.append(f"weights must be numbers >= 0; not so for origin id(s) {format_ids(wrong)}")
     if problems:
         raise InputError("OD table", problems)
     rows = pd.Index(d_ids).get_indexer(od["origin_id"])

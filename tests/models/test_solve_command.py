@@ -69,6 +69,23 @@ def test_bad_input_exit_code_and_message(files, capsys) -> None:
     assert "no candidate within the threshold 0.5: v2, v3" in capsys.readouterr().err
 
 
+def test_every_problem_of_the_od_and_weight_files_in_one_message(tmp_path, capsys) -> None:
+    od = tmp_path / "od.csv"
+    # data rows (1 = the first under the header): 2 repeats 1, 3 and 6 lack an id, 4 is negative, 5 is text
+    od.write_text("origin_id,destination_id,travel_time_min\nv1,s1,1\nv1,s1,2\n,s2,3\nv2,s2,-1\nv2,s1,abc\n"
+                  "v3,,4\nv3,s2,4\n", encoding="utf-8")
+    w = tmp_path / "w.csv"
+    w.write_text("origin_id,weight\nv1,5\nv2,-1\nv3,x\n", encoding="utf-8")
+    assert main(["solve", "--model", "lscp", "--costs", str(od), "--weights", str(w), "--threshold", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "OD table: 6 problem(s)" in err
+    for text in ("empty origin_id at row(s) 3;", "empty destination_id at row(s) 6;",
+                 "repeated origin/destination pairs at row(s) 2;", "negative travel_time_min at row(s) 4;",
+                 "non-numeric travel_time_min at row(s) 5;", "not so for origin id(s) v2, v3"):
+        assert text in err, text
+    assert "Traceback" not in err
+
+
 def test_subprocess(files) -> None:
     od, w = files
     done = subprocess.run(
