@@ -166,7 +166,12 @@ def coerce_bool(series: pd.Series) -> tuple[pd.Series, list[int]]:
     return pd.Series(out, index=series.index, dtype=bool), bad
 
 
-def _to_str(series: pd.Series) -> pd.Series:
+def as_text(series: pd.Series) -> pd.Series:
+    """Cells as stripped text, ``None`` where empty; ids read as floats keep their integer text.
+
+    >>> as_text(pd.Series([141124.0, " 01 ", "", None])).tolist()
+    ['141124', '01', None, None]
+    """
     def conv(v: Any) -> Any:
         if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
             return None
@@ -297,7 +302,7 @@ def validate_layer(
             continue
         series = gdf[col.name]
         if col.dtype == "str":
-            values = _to_str(series)
+            values = as_text(series)
             if col.required:
                 null = values.isna()
                 if null.any():

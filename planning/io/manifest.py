@@ -46,7 +46,7 @@ from planning.crs import convert_geometries, metric_crs_for
 from planning.io.raster import read_dem_tiles, read_raster
 from planning.io.roads import OSM_SUFFIXES, project_network, read_roads_lines, read_roads_osm
 from planning.io.vector import read_vector
-from planning.validate import ROW_NOTE, apply_aliases, coerce_bool, format_rows, validate_layer
+from planning.validate import ROW_NOTE, apply_aliases, as_text, coerce_bool, format_rows, validate_layer
 
 __all__ = ["load_county", "read_manifest", "Manifest", "OUTSIDE_TOLERANCE_M"]
 
@@ -368,6 +368,7 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Sett
         _collect(problems, exc)
     # --- other layers: project, map township names, validate with the boundary
     layers: dict[str, gpd.GeoDataFrame] = {}
+    failed: dict[str, pd.Series] = {}  # township ids of layers that failed their own checks
     for name in ("townships", "villages", "communities", "facilities"):
         if name not in raw:
             continue
@@ -387,13 +388,18 @@ def load_county(path: str | os.PathLike[str], *, crs: Any = None, settings: Sett
                                           boundary_tolerance_m=OUTSIDE_TOLERANCE_M)
         except InputError as exc:
             _collect(problems, exc)
+            if "township_id" in gdf:  # still checked below, so that one error lists every problem
+                failed[name] = as_text(gdf["township_id"].reset_index(drop=True))
     # --- across layers
     if "townships" in layers:
         known = set(layers["townships"]["id"])
         for name in ("villages", "communities", "facilities"):
-            if name not in layers or "township_id" not in layers[name]:
+            if name in layers and "township_id" in layers[name]:
+                tid = layers[name]["township_id"]
+            elif name in failed:
+                tid = failed[name]
+            else:
                 continue
-            tid = layers[name]["township_id"]
             bad = tid.notna() & ~tid.isin(known)
             if bad.any():
                 rows = np.flatnonzero(bad.to_numpy()) + 1

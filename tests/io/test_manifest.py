@@ -115,6 +115,8 @@ def test_every_layer_problem_in_one_error(tmp_path, tiny):
     assert "county '测试县'" in text
     assert "duplicate ids: 'V4' (rows 4, 5)" in text
     assert "column 'population': negative values in rows 5 (-3)" in text
+    # checked across layers although the villages layer failed its own checks
+    assert "villages layer 'county.gpkg': township_id 'T9' in rows 5 not found in the townships layer" in text
     assert "point(s) outside the county boundary (tolerance 500 m): row 6 V6:远村" in text
     assert "unknown facility kind '魔法塔' in rows 3" in text
     assert "the road network has no edges" in text
