@@ -256,7 +256,8 @@ def check_arrays(geoms: np.ndarray, points_crs: Any, ids: np.ndarray | None, crs
         y[pt] = shapely.get_y(geoms[pt])
         if missing.any():
             rows = np.flatnonzero(missing)
-            problems.append(f"{rows.size} missing or empty geometries, rows {(rows[:10] + 1).tolist()}")
+            problems.append(f"{rows.size} missing or empty geometries, rows {(rows[:10] + 1).tolist()}; give every "
+                            "point its coordinates (in a CSV, numbers in the lon/lat or 经度/纬度 cells)")
         not_point = ~missing & (kinds != 0)
         if not_point.any():
             rows = np.flatnonzero(not_point)

@@ -78,4 +78,4 @@ def test_nan_coordinates_still_reported():
         check_points(gdf, gdf.crs, id_col="id", what="villages")
     text = str(err.value)
     assert "1 points with NaN coordinates, rows [2]" in text
-    assert "1 missing or empty geometries, rows [3]" in text
+    assert "1 missing or empty geometries, rows [3]; give every point its coordinates (in a CSV, numbers" in text
