@@ -36,7 +36,8 @@ and 376,769 iterations. An objective cut-off (``objective_bound`` p + 0.01) give
 than 8 % of the iterations. LP probing proves 985 of the 1,682 soft demands must be covered:
 leaving one uncovered, with its sites closed, needs more than ``p`` sites in the LP. But the probes
 took 410 s, and with those demands made hard HiGHS had not finished in 400 s (5,668 nodes): its
-root bound stays at 19.054 sites and it adds about 2,300 cuts.
+root bound stays at 19.054 sites and it adds about 2,300 cuts. Probing the sites fixes none:
+opening or closing any one of the 448 alone keeps the LP within p (77 s of probes).
 
 The figures of these notes come from ``python -m benchmarks.solve_one mclp N M [--seed K]
 [--highs-seed H] [--limit 300] [--verbose]`` (whole MCLP solves, one thread; ``--verbose`` prints
