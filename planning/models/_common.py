@@ -139,23 +139,22 @@ def od_to_matrix(
             [f"missing column(s) {missing}; expected origin_id, destination_id, {cost_col} (got {list(od.columns)})"],
         )
     # row numbers as a spreadsheet shows the data: 1 = the first row under the header
-    blank = {c: od[c].isna().to_numpy() | od[c].map(lambda v: isinstance(v, str) and not v.strip()).to_numpy()
-             for c in ("origin_id", "destination_id")}
+    blank = {c: (od[c].isna() | od[c].eq("")).to_numpy() for c in ("origin_id", "destination_id")}
     for col, empty in blank.items():
         if empty.any():
             problems.append(f"empty {col} at row(s) {format_ids(np.flatnonzero(empty) + 1)}; every row needs "
                             "both ids (delete rows that are not pairs)")
     named = ~(blank["origin_id"] | blank["destination_id"])
     od = od[named]
-    dup = od.duplicated(["origin_id", "destination_id"])
+    row_no = np.flatnonzero(named) + 1  # of the rows kept
+    dup = od.duplicated(["origin_id", "destination_id"]).to_numpy()
     if dup.any():
-        rows = np.flatnonzero(named)[dup.to_numpy()] + 1
-        problems.append(f"repeated origin/destination pairs at row(s) {format_ids(rows)}; keep one row per pair")
+        problems.append(f"repeated origin/destination pairs at row(s) {format_ids(row_no[dup])}; keep one row per pair")
     values = pd.to_numeric(od[cost_col], errors="coerce")
-    bad = np.flatnonzero(named)[(values.isna() & od[cost_col].notna()).to_numpy()] + 1
+    bad = row_no[(values.isna() & od[cost_col].notna()).to_numpy()]
     if bad.size:
         problems.append(f"non-numeric {cost_col} at row(s) {format_ids(bad)}; leave a cell empty for unreachable")
-    neg = np.flatnonzero(named)[(values < 0).to_numpy()] + 1
+    neg = row_no[(values < 0).to_numpy()]
     if neg.size:
         problems.append(f"negative {cost_col} at row(s) {format_ids(neg)}; costs must be >= 0")
     d_ids = np.asarray(sorted(pd.unique(od["origin_id"])), dtype=object)
