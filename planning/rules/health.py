@@ -33,14 +33,6 @@ K = FacilityKind
 TOWNSHIP_LEVEL = (K.TOWNSHIP_HOSPITAL, K.CENTRAL_TOWNSHIP_HOSPITAL)
 
 
-def _t(x: float) -> str:
-    return f"{fmt(x)} min" if x == x else "unreachable"
-
-
-def _t_zh(x: float) -> str:
-    return f"{fmt(x)}分钟" if x == x else "不可达"
-
-
 def _nearest_zh(what: str, name: str, t: float, limit_min: float) -> str:
     """``最近卫生室 VC1:… 驾车18分钟（> 15分钟）``, or ``驾车无法到达卫生室`` when none is reachable."""
     return f"最近{what} {name} 驾车{fmt(t)}分钟（> {fmt(limit_min)}分钟）" if t == t else f"驾车无法到达{what}"
@@ -80,17 +72,17 @@ def _village_status_hc02(ctx: Context) -> dict[str, dict[str, Any]]:
             rec.update(status=NA, zh=f"有本村卫生室 {'、'.join(rec['own'])}",
                        en=f"has its own clinic {', '.join(rec['own'])}")
         elif within([t_th], near_min)[0]:
-            rec.update(status=PASS, zh=f"豁免：临近乡镇卫生院 {th_txt}，驾车{_t_zh(t_th)}（≤ {fmt(near_min)}分钟）",
-                       en=f"exempt: near township hospital {th_txt}, {_t(t_th)} drive (≤ {fmt(near_min)} min)")
+            rec.update(status=PASS, zh=f"豁免：临近乡镇卫生院 {th_txt}，驾车{fmt(t_th)}分钟（≤ {fmt(near_min)}分钟）",
+                       en=f"exempt: near township hospital {th_txt}, {fmt(t_th)} min drive (≤ {fmt(near_min)} min)")
         elif within([t_cl], shared_min)[0]:
-            rec.update(status=PASS, zh=f"合建共享邻村卫生室 {cl_txt}，驾车{_t_zh(t_cl)}（≤ {fmt(shared_min)}分钟）",
-                       en=f"shares clinic {cl_txt}, {_t(t_cl)} drive (≤ {fmt(shared_min)} min)")
+            rec.update(status=PASS, zh=f"合建共享邻村卫生室 {cl_txt}，驾车{fmt(t_cl)}分钟（≤ {fmt(shared_min)}分钟）",
+                       en=f"shares clinic {cl_txt}, {fmt(t_cl)} min drive (≤ {fmt(shared_min)} min)")
         elif pop < min_pop and within([best], served_min)[0]:
             by = th_txt if (t_th == t_th and (t_cl != t_cl or t_th <= t_cl)) else cl_txt
             rec.update(status=PASS, zh=f"豁免：常住人口{fmt(pop)}人（不足{fmt(min_pop)}人），由 {by} 服务，"
-                                       f"驾车{_t_zh(best)}（≤ {fmt(served_min)}分钟）",
+                                       f"驾车{fmt(best)}分钟（≤ {fmt(served_min)}分钟）",
                        en=f"exempt: {fmt(pop)} residents (< {fmt(min_pop)}), served by {by}, "
-                          f"{_t(best)} drive (≤ {fmt(served_min)} min)")
+                          f"{fmt(best)} min drive (≤ {fmt(served_min)} min)")
         else:
             reason = near_cl.at[vid, "reason"] or near_th.at[vid, "reason"]
             zh = (f"无本村卫生室；{_nearest_zh('卫生室', cl_txt, t_cl, shared_min)}，"
@@ -516,10 +508,10 @@ def _hc11(ctx: Context) -> list[dict[str, Any]]:
         rows.append(row(ctx, rule, "village", vid, vname, PASS if ok else FAIL, value=t, threshold=f"≤ {fmt(minutes)}",
                         unit="min", failing_population=float(pop), failing_places=f"{vid}:{vname}",
                         metric="drive_time" if is_rural else "walk_time",
-                        zh=(f"{how_zh}{_t_zh(t)}到最近医疗机构 {fac}" if t == t
-                            else f"{how_zh}无法到达任何医疗机构") + (f"（{reason_zh(reason)}）" if reason else ""),
-                        en=(f"{_t(t)} {how_en} to the nearest medical institution {fac}" if t == t
-                            else f"no medical institution reachable {by_en}") + (f" ({reason})" if reason else "")))
+                        zh=(f"{how_zh}{fmt(t)}分钟到最近医疗机构 {fac}" if t == t
+                            else f"{how_zh}无法到达任何医疗机构（{reason_zh(reason)}）"),
+                        en=(f"{fmt(t)} min {how_en} to the nearest medical institution {fac}" if t == t
+                            else f"no medical institution reachable {by_en} ({reason})")))
     pop = dict(zip(v["id"], v["population"].astype(float), strict=True))
     tw = dict(zip(v["id"], v["township_id"], strict=True))
     return rows + aggregate(ctx, rule, rows, pop, township_of=tw, metric="walk_time (urban), drive_time (rural)")
