@@ -27,17 +27,19 @@ start, and on small models has a small cut pool (``mip_pool_soft_limit``). HiGHS
 alone moves the whole MCLP solve of seed 0 between 83 and 152 s (seeds 0-5: 93, 99, 93, 152, 83,
 127 s), so single timings of this size differ by that much.
 
-Tried and left out, on the proving round of 2,000 × 500, seed 0, with two threads (``solve_one mclp
-2000 500 --threads 2 --verbose``; HiGHS's parallel search is deterministic: 1,487 nodes and 375,086
-LP iterations as committed, 47.6 s). ``mip_allow_restart`` off, ``mip_detect_symmetry`` off and
-``mip_pool_soft_limit`` 2,000 leave the search unchanged. ``mip_lp_age_limit`` 30 gives 1,505 nodes
-and 376,769 iterations. An objective cut-off (``objective_bound`` p + 0.01) gives 1,842 and
-346,251, and 1,402 and 354,863 with the row ``Σ y_j <= p`` left to the cut-off. Neither saves more
-than 8 % of the iterations. LP probing proves 985 of the 1,682 soft demands must be covered:
-leaving one uncovered, with its sites closed, needs more than ``p`` sites in the LP. But the probes
-took 410 s, and with those demands made hard HiGHS had not finished in 400 s (5,668 nodes): its
-root bound stays at 19.054 sites and it adds about 2,300 cuts. Probing the sites fixes none:
-opening or closing any one of the 448 alone keeps the LP within p (77 s of probes).
+Tried and left out, on the proving round of 2,000 × 500, seed 0, with two threads (the command
+below with ``--threads 2 --verbose``; HiGHS's parallel search is deterministic: 1,487 nodes and
+375,086 LP iterations as committed, 47.6 s). With CHANGE ``m.HIGHS_OPTIONS = {**m.HIGHS_OPTIONS,
+OPTION: VALUE}``: ``mip_allow_restart`` False, ``mip_detect_symmetry`` False and
+``mip_pool_soft_limit`` 2000 leave the search unchanged; ``mip_lp_age_limit`` 30 gives 1,505 nodes
+and 376,769 iterations; an objective cut-off (``objective_bound`` 20.01, just above p) 1,842 and
+346,251. None saves more than 8 % of the iterations. LP probing (``python -m benchmarks.probe_mclp
+2000 500 --sites --solve-hard 400 --threads 2``) proves 985 of the 1,682 soft demands must be
+covered: leaving one uncovered, with its sites closed, needs more than ``p`` sites in the LP. But
+the probes took 380-400 s, and with those demands made hard HiGHS had not finished in 400 s (6,165
+nodes): its root bound stays at 19.054 sites and its cut pool reaches about 2,300 cuts. Probing the
+sites fixes none: opening or closing any one of the 448 alone keeps the LP within p (78 s of
+probes).
 
 The figures of these notes come from ``python -m benchmarks.solve_one mclp N M [--seed K]
 [--highs-seed H] [--limit 300] [--verbose]`` (whole MCLP solves, one thread; ``--verbose`` prints
