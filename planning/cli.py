@@ -2,14 +2,15 @@
 
 Each subcommand lives in :mod:`planning.commands` as a module with ``add_parser(subparsers)``
 and ``run(args) -> int``; this module only dispatches. Exit codes: 0 success, 1 a rule check
-found failures where asked (``--fail-on-violation``), 2 bad input or usage, 3 solver or
-internal failure.
+found failures where asked (``--fail-on-violation``) or the reader of the output closed it early
+(``| head``), 2 bad input or usage, 3 solver or internal failure.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -66,6 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlanningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except BrokenPipeError:
+        # the reader of the output has gone (``planning solve ... | head``): stop without a traceback,
+        # and keep Python from failing again when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

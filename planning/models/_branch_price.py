@@ -40,7 +40,7 @@ import numpy as np
 from numba import njit
 
 from planning.models import _lagrangian as lr
-from planning.models._highs import set_seed, set_threads
+from planning.models._highs import new_highs, set_seed, set_threads
 
 #: Wentges smoothing: separation point = SMOOTH · best multipliers + (1 − SMOOTH) · LP duals.
 SMOOTH = 0.7
@@ -378,8 +378,7 @@ class _Master:
         self.prob = prob
         n, m = prob.n, prob.m
         self.n, self.m = n, m
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = new_highs()
         set_threads(h, None, mip=False)
         set_seed(h)
         h.setOptionValue("presolve", "off")

@@ -19,9 +19,32 @@ from scipy import sparse
 
 from planning._errors import SolverError
 
-__all__ = ["MilpResult", "solve_milp", "relative_gap", "set_threads", "set_seed"]
+__all__ = ["MilpResult", "solve_milp", "relative_gap", "set_threads", "set_seed", "new_highs"]
 
 _INF = highspy.kHighsInf
+
+
+class _QuietHighs(highspy.Highs):
+    """``highspy.Highs`` that logs nothing until told to: its constructor enables the callbacks
+    while ``output_flag`` is still on, which prints HiGHS's banner ("Running HiGHS …") to the
+    process's standard output, into the JSON of ``planning solve`` and the cells of a notebook."""
+
+    def enableCallbacks(self) -> Any:  # noqa: N802 (highspy's name)
+        self.setOptionValue("output_flag", False)
+        return super().enableCallbacks()
+
+
+def new_highs(verbose: bool = False) -> highspy.Highs:
+    """A HiGHS instance that prints its log (banner included) only when ``verbose``.
+
+    Examples
+    --------
+    >>> new_highs().getOptionValue("output_flag")[1]
+    False
+    """
+    h = _QuietHighs()
+    h.setOptionValue("output_flag", bool(verbose))
+    return h
 
 
 @dataclass(frozen=True)
@@ -207,8 +230,7 @@ def solve_milp(
         lp.integrality_ = [
             highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous for flag in integer
         ]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(verbose))
+    h = new_highs(verbose)
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     set_threads(h, threads, mip=has_integer)

@@ -33,7 +33,7 @@ import pandas as pd
 from planning._errors import InfeasibleError, InputError, SolverError
 from planning.models import _branch_price as bp
 from planning.models import _lagrangian as lr
-from planning.models._highs import set_seed, set_threads
+from planning.models._highs import new_highs, set_seed, set_threads
 from planning.models.base import LocationModel, SolverOptions, SolveStatus
 
 __all__ = ["CapacitatedPMedian"]
@@ -748,8 +748,7 @@ def _solve_reduced_milp(
     lp.a_matrix_.value_ = a.data
     integer = highspy.HighsVarType.kInteger
     lp.integrality_ = [integer if prob.single_source else highspy.HighsVarType.kContinuous] * k + [integer] * ny
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(options.verbose))
+    h = new_highs(options.verbose)
     h.setOptionValue("time_limit", float(max(time_limit_s, 0.1)))
     h.setOptionValue("mip_rel_gap", float(options.mip_gap))
     set_threads(h, options.threads, mip=True)

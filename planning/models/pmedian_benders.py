@@ -36,7 +36,7 @@ import highspy
 import numpy as np
 
 from planning._errors import SolverError
-from planning.models._highs import set_seed, set_threads
+from planning.models._highs import new_highs, set_seed, set_threads
 from planning.models.pmedian_lagrangian import NeighbourLists
 
 __all__ = ["BendersBound", "benders_lp_bound", "separate"]
@@ -223,8 +223,7 @@ def benders_lp_bound(
     m = fixed.size
     finite = np.where(np.isfinite(nb.wcost), nb.wcost, 0.0)
     big = 2.0 * finite.max(axis=1) + 1.0
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     set_threads(h, None, mip=False)
     set_seed(h)
     h.setOptionValue("solver", "simplex")

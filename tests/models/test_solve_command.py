@@ -96,6 +96,38 @@ def test_subprocess(files) -> None:
     assert out["objective"] == 4.0 and out["selected"] == ["s1", "s3"]  # 0 + 3 + 1
 
 
+def test_subprocess_stdout_is_only_the_json(tmp_path) -> None:
+    # this MCLP runs HiGHS, whose banner ("Running HiGHS ...") once went to stdout before the JSON
+    od = tmp_path / "od.csv"
+    od.write_text("origin_id,destination_id,travel_time_min\n"
+                  + "".join(f"v{i},s{j},{(i * 7 + j * 13 + i * j) % 17}\n" for i in range(40) for j in range(15)),
+                  encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "planning", "solve", "--model", "mclp", "--costs", str(od), "--threshold", "3",
+         "--p", "3"],
+        capture_output=True, text=True, check=True,
+    )
+    assert done.stdout.startswith("{"), done.stdout[:200]
+    assert json.loads(done.stdout)["status"] == "optimal" and done.stderr == ""
+
+
+def test_output_cut_short_by_the_reader_ends_quietly(tmp_path) -> None:
+    # `planning solve ... | head`: the reader closes the pipe before the JSON (over a pipe's buffer) is written
+    od = tmp_path / "od.csv"
+    od.write_text("origin_id,destination_id,travel_time_min\n"
+                  + "".join(f"village-{i:05d},s{j},{(i * 7 + j * 3) % 11}\n" for i in range(6000) for j in range(2)),
+                  encoding="utf-8")
+    with subprocess.Popen(
+        [sys.executable, "-m", "planning", "solve", "--model", "pmedian", "--costs", str(od), "--p", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout.read(10).startswith(b"{")
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
 def test_capacity_routes_to_capacitated_pmedian(files, tmp_path, capsys) -> None:
     od, w = files
     cap = tmp_path / "cap.csv"
