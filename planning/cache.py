@@ -296,7 +296,7 @@ class TravelCache:
     >>> cache = TravelCache(tempfile.mkdtemp())
     >>> cache.put("k1", pd.DataFrame({"origin_id": ["a"], "travel_time_min": [1.5]}))
     True
-    >>> cache.get("k1")["travel_time_min"].iloc[0]
+    >>> float(cache.get("k1")["travel_time_min"].iloc[0])
     1.5
     """
 

@@ -149,14 +149,3 @@ def test_missing_required_values_and_unknown_layer():
 def test_format_rows():
     assert format_rows([1, 2, 3]) == "1, 2, 3"
     assert format_rows(list(range(1, 21)), limit=3) == "1, 2, 3 and 17 more"
-
-
-@pytest.mark.parametrize("module", ["planning.crs", "planning.validate", "planning.io.write", "planning.io.roads",
-                                    "planning.rules.catalog", "planning.reports.text", "planning.network.reasons",
-                                    "planning.reports.webfont"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

@@ -142,9 +142,10 @@ def generate(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict[st
 
     Examples
     --------
-    >>>     >>> from planning.demo import generate
-    >>> paths = generate(tempfile.mkdtemp(), seed=1)  # doctest: +SKIP
-    >>> sorted(paths)  # doctest: +SKIP
+    >>> import tempfile
+    >>> from planning.demo import generate
+    >>> paths = generate(tempfile.mkdtemp(), seed=1)
+    >>> sorted(paths)
     ['county.gpkg', 'county.yaml', 'dem.tif', 'facilities.csv', 'gaps.csv', 'population.tif', 'roads.osm']
     """
     out = Path(out_dir)
