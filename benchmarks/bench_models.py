@@ -40,6 +40,11 @@ SWAIN_MCLP = {
 }
 #: Time limit of the MCLP 2,000 × 500 run to a proof (ours against plain HiGHS).
 PROOF_LIMIT_S = 300.0
+#: In the spopt table, a child whose solve took less than this (s) is run again, in a fresh child
+#: process each time, and the fastest of ``SHORT_RUNS`` kept: a sub-second solve timed once moves
+#: by half with the machine's load (MCLP 500 x 200: 0.16-0.24 s between runs).
+SHORT_S = 10.0
+SHORT_RUNS = 3
 SJC_MCLP = {  # instance: covered demand for p = 2, 3, 5, 10 (S = 800)
     324: [8790, 11604, 12152, 12152],
     402: [11339, 14690, 15970, 15984],
@@ -304,7 +309,10 @@ def _peer_section(quick: bool) -> list[str]:
         f"(the tool's imports and the instance generation excluded); *wall s* = the whole child, Python start-up and "
         f"imports included (spopt's imports alone take about 4 s, ours about 1 s). Peak memory = summed RSS of the "
         f"child's processes (Python and CBC), sampled every 0.1 s. Both solvers get a {cap:.0f} s time limit; a child "
-        f"still running {cap:.0f} s + 60 s after its start is killed and shown as \"did not finish\".",
+        f"still running {cap:.0f} s + 60 s after its start is killed and shown as \"did not finish\". A solve under "
+        f"{SHORT_S:.0f} s is run {SHORT_RUNS} times, each in a fresh child (imports and first-call costs paid every "
+        f"time), for both tools, and the fastest run is shown (its own wall time and memory): timed once, a "
+        f"sub-second solve moves by half with the machine's load.",
         "",
         "| model | n × m | ours obj | ours status | ours solve s | ours wall s | ours MiB | spopt obj | spopt solve s "
         "| spopt wall s | spopt MiB | same obj | speed-up (solve) | speed-up (wall) | memory ratio |",
@@ -313,8 +321,8 @@ def _peer_section(quick: bool) -> list[str]:
     for n, m in sizes:
         for model in ("lscp", "mclp", "pmedian"):
             spec = {"n": n, "m": m, "seed": 0, "model": model, "p": 20, "radius": 1500.0, "limit_s": cap}
-            ours = run_child({**spec, "tool": "planning"}, cap + 60)
-            peer = run_child({**spec, "tool": "spopt"}, cap + 60)
+            ours = _fastest_child({**spec, "tool": "planning"}, cap + 60)
+            peer = _fastest_child({**spec, "tool": "spopt"}, cap + 60)
             lines.append(_peer_row(model, n, m, ours, peer))
     lines += [
         "",
@@ -326,6 +334,19 @@ def _peer_section(quick: bool) -> list[str]:
         "",
     ]
     return lines
+
+
+def _fastest_child(spec: dict, cap_s: float) -> dict:
+    """:func:`run_child`, repeated in fresh children up to ``SHORT_RUNS`` times in all while its
+    solve takes under ``SHORT_S``; the run with the fastest solve (its own wall time and memory)."""
+    best = run_child(spec, cap_s)
+    for _ in range(SHORT_RUNS - 1):
+        if not (best["finished"] and best["seconds"] < SHORT_S):
+            break
+        again = run_child(spec, cap_s)
+        if again["finished"] and again["seconds"] < best["seconds"]:
+            best = again
+    return best
 
 
 def _proof_section() -> list[str]:
