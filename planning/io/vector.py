@@ -75,8 +75,16 @@ def read_csv_points(
     Returns
     -------
     geopandas.GeoDataFrame
-        Every column as read (strings), without the coordinate columns; rows with missing or
-        non-numeric coordinates get a null geometry (reported by validation with their rows).
+        Every column as read (strings), without the coordinate columns; rows with empty
+        coordinate cells get a null geometry (reported by validation with their rows).
+
+    Raises
+    ------
+    InputError
+        Coordinate columns not found, or coordinate cells holding text that is not a number
+        (every such row listed).
+    CRSError
+        Coordinates outside the lon/lat range for a geographic CRS (projected values).
     """
     path = Path(path)
     what = what or f"CSV '{path}'"
@@ -100,6 +108,16 @@ def read_csv_points(
         raise InputError(what, problems)
     x = pd.to_numeric(df[lon], errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(df[lat], errors="coerce").to_numpy(dtype=float)
+    for name, values in ((lon, x), (lat, y)):
+        text = df[name].astype(object)
+        unreadable = np.flatnonzero(text.notna().to_numpy() & (text.astype(str).str.strip() != "").to_numpy()
+                                    & ~np.isfinite(values))
+        if unreadable.size:
+            problems.append(f"column {name!r}: coordinates that are not numbers in data rows "
+                            f"{format_rows(unreadable + 1, 12)} (e.g. {text.iloc[unreadable[0]]!r}); write decimal "
+                            "degrees as plain numbers (111.25, not 111.25E or 111°15′)")
+    if problems:
+        raise InputError(what, problems)
     bad = ~(np.isfinite(x) & np.isfinite(y))
     geoms = gpd.points_from_xy(np.where(bad, 0.0, x), np.where(bad, 0.0, y))
     geoms = np.asarray(geoms, dtype=object)
