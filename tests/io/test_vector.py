@@ -58,11 +58,11 @@ def test_csv_bad_coordinates_reported_by_row(tmp_path):
     text = str(info.value)
     assert "missing or empty geometry in rows 2" in text
     assert "column 'population': non-numeric values in rows 2 (e.g. 'abc')" in text
-    text = tmp_path / "t.csv"
-    text.write_text("编号,名称,乡镇代码,人口,经度,纬度\nV1,甲村,T1,100,111.0,38.0\nV2,乙村,T1,100,111.1E,38.1\n"
-                    "V3,丙村,T1,100,111.2,38°12′\nV4,丁村,T1,100,111.3E,38.3\n", encoding="utf-8")
+    text_csv = tmp_path / "t.csv"
+    text_csv.write_text("编号,名称,乡镇代码,人口,经度,纬度\nV1,甲村,T1,100,111.0,38.0\nV2,乙村,T1,100,111.1E,38.1\n"
+                        "V3,丙村,T1,100,111.2,38°12′\nV4,丁村,T1,100,111.3E,38.3\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
-        read_layer(text, "villages")
+        read_layer(text_csv, "villages")
     text = str(info.value)
     assert "column '经度': coordinates that are not numbers in data rows 2, 4 (e.g. '111.1E')" in text
     assert "column '纬度': coordinates that are not numbers in data rows 3 (e.g. '38°12′')" in text
