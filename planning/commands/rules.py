@@ -19,8 +19,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     p.set_defaults(func=run)
 
 
-def _param_text(p: dict) -> str:
-    return f"{p['name']}={p['default']:g} {p['unit']} [{p['min']:g}–{p['max']:g}]"
+def _param_text(p: dict, lang: str) -> str:
+    """``name=default unit [min–max]``; Chinese units follow the number without a space."""
+    from planning.reports.text import unit_name
+
+    gap = "" if lang == "zh" else " "
+    return f"{p['name']}={p['default']:g}{gap}{unit_name(p['unit'], lang)} [{p['min']:g}–{p['max']:g}]"
 
 
 def catalog_table(*, lang: str = "zh") -> str:
@@ -30,15 +34,19 @@ def catalog_table(*, lang: str = "zh") -> str:
     --------
     >>> "HC-06" in catalog_table(lang="en")
     True
+    >>> [line for line in catalog_table().splitlines() if line.startswith("HC-06")][0].split(" | ")[3:]
+    ['radius_km=15公里 [10–20]', '行政村、乡镇、县']
     """
+    from planning.reports.text import level_name
     from planning.rules import load_catalog
 
     head = ("编号", "规则", "来源", "参数", "层级") if lang == "zh" else ("id", "rule", "source", "parameters", "levels")
     lines = [" | ".join(head)]
     for r in load_catalog().to_records():
-        params = "; ".join(_param_text(p) for p in r["params"]) or "—"
+        params = "; ".join(_param_text(p, lang) for p in r["params"]) or "—"
         title = r["title_zh"] if lang == "zh" else r["title_en"]
-        lines.append(" | ".join([r["id"], title, r[f"citation_{lang}"], params, ", ".join(r["levels"])]))
+        levels = ("、" if lang == "zh" else ", ").join(level_name(level, lang) for level in r["levels"])
+        lines.append(" | ".join([r["id"], title, r[f"citation_{lang}"], params, levels]))
     return "\n".join(lines)
 
 

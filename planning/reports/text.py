@@ -396,7 +396,7 @@ _UNIT_ZH = {
     "min": "分钟", "km": "公里", "m": "米", "clinics": "所", "hospitals": "所", "centres": "个",
     "facilities": "个", "doctors": "名", "staff": "名", "count": "个", "markets": "个",
     "m2 per 100 households": "平方米/百户", "people per doctor": "人/名医生", "people": "人", "score": "分",
-    "grade": "级",
+    "grade": "级", "persons": "人", "share": "（比例）",
 }
 
 #: English units in the singular, for a value of 1.
