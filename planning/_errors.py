@@ -70,4 +70,16 @@ class NotSolvedError(AttributeError, PlanningError):
 
 
 class SolverError(RuntimeError, PlanningError):
-    """The solver failed or stopped without any feasible solution."""
+    """The solver failed or stopped without any feasible solution.
+
+    Parameters
+    ----------
+    message : str
+        What happened and what to do.
+    bound : float, keyword-only
+        The best bound on the objective proved before stopping (NaN when none).
+    """
+
+    def __init__(self, message: str, *, bound: float = float("nan")) -> None:
+        super().__init__(message)
+        self.bound = bound

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from planning._errors import InfeasibleError, InputError
+from planning._errors import InfeasibleError, InputError, SolverError
 from planning.models._covering import LscpLagrangian, lscp_lagrangian, unicost_descent
 from planning.models._covering_small import shrink_cover
 from planning.models._common import SiteModel, format_ids, raise_problems
@@ -329,23 +329,31 @@ class LSCP(SiteModel):
             cut = upper - 1.0 if integral else upper - 1e-9 * max(1.0, abs(upper))
             mat = sparse.vstack([mat, sparse.csr_array(cost[keep].reshape(1, -1))])
             row_lo, row_hi = np.append(row_lo, -np.inf), np.append(row_hi, cut)
-        res = solve_milp(
-            cost[keep], mat, row_lo, row_hi, col_lo, np.ones(k), np.ones(k, dtype=bool), offset=base,
-            time_limit_s=options.time_limit_s, mip_gap=options.mip_gap, threads=options.threads,
-            verbose=options.verbose, start=start, highs_options=HIGHS_OPTIONS if cutoff_row else None,
-        )
-        if res.status == "infeasible":
+        bound = lower + base
+        try:
+            res = solve_milp(
+                cost[keep], mat, row_lo, row_hi, col_lo, np.ones(k), np.ones(k, dtype=bool), offset=base,
+                time_limit_s=options.time_limit_s, mip_gap=options.mip_gap, threads=options.threads,
+                verbose=options.verbose, start=start, highs_options=HIGHS_OPTIONS if cutoff_row else None,
+            )
+        except SolverError as exc:  # stopped on time before finding a cheaper cover: the incumbent stands
+            res = None
+            if np.isfinite(exc.bound):
+                bound = max(bound, exc.bound)
+        if res is not None and res.status == "infeasible":
             return y, upper + base, upper + base, SolveStatus.OPTIMAL
-        if res.objective < upper + base - 1e-9 * max(1.0, abs(upper)):
-            y = y_fix.copy()
-            y[col_idx[keep[res.x > 0.5]]] = True
-            objective = self._net_cost(y)
-        else:
-            objective = upper + base
-        bound = min(objective, max(res.bound, lower + base))
+        objective = upper + base
+        if res is not None:
+            bound = max(res.bound, bound)
+            if res.objective < objective - 1e-9 * max(1.0, abs(upper)):
+                y = y_fix.copy()
+                y[col_idx[keep[res.x > 0.5]]] = True
+                objective = self._net_cost(y)
+        bound = min(objective, bound)
         if integral and np.isfinite(bound):  # every cover costs an integer (plus the integral offset)
             bound = min(objective, float(np.ceil(bound - base - 1e-6)) + base)
-        return y, objective, bound, SolveStatus.OPTIMAL if res.status == "optimal" else SolveStatus.TIME_LIMIT
+        proven = res is not None and res.status == "optimal"
+        return y, objective, bound, SolveStatus.OPTIMAL if proven else SolveStatus.TIME_LIMIT
 
     def _site_rows_sub(self, col_idx: np.ndarray, y_fix: np.ndarray) -> tuple[list, list, list]:
         """Budget and area rows restricted to the remaining columns, fixed ones moved to the bounds."""

@@ -134,3 +134,19 @@ def test_read_pmed_repeated_edge_keeps_last_cost(tmp_path) -> None:
     opt = tmp_path / "opt.txt"
     opt.write_text("Data file   Optimal\npmed1  5819\n", encoding="utf-8")
     assert read_optima(opt) == {"pmed1": 5819.0}
+
+
+def test_every_model_stopped_on_time_returns_its_incumbent_with_a_valid_bound() -> None:
+    # uniform random costs make a set-covering instance that branch and bound cannot close in a second; the
+    # LSCP once raised "stopped without a feasible solution" although its heuristic cover was in hand
+    cost = np.random.default_rng(0).uniform(0, 60, (300, 120))
+    options = SolverOptions(time_limit_s=1.0)
+    lscp = LSCP.from_cost_matrix(cost, threshold=15.0).solve(options)
+    assert lscp.status_ == "time_limit" and 1 <= lscp.bound_ < lscp.objective_ == len(lscp.selected_)
+    chosen = np.isin(lscp.candidate_ids, lscp.selected_)
+    assert (cost[:, chosen] <= 15.0).any(axis=1).all()
+    for model in (MCLP.from_cost_matrix(cost, threshold=6.0, p=5), PMedian.from_cost_matrix(cost, p=10),
+                  PCenter.from_cost_matrix(cost, p=10)):
+        solved = model.solve(options)
+        assert solved.status_ == "time_limit" and len(solved.selected_) > 0
+        assert (solved.bound_ >= solved.objective_) if isinstance(model, MCLP) else (solved.bound_ <= solved.objective_)
