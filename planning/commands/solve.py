@@ -48,6 +48,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="relative optimality gap at which to stop (default 0: prove optimality)")
     parser.add_argument("--threads", type=int, default=1,
                         help="solver threads (default 1; above 1 HiGHS searches the tree in parallel)")
+    parser.add_argument("--method", choices=("auto", "exact", "heuristic"), default="auto",
+                        help="auto (default: exact unless too large), exact, or heuristic (no MILP: fast, with a "
+                             "bound where one is cheap)")
     parser.add_argument("--format", choices=("json", "table"), default="json")
     parser.set_defaults(func=run)
     return parser
@@ -75,6 +78,7 @@ def solve_table(
     time_limit_s: float = 600.0,
     mip_gap: float = 0.0,
     threads: int = 1,
+    method: str = "auto",
 ) -> dict[str, Any]:
     """Solve one model on a long OD table and return the JSON-ready result.
 
@@ -97,6 +101,8 @@ def solve_table(
         Relative gap at which the solver stops (0 proves optimality).
     threads : int
         Solver threads.
+    method : str
+        ``auto``, ``exact`` or ``heuristic`` (no MILP; a bound is still reported where cheap).
 
     Returns
     -------
@@ -134,7 +140,7 @@ def solve_table(
         problems.append(f"--threads must be at least 1; got {threads}")
     if problems:
         raise InputError("planning solve", problems)
-    options = SolverOptions(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
+    options = SolverOptions(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, method=method)
     fixed = list(fixed) if fixed else None
     if capacity is not None:
         from planning.models.capacitated import CapacitatedPMedian
@@ -193,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
     fixed = [s.strip() for s in args.fixed.split(",") if s.strip()] if args.fixed else None
     result = solve_table(
         od, model=args.model, weights=weights, p=args.p, threshold=args.threshold, capacity=capacity,
-        fixed=fixed, time_limit_s=args.time_limit, mip_gap=args.gap, threads=args.threads,
+        fixed=fixed, time_limit_s=args.time_limit, mip_gap=args.gap, threads=args.threads, method=args.method,
     )
     if args.format == "json":
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)

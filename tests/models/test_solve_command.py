@@ -161,3 +161,14 @@ def test_threads_and_gap_options(files, capsys) -> None:
                  "--gap", "5"]) == 2
     err = capsys.readouterr().err
     assert "--gap must be in [0, 1)" in err and "--threads must be at least 1; got 0" in err
+
+
+def test_method_heuristic(files, capsys) -> None:
+    od, w = files
+    for model, extra in (("lscp", ["--threshold", "3"]), ("mclp", ["--threshold", "2", "--p", "1"]),
+                         ("pmedian", ["--p", "1"]), ("pcenter", ["--p", "1"])):
+        assert main(["solve", "--model", model, "--costs", str(od), "--weights", str(w), "--method", "heuristic",
+                     *extra]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["status"] == "heuristic" and out["selected"], (model, out)
+        assert (out["bound"] >= out["objective"]) if model == "mclp" else (out["bound"] <= out["objective"]), out
