@@ -270,7 +270,8 @@ def solve_milp(
     if not has_solution:
         raise SolverError(
             f"HiGHS stopped with status {h.modelStatusToString(model_status)!r} after {seconds:.1f} s "
-            "without a feasible solution; raise the time limit or use method='heuristic'",
+            "without a feasible solution; raise the time limit or use method='heuristic' (--method heuristic in "
+            "planning solve)",
             bound=float(info.mip_dual_bound) if has_integer else float("nan"),
         )
     solution = h.getSolution()
