@@ -22,6 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from benchmarks.bench_models import random_instance
+from planning.models._highs import new_highs
 
 
 class _FirstModel(Exception):
@@ -71,8 +72,7 @@ def _lp(sub: sparse.csr_array, wr: np.ndarray, soft: np.ndarray, cut: float) -> 
     lp.a_matrix_.start_ = mat.indptr.astype(np.int32)
     lp.a_matrix_.index_ = mat.indices.astype(np.int32)
     lp.a_matrix_.value_ = mat.data
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.passModel(lp)
     return h
 

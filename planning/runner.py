@@ -688,11 +688,12 @@ def summary_text(result: RunResult, *, lang: str = "en") -> str:
                  (f"Rules checked: {len(s)} — passed {counts.get('pass', 0)}, failed {counts.get('fail', 0)}, "
                   f"no data {counts.get('no_data', 0)}, not applicable {counts.get('not_applicable', 0)}"))
     failing = s[s["county_status"] == "fail"]
+    by_rule = dict(tuple(result.compliance.groupby("rule_id", sort=False)))
     for row in failing.itertuples(index=False):
         after = ""
         if "county_status_after" in s.columns:
             after = f" → {'方案后' if zh else 'after actions'}: {status_name(row.county_status_after, lang)}"
-        rows = checked_places(result.compliance[result.compliance["rule_id"] == row.rule_id])
+        rows = checked_places(by_rule[row.rule_id])
         pop = ""  # staffing and other facility rules have no residents of their own
         if row.failing_population > 0:
             pop = f", {'涉及人口' if zh else 'failing population'} {row.failing_population:,.0f}"

@@ -18,7 +18,7 @@ from pyproj import CRS
 
 from planning._errors import CRSError, InputError
 from planning.crs import DATUMS, convert_geometries
-from planning.validate import format_rows
+from planning.validate import as_text, format_rows
 
 __all__ = ["read_vector", "read_layer", "read_csv_points", "LON_NAMES", "LAT_NAMES"]
 
@@ -109,12 +109,12 @@ def read_csv_points(
     x = pd.to_numeric(df[lon], errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(df[lat], errors="coerce").to_numpy(dtype=float)
     for name, values in ((lon, x), (lat, y)):
-        text = df[name].astype(object)
-        unreadable = np.flatnonzero(text.notna().to_numpy() & (text.astype(str).str.strip() != "").to_numpy()
-                                    & ~np.isfinite(values))
+        suspect = np.flatnonzero(~np.isfinite(values))  # only these cells are read again as text
+        cells = as_text(df[name].iloc[suspect]).to_numpy()
+        unreadable = suspect[pd.notna(cells)]  # empty cells are missing geometry, reported by validation
         if unreadable.size:
             problems.append(f"column {name!r}: coordinates that are not numbers in data rows "
-                            f"{format_rows(unreadable + 1, 12)} (e.g. {text.iloc[unreadable[0]]!r}); write decimal "
+                            f"{format_rows(unreadable + 1, 12)} (e.g. {cells[pd.notna(cells)][0]!r}); write decimal "
                             "degrees as plain numbers (111.25, not 111.25E or 111°15′)")
     if problems:
         raise InputError(what, problems)
