@@ -41,6 +41,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--weights", type=Path, help="CSV origin_id,weight (default 1 each)")
     parser.add_argument("--p", type=int, help="number of sites besides --fixed (mclp: at most; pmedian, pcenter)")
     parser.add_argument("--threshold", type=float, help="coverage threshold in cost units (lscp, mclp)")
+    parser.add_argument("--min-coverage", type=float, default=1.0,
+                        help="lscp: share of the weight to cover within --threshold (default 1 = all), e.g. 0.95")
     parser.add_argument("--capacity", type=Path, help="CSV destination_id,capacity: capacitated p-median")
     parser.add_argument("--fixed", help="comma-separated ids of existing sites kept open")
     parser.add_argument("--time-limit", type=float, default=600.0, help="seconds (default 600)")
@@ -79,6 +81,7 @@ def solve_table(
     mip_gap: float = 0.0,
     threads: int = 1,
     method: str = "auto",
+    min_coverage: float = 1.0,
 ) -> dict[str, Any]:
     """Solve one model on a long OD table and return the JSON-ready result.
 
@@ -103,6 +106,8 @@ def solve_table(
         Solver threads.
     method : str
         ``auto``, ``exact`` or ``heuristic`` (no MILP; a bound is still reported where cheap).
+    min_coverage : float
+        LSCP only: share of the total weight to cover within ``threshold`` (1 = every origin).
 
     Returns
     -------
@@ -134,6 +139,10 @@ def solve_table(
         problems.append("--capacity applies to --model pmedian only (capacitated p-median)")
     if capacity is not None and weights is None:
         problems.append("--capacity needs --weights (the demand each origin puts on a site's capacity)")
+    if min_coverage != 1.0 and model != "lscp":
+        problems.append("--min-coverage applies to --model lscp only (the coverage floor of the fewest sites)")
+    if not 0 < min_coverage <= 1:
+        problems.append(f"--min-coverage must be in (0, 1] (a share, 0.95 = 95 %); got {min_coverage:g}")
     if not 0 <= mip_gap < 1:
         problems.append(f"--gap must be in [0, 1) (a share, 0.01 = 1 %); got {mip_gap:g}")
     if threads < 1:
@@ -155,7 +164,7 @@ def solve_table(
     else:
         common = {"cost_col": cost_col, "weights": weights, "fixed": fixed}
         if model == "lscp":
-            built = LSCP.from_od_table(od, threshold=threshold, **common)
+            built = LSCP.from_od_table(od, threshold=threshold, min_coverage_share=min_coverage, **common)
         elif model == "mclp":
             built = MCLP.from_od_table(od, threshold=threshold, p=p, **common)
         elif model == "pmedian":
@@ -200,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
     result = solve_table(
         od, model=args.model, weights=weights, p=args.p, threshold=args.threshold, capacity=capacity,
         fixed=fixed, time_limit_s=args.time_limit, mip_gap=args.gap, threads=args.threads, method=args.method,
+        min_coverage=args.min_coverage,
     )
     if args.format == "json":
         json.dump(result, sys.stdout, ensure_ascii=False, indent=2)

@@ -139,7 +139,7 @@ class LSCP(SiteModel):
                 problems.append(
                     f"{far.size} demand(s) have no candidate within the threshold {self.threshold:g}: "
                     f"{format_ids(self.demand_ids[far])}; add candidates near them, raise the threshold "
-                    "or lower min_coverage_share"
+                    "or lower min_coverage_share (planning solve: --min-coverage)"
                 )
         else:
             reachable = float(self.weights[reach <= self.threshold].sum())
@@ -147,7 +147,7 @@ class LSCP(SiteModel):
                 problems.append(
                     f"at most {reachable:g} of {total:g} weight ({reachable / total:.1%}) can be covered within "
                     f"{self.threshold:g} even with every candidate open; min_coverage_share is "
-                    f"{self.min_coverage_share:.1%}"
+                    f"{self.min_coverage_share:.1%}; lower it (planning solve: --min-coverage) or raise the threshold"
                 )
         if self.max_cost is not None:
             far = np.flatnonzero(reach > self.max_cost)

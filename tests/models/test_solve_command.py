@@ -69,6 +69,26 @@ def test_bad_input_exit_code_and_message(files, capsys) -> None:
     assert "no candidate within the threshold 0.5: v2, v3" in capsys.readouterr().err
 
 
+def test_lscp_min_coverage(files, capsys) -> None:
+    od, w = files
+    # within 0.5 only v1 (weight 5 of 8) is coverable, by s1
+    args = ["solve", "--model", "lscp", "--costs", str(od), "--weights", str(w), "--threshold", "0.5"]
+    assert main(args + ["--min-coverage", "0.6"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["status"], out["objective"], out["selected"]) == ("optimal", 1.0, ["s1"])
+    assert main(args + ["--min-coverage", "0.7"]) == 3
+    err = capsys.readouterr().err
+    assert "at most 5 of 8 weight (62.5%) can be covered within 0.5" in err and "min_coverage_share is 70.0%" in err
+    assert "--min-coverage" in err
+    assert main(args) == 3                       # every origin: the hint names the flag
+    assert "lower min_coverage_share (planning solve: --min-coverage)" in capsys.readouterr().err
+    assert main(["solve", "--model", "mclp", "--costs", str(od), "--p", "1", "--threshold", "2",
+                 "--min-coverage", "0.9"]) == 2
+    assert "--min-coverage applies to --model lscp only" in capsys.readouterr().err
+    assert main(args + ["--min-coverage", "0"]) == 2
+    assert "--min-coverage must be in (0, 1]" in capsys.readouterr().err
+
+
 def test_every_problem_of_the_od_and_weight_files_in_one_message(tmp_path, capsys) -> None:
     od = tmp_path / "od.csv"
     # data rows (1 = the first under the header): 2 repeats 1, 3 and 6 lack an id, 4 is negative, 5 is text
