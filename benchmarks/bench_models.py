@@ -80,6 +80,8 @@ def _worker(spec: dict) -> dict:
     instance generation excluded).
     """
     began = time.perf_counter()
+    if spec.get("cpu") is not None:  # pinned to one core (a solver's own child processes inherit it)
+        os.sched_setaffinity(0, {int(spec["cpu"])})
     cost, weights = random_instance(spec["n"], spec["m"], spec["seed"])
     model, tool, limit = spec["model"], spec["tool"], spec["limit_s"]
     threads = int(spec.get("threads", 1))
