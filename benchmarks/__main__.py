@@ -42,6 +42,7 @@ def main(argv: list[str]) -> int:
     if "--assemble" in names:
         names = []
     names = [n for n in names if n not in ("--quick", "--assemble")]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     for name in names:
         module = importlib.import_module(f"benchmarks.bench_{name}")
         start = time.perf_counter()
@@ -49,13 +50,15 @@ def main(argv: list[str]) -> int:
         took = time.perf_counter() - start
         (HERE / "results").mkdir(exist_ok=True)
         (HERE / "results" / f"{name}.md").write_text(
-            section.rstrip() + f"\n\n_Run took {took:,.0f} s: `python -m benchmarks {name}`._\n", encoding="utf-8"
+            section.rstrip() + f"\n\n_Run took {took:,.0f} s at commit {commit}: `python -m benchmarks {name}`._\n",
+            encoding="utf-8",
         )
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     parts = [
         "# Benchmark results",
         "",
-        f"Machine: {_machine()}. Commit {commit}. Command: `make bench` (or `python -m benchmarks NAME`).",
+        f"Machine: {_machine()}. Command: `make bench` (or `python -m benchmarks NAME`, which re-runs one "
+        "section). Each section ends with the commit it was run at (older sections without one: "
+        "`git log benchmarks/results/NAME.md` shows when they were last run).",
         "Ratios compare this project against the peers named in each issue, in the same run.",
         "",
     ]
