@@ -13,8 +13,8 @@ on a boolean coverage matrix given as CSR (demand → sites) and CSC (site → d
   maximised by subgradient steps; every Lagrangian solution is completed to a cover (cheapest
   column per uncovered row) and stripped of redundant columns, the best cover kept; finally the
   reduced costs prove which columns no cover cheaper than the best one can contain.
-- :func:`unicost_rwls`: for covers of equal-cost columns, the row-weighting local search of Gao,
-  Weise & Li (2015), which shrinks the cover from the Lagrangian heuristic's.
+- :func:`unicost_descent`: for covers of equal-cost columns, a cover of ``q`` columns is shrunk by
+  asking the MCLP tabu search for ``q − 1`` columns that cover every row, until it fails.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
+from planning.models._covering_small import descend
 
-__all__ = ["mclp_tabu", "lscp_lagrangian", "LscpLagrangian", "unicost_rwls"]
+__all__ = ["mclp_tabu", "lscp_lagrangian", "LscpLagrangian", "unicost_descent"]
 
 
 def _arrays(cover: sparse.sparray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -436,47 +437,30 @@ def lscp_lagrangian(
     return LscpLagrangian(best_x, float(ub), float(lb), rc, bool(integral))
 
 
-#: Most steps of :func:`unicost_rwls`, and steps without a smaller cover after which it stops.
-#: LSCP 5,000 x 1,000 of ``python -m benchmarks.solve_one`` (reduced to 1,369 x 792, Lagrangian
-#: cover 121 columns, bound 105): 113 columns after 100,000 steps (0.4 s) for seeds 0-3, 112 after
-#: 0.7-2 million (2-6 s) for seeds 1-3; the swap-search descent it replaced stopped at 114 after
-#: 2.2 s, and HiGHS then took 600 s to find 113. On 2,000 x 500 the first 100,000 steps find the
-#: optimum (61 columns) and every further step costs 3 microseconds for nothing, hence the patience.
-RWLS_STEPS = 1_000_000
-RWLS_PATIENCE = 100_000
-
-
-def unicost_rwls(
+def unicost_descent(
     cover: sparse.sparray,
     y: np.ndarray,
     *,
     floor: int = 0,
-    steps: int = RWLS_STEPS,
-    patience: int = RWLS_PATIENCE,
+    steps: int = 3000,
+    patience: int = 1000,
     seed: int = 0,
 ) -> np.ndarray:
-    """Smallest set cover of equal-cost columns found by row-weighting local search.
+    """Shrink a set cover of equal-cost columns one column at a time with :func:`mclp_tabu`.
 
-    RWLS (Gao, Weise & Li 2015): whenever every row is covered, the cover is recorded and the
-    column whose removal costs least is dropped; otherwise a step drops the cheapest column to
-    lose (not the one just added) and adds the best column of a random uncovered row, then adds
-    1 to the weight of every row left uncovered. Columns are scored by the weight of the rows
-    they alone cover (to drop) or would newly cover (to add); ties go to the column unchanged
-    for longest, and a dropped column may come back only after a column sharing a row with it
-    has changed (configuration checking). The weights steer the search off rows it keeps
-    leaving uncovered, which is what a swap search with fixed weights cannot do.
+    From a cover ``y`` of ``q`` columns, the column whose removal uncovers the fewest rows is
+    dropped and the tabu search looks for ``q − 1`` columns covering every row; repeated until
+    it fails or ``floor`` (a lower bound on the cover size) is reached.
 
     Parameters
     ----------
-    cover : sparse boolean matrix (row × column); every row must have a column.
+    cover : sparse boolean matrix (row × column)
     y : ndarray of bool
-        A cover (the start).
+        A cover.
     floor : int, keyword-only
-        No cover has fewer columns (stop on reaching it).
-    steps, patience : int, keyword-only
-        Most steps, and steps without a smaller cover, before stopping.
-    seed : int, keyword-only
-        Random seed (the result depends on the inputs and the seed only).
+        No cover has fewer columns (stop there).
+    steps, patience, seed : int, keyword-only
+        Of each tabu search.
 
     Returns
     -------
@@ -488,143 +472,14 @@ def unicost_rwls(
     >>> import numpy as np
     >>> from scipy import sparse
     >>> c = sparse.csr_array(np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1]], dtype=bool))
-    >>> int(unicost_rwls(c, np.array([True, True, True])).sum())
+    >>> int(unicost_descent(c, np.array([True, True, True])).sum())
     2
     """
-    rptr, ridx, cptr, cidx = _arrays(cover)
-    start = np.asarray(y, dtype=np.bool_).copy()
-    return _rwls(start, rptr, ridx, cptr, cidx, max(int(floor), 0), int(steps), int(patience), int(seed))
+    csc = sparse.csc_array(cover).astype(np.float64)
+    ones = np.ones(cover.shape[0])
 
+    def sole_rows(y: np.ndarray) -> np.ndarray:
+        return csc.T @ np.where(csc @ y.astype(np.float64) == 1, 1.0, 0.0)
 
-@njit(cache=True, inline="always")
-def _rwls_better(j, b, score, stamp):  # pragma: no cover - numba
-    """Column ``j`` scores higher than ``b`` (or as high and unchanged for longer); ``b < 0``: none yet."""
-    return b < 0 or score[j] > score[b] or (score[j] == score[b] and stamp[j] < stamp[b])
-
-
-@njit(cache=True)
-def _rwls_flip(j, add, sel, cnt, w, score, rptr, ridx, cptr, cidx, unc, upos, nu, members, mpos, can_add
-               ):  # pragma: no cover - numba
-    """Add (``add``) or drop column ``j``, keeping the cover counts, the scores, the lists of
-    uncovered rows and of selected columns (``nu`` = their lengths) and the configuration flags."""
-    sel[j] = add
-    if add:
-        mpos[j] = nu[1]
-        members[nu[1]] = j
-        nu[1] += 1
-    else:
-        q = mpos[j]
-        last = members[nu[1] - 1]
-        members[q] = last
-        mpos[last] = q
-        nu[1] -= 1
-    for t in range(cptr[j], cptr[j + 1]):
-        i = cidx[t]
-        wi = w[i]
-        if add:
-            if cnt[i] == 0:             # row i now covered by j alone
-                for s in range(rptr[i], rptr[i + 1]):
-                    if ridx[s] != j:
-                        score[ridx[s]] -= wi
-                score[j] -= 2 * wi      # from gaining w_i to losing it
-                q = upos[i]
-                last = unc[nu[0] - 1]
-                unc[q] = last
-                upos[last] = q
-                nu[0] -= 1
-            elif cnt[i] == 1:           # its only column is no longer alone
-                for s in range(rptr[i], rptr[i + 1]):
-                    c = ridx[s]
-                    if c != j and sel[c]:
-                        score[c] += wi
-                        break
-            cnt[i] += 1
-        else:
-            cnt[i] -= 1
-            if cnt[i] == 0:             # row i now uncovered
-                for s in range(rptr[i], rptr[i + 1]):
-                    if ridx[s] != j:
-                        score[ridx[s]] += wi
-                score[j] += 2 * wi
-                upos[i] = nu[0]
-                unc[nu[0]] = i
-                nu[0] += 1
-            elif cnt[i] == 1:           # its last column is now alone
-                for s in range(rptr[i], rptr[i + 1]):
-                    c = ridx[s]
-                    if sel[c]:
-                        score[c] -= wi
-                        break
-        for s in range(rptr[i], rptr[i + 1]):
-            can_add[ridx[s]] = True
-    can_add[j] = add
-
-
-@njit(cache=True)
-def _rwls(y, rptr, ridx, cptr, cidx, floor, steps, patience, seed):  # pragma: no cover - numba
-    np.random.seed(seed)
-    k = cptr.size - 1
-    n = rptr.size - 1
-    w = np.ones(n, np.int64)
-    cnt = np.zeros(n, np.int64)
-    sel = np.zeros(k, np.bool_)
-    score = np.zeros(k, np.int64)
-    unc = np.empty(n, np.int64)
-    upos = np.full(n, -1, np.int64)
-    for i in range(n):                  # every row uncovered, no column selected
-        upos[i] = i
-        unc[i] = i
-        for s in range(rptr[i], rptr[i + 1]):
-            score[ridx[s]] += 1
-    nu = np.array([n, 0], np.int64)     # uncovered rows, selected columns
-    members = np.empty(k, np.int64)
-    mpos = np.full(k, -1, np.int64)
-    can_add = np.ones(k, np.bool_)
-    for j in range(k):
-        if y[j]:
-            _rwls_flip(j, True, sel, cnt, w, score, rptr, ridx, cptr, cidx, unc, upos, nu, members, mpos, can_add)
-    stamp = np.zeros(k, np.int64)
-    best = y.copy()
-    best_size = k + 1 if nu[0] else nu[1]
-    last_better = 0
-    tabu = -1
-    for step in range(1, steps + 1):
-        if step - last_better > patience:
-            break
-        while nu[0] == 0:               # a cover: record it, then drop the column costing least
-            if nu[1] < best_size:
-                best_size = nu[1]
-                best[:] = sel
-                last_better = step
-                if best_size <= floor:
-                    return best
-            bj = -1
-            for q in range(nu[1]):
-                if _rwls_better(members[q], bj, score, stamp):
-                    bj = members[q]
-            _rwls_flip(bj, False, sel, cnt, w, score, rptr, ridx, cptr, cidx, unc, upos, nu, members, mpos, can_add)
-            stamp[bj] = step
-        bj = -1
-        for q in range(nu[1]):
-            j = members[q]
-            if j != tabu and _rwls_better(j, bj, score, stamp):
-                bj = j
-        if bj >= 0:
-            _rwls_flip(bj, False, sel, cnt, w, score, rptr, ridx, cptr, cidx, unc, upos, nu, members, mpos, can_add)
-            stamp[bj] = step
-        i = unc[np.random.randint(nu[0])]
-        ba = -1
-        for s in range(rptr[i], rptr[i + 1]):
-            if can_add[ridx[s]] and _rwls_better(ridx[s], ba, score, stamp):
-                ba = ridx[s]
-        if ba < 0:                      # every column of the row is waiting: take one at random
-            ba = ridx[rptr[i] + np.random.randint(rptr[i + 1] - rptr[i])]
-        _rwls_flip(ba, True, sel, cnt, w, score, rptr, ridx, cptr, cidx, unc, upos, nu, members, mpos, can_add)
-        stamp[ba] = step
-        tabu = ba
-        for q in range(nu[0]):          # rows still uncovered weigh more
-            r = unc[q]
-            w[r] += 1
-            for s in range(rptr[r], rptr[r + 1]):
-                score[ridx[s]] += 1
-    return best
+    return descend(y, cover.shape[0], floor=floor, sole_rows=sole_rows,
+                   search=lambda z: mclp_tabu(csc, ones, z, steps=steps, patience=patience, seed=seed))

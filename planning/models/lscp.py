@@ -10,7 +10,7 @@ import numpy as np
 from scipy import sparse
 
 from planning._errors import InfeasibleError, InputError, SolverError
-from planning.models._covering import LscpLagrangian, lscp_lagrangian, unicost_rwls
+from planning.models._covering import LscpLagrangian, lscp_lagrangian, unicost_descent
 from planning.models._covering_small import shrink_cover
 from planning.models._common import SiteModel, format_ids, raise_problems
 from planning.models._highs import solve_milp
@@ -28,7 +28,7 @@ __all__ = ["LSCP"]
 
 #: Subgradient iterations of the Lagrangian bound and heuristic (Beasley 1990) of the full cover.
 LAGRANGIAN_ITERATIONS = 1000
-#: The Lagrangian / local-search path runs when the reduced full-cover model keeps at least this many
+#: The Lagrangian / tabu path runs when the reduced full-cover model keeps at least this many
 #: candidate columns (smaller ones go straight to HiGHS, which solves them in milliseconds).
 FAST_MIN_COLUMNS = 150
 #: Smaller ones get an LP bound and reduced-cost fixing (HiGHS) and, for equal site costs, a cover
@@ -62,7 +62,7 @@ class LSCP(SiteModel):
     reduced (essential sites fixed, identical and dominated sites and demands removed) and
     warm-started from a greedy cover. Without a budget or per-area rows, a reduced model of at
     least :data:`FAST_MIN_COLUMNS` sites first gets a Lagrangian bound and heuristic cover
-    (Beasley 1990), shrunk further by row-weighting local search when all site costs are equal; sites that no
+    (Beasley 1990), shrunk further by tabu search when all site costs are equal; sites that no
     cheaper cover can contain (or must contain) are fixed by their Lagrangian reduced costs,
     and HiGHS searches only the rest (the cover is proven optimal without HiGHS when the bound
     reaches it).
@@ -235,9 +235,9 @@ class LSCP(SiteModel):
             sc = cost[col_idx]
             lagrangian = lscp_lagrangian(sub, sc, start=greedy, iterations=LAGRANGIAN_ITERATIONS,
                                          integral=bool(np.all(sc == np.round(sc))))
-            if sc.size and np.all(sc == sc[0]) and sc[0] > 0:  # equal costs: shrink the cover by local search
+            if sc.size and np.all(sc == sc[0]) and sc[0] > 0:  # equal costs: shrink the cover by tabu search
                 floor = int(np.ceil(lagrangian.lower / sc[0] - 1e-6))
-                lagrangian = lagrangian.with_cover(unicost_rwls(sub, lagrangian.cover, floor=floor), sc)
+                lagrangian = lagrangian.with_cover(unicost_descent(sub, lagrangian.cover, floor=floor), sc)
             greedy = lagrangian.cover
         y_start = y_fix.copy()
         y_start[col_idx[greedy]] = True
@@ -298,7 +298,7 @@ class LSCP(SiteModel):
         """Full cover without budget or area rows: Lagrangian bound and reduced-cost fixing, then HiGHS.
 
         Every cover cheaper than the incumbent (Lagrangian heuristic, then for equal site costs the
-        row-weighting local search of :func:`unicost_rwls`) avoids the columns of ``lag.out`` and
+        tabu descent of :func:`unicost_descent`) avoids the columns of ``lag.out`` and
         contains those of ``lag.into``; HiGHS searches that restricted model (warm-started from the
         incumbent when it lies inside, else with the cut-off as a row). The incumbent is optimal
         when the bound reaches it or the restricted model has no cheaper cover.
